@@ -1,0 +1,297 @@
+"""Compile: a pipeline file and a build context -> one runnable Plan per stage. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pipelines import plan as wire
+from pipelines.conditions import Facts
+from pipelines.environ import build_environ, stage_environ, step_environ
+from pipelines.errors import ConfigError, Problem, Severity, errors_in
+from pipelines.lint import CLONE_STEP, lint
+from pipelines.model import Manifest, Pipeline, SecretRef, Step
+from pipelines.parse import parse
+from pipelines.plugin_settings import settings_environ
+from pipelines.script import SHELL_ENTRYPOINT, shell_script
+from pipelines.substitute import SubstitutionError, substitute
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedStage:
+    """A pipeline of the file that this build does not run, and why."""
+
+    name: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Compilation:
+    """The Plans of one build, the stages its triggers left out, and warnings worth showing."""
+
+    plans: list[wire.Plan] = field(default_factory=list)
+    skipped: list[SkippedStage] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def compile_file(text: str, context: wire.BuildContext, filename: str = ".ci.yml") -> Compilation:
+    """Parse, substitute `${VAR}`s, lint and compile; raises ConfigError when the file has errors."""
+    environ = build_environ(context)
+
+    def substitute_string(value: str) -> str:
+        try:
+            return substitute(value, environ.get)
+        except SubstitutionError as exc:
+            raise ValueError(f"bad substitution: {exc.reason}") from None
+
+    manifest = parse(text, filename, substitute=substitute_string)
+    problems = lint(manifest, trusted=context.trusted)
+    if errors_in(problems):
+        raise ConfigError(problems)
+    compilation = compile_manifest(manifest, context, environ)
+    compilation.warnings[:0] = problems
+    return compilation
+
+
+def compile_manifest(
+    manifest: Manifest, context: wire.BuildContext, environ: Mapping[str, str] | None = None
+) -> Compilation:
+    """Plans for the stages whose `trigger` matches the build (the manifest must lint clean)."""
+    environ = environ if environ is not None else build_environ(context)
+    facts = facts_of(context)
+    compilation = Compilation()
+    included: list[Pipeline] = []
+    for pipeline in manifest.pipelines:
+        reason = pipeline.trigger.mismatch(facts)
+        if not reason and pipeline.trigger.run_policy() == "never":
+            reason = "its trigger status matches neither success nor failure"
+        if reason:
+            compilation.skipped.append(SkippedStage(pipeline.name, f"trigger: {reason}"))
+        else:
+            included.append(pipeline)
+    names = {p.name for p in included}
+    all_deps = {p.name: p.depends_on for p in manifest.pipelines}
+    for number, pipeline in enumerate(included, start=1):
+        depends_on = _kept_dependencies(pipeline.depends_on, names, all_deps)
+        compilation.plans.append(_compile_stage(pipeline, number, depends_on, context, environ, facts))
+    compilation.warnings.extend(_missing_secrets(manifest.filename, included, context.secrets))
+    return compilation
+
+
+def facts_of(context: wire.BuildContext) -> Facts:
+    """What the conditions see of a build."""
+    changed = tuple(context.changed_files) if context.changed_files is not None else None
+    return Facts(
+        event=context.event,
+        branch=context.branch,
+        ref=context.ref,
+        repo=context.repo.slug,
+        target=context.deploy_to,
+        cron=context.cron,
+        instance=context.instance,
+        action=context.action,
+        changed_files=changed,
+    )
+
+
+def _compile_stage(
+    pipeline: Pipeline,
+    number: int,
+    depends_on: list[str],
+    context: wire.BuildContext,
+    environ: Mapping[str, str],
+    facts: Facts,
+) -> wire.Plan:
+    """One pipeline -> one Plan."""
+    base, path, full = pipeline.workspace.resolve()
+    workspace = wire.Workspace(base=base, path=path, full=full)
+    source = pipeline.platform
+    platform = wire.Platform(os=source.os, arch=source.arch, variant=source.variant, version=source.version)
+    stage = wire.Stage(
+        number=number,
+        name=pipeline.name,
+        depends_on=depends_on,
+        run_policy=wire.RunPolicy(pipeline.trigger.run_policy()),
+        platform=platform,
+        labels=dict(pipeline.node),
+        concurrency_limit=pipeline.concurrency_limit,
+    )
+    shared_env, shared_secrets = _split_environment(pipeline.environment)
+    system_env = {**environ, **stage_environ(number, pipeline.name, platform, workspace, depends_on)}
+    services = [s for s in pipeline.services if s.when.match(facts) and s.when.run_policy() != "never"]
+    steps = [s for s in pipeline.steps if s.when.match(facts) and s.when.run_policy() != "never"]
+    edges = _edges(pipeline, steps)
+    containers: list[wire.StepPlan] = []
+    if not pipeline.clone.disable:
+        containers.append(
+            wire.StepPlan(
+                number=1,
+                name=CLONE_STEP,
+                kind=wire.StepKind.CLONE,
+                working_dir=full,
+                environment={**shared_env, **system_env, **step_environ(1, CLONE_STEP)},
+            )
+        )
+    for step in [*services, *steps]:
+        step_number = len(containers) + 1
+        environment = {**shared_env, **system_env, **step_environ(step_number, step.name)}
+        secrets = dict(shared_secrets)
+        for key, value in step.environment.items():
+            if isinstance(value, SecretRef):
+                secrets[key] = value.name
+                environment.pop(key, None)
+            else:
+                environment[key] = value
+                secrets.pop(key, None)
+        plugin_env, plugin_secrets = settings_environ(step.settings)
+        environment.update(plugin_env)
+        secrets.update(plugin_secrets)
+        containers.append(_step_plan(step, step_number, environment, secrets, edges.get(step.name, []), full))
+    volumes = [
+        wire.VolumePlan(
+            name=v.name, kind="temp" if v.temp else "host", medium=v.medium, host_path=v.host_path
+        )
+        for v in pipeline.volumes
+    ]
+    referenced = sorted({s.secret for c in containers for s in c.secrets} | set(pipeline.image_pull_secrets))
+    clone = wire.ClonePlan(
+        disable=pipeline.clone.disable,
+        depth=pipeline.clone.depth,
+        retries=pipeline.clone.retries,
+        skip_verify=pipeline.clone.skip_verify,
+        trace=pipeline.clone.trace,
+        remote_url=context.repo.remote_url,
+        ref=context.ref,
+        sha=context.sha,
+    )
+    return wire.Plan(
+        stage=stage,
+        workspace=workspace,
+        clone=clone,
+        volumes=volumes,
+        steps=containers,
+        secrets=referenced,
+        image_pull_secrets=list(pipeline.image_pull_secrets),
+    )
+
+
+def _step_plan(
+    step: Step,
+    number: int,
+    environment: dict[str, str],
+    secrets: dict[str, str],
+    deps: list[str],
+    workdir: str,
+) -> wire.StepPlan:
+    """The Plan entry of one step or service."""
+    entrypoint, command = list(step.entrypoint or []), list(step.command or [])
+    if step.commands:
+        entrypoint, command = list(SHELL_ENTRYPOINT), [shell_script(step.commands)]
+    failure = {"ignore": "ignore", "fast": "fast", "fast-fail": "fast"}.get(step.failure, "fail")
+    return wire.StepPlan(
+        number=number,
+        name=step.name,
+        kind=wire.StepKind.SERVICE if step.is_service else wire.StepKind.STEP,
+        image=expand_image(step.image),
+        pull="default" if step.pull in ("", "default") else step.pull,
+        entrypoint=entrypoint,
+        command=command,
+        working_dir=step.working_dir or workdir,
+        user=step.user,
+        environment=environment,
+        secrets=[wire.SecretEnv(env=k, secret=v) for k, v in sorted(secrets.items())],
+        volumes=[wire.Mount(name=m.name, path=m.path) for m in step.volumes],
+        depends_on=deps,
+        run_policy=wire.RunPolicy(step.when.run_policy()),
+        failure=failure,
+        detach=step.detach or step.is_service,
+        privileged=step.privileged,
+        network_mode=step.network_mode,
+        dns=step.dns,
+        dns_search=step.dns_search,
+        extra_hosts=step.extra_hosts,
+        devices=[wire.DevicePlan(name=d.name, path=d.path) for d in step.devices],
+        shm_size=step.shm_size,
+        mem_limit=step.mem_limit,
+        memswap_limit=step.memswap_limit,
+        cpu_period=step.cpu_period,
+        cpu_quota=step.cpu_quota,
+        cpu_shares=step.cpu_shares,
+        cpuset=step.cpuset,
+    )
+
+
+def _edges(pipeline: Pipeline, steps: list[Step]) -> dict[str, list[str]]:
+    """Each kept step's dependencies: a serial chain, or the written DAG with left-out steps bridged."""
+    first = [] if pipeline.clone.disable else [CLONE_STEP]
+    if not any(step.depends_on for step in pipeline.steps):
+        edges: dict[str, list[str]] = {}
+        previous = first
+        for step in steps:
+            edges[step.name] = list(previous)
+            previous = [step.name]
+        return edges
+    kept = {step.name for step in steps} | set(first) | {s.name for s in pipeline.services}
+    written = {step.name: step.depends_on or first for step in pipeline.steps}
+    return {step.name: _kept_dependencies(written[step.name], kept, written) for step in steps}
+
+
+def _kept_dependencies(deps: Sequence[str], kept: set[str], graph: Mapping[str, Sequence[str]]) -> list[str]:
+    """deps, with each left-out name replaced by what it depended on (transitively)."""
+    result: list[str] = []
+    pending = list(deps)
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in kept:
+            result.append(name)
+        else:
+            pending.extend(graph.get(name, ()))
+    return result
+
+
+def _split_environment(environment: Mapping[str, str | SecretRef]) -> tuple[dict[str, str], dict[str, str]]:
+    """(plain variables, variable -> secret name)."""
+    plain = {k: v for k, v in environment.items() if isinstance(v, str)}
+    secrets = {k: v.name for k, v in environment.items() if isinstance(v, SecretRef)}
+    return plain, secrets
+
+
+def expand_image(image: str) -> str:
+    """Docker's reference defaults: `busybox` -> `busybox:latest` (digests and explicit tags kept)."""
+    if "@" in image:
+        return image
+    last = image.rsplit("/", 1)[-1]
+    return image if ":" in last else f"{image}:latest"
+
+
+def _missing_secrets(filename: str, pipelines: list[Pipeline], available: list[str] | None) -> list[Problem]:
+    """Warnings for secrets the file uses that the repository does not have."""
+    if available is None:
+        return []
+    known = set(available)
+    problems: list[Problem] = []
+    for pipeline in pipelines:
+        for step in pipeline.containers:
+            refs = [
+                v for v in (*step.environment.values(), *step.settings.values()) if isinstance(v, SecretRef)
+            ]
+            for ref in refs:
+                if ref.name not in known:
+                    span = step.span()
+                    problems.append(
+                        Problem(
+                            Severity.WARNING,
+                            f"step {step.name!r} uses secret {ref.name!r}, which this repository"
+                            " does not have; the variable will be empty",
+                            filename,
+                            span.line,
+                            span.column,
+                            span.path,
+                            "add it in the repository's settings",
+                        )
+                    )
+    return problems

@@ -1,0 +1,225 @@
+"""Lint: the rules a Manifest must satisfy beyond its shape — names, dependencies, trust, volumes."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+
+from pipelines.errors import Problem, Severity
+from pipelines.model import RESERVED_VOLUMES, Manifest, Pipeline, Span, Step
+
+CLONE_STEP = "clone"
+_TRUSTED_STEP_KEYS = ("network_mode", "dns", "dns_search", "extra_hosts", "devices", "shm_size")
+
+
+def lint(manifest: Manifest, *, trusted: bool = False) -> list[Problem]:
+    """Every problem of the file: those found while reading it, then the lint rules."""
+    problems = list(manifest.problems)
+    add = _Collector(manifest.filename, problems)
+    _lint_unsupported(add, manifest)
+    _lint_stage_graph(add, manifest)
+    for pipeline in manifest.pipelines:
+        _lint_names(add, pipeline)
+        _lint_step_graph(add, pipeline)
+        _lint_volumes(add, pipeline)
+        if not trusted:
+            _lint_trust(add, pipeline)
+    return sorted(problems, key=lambda p: (p.line, p.column, p.severity != Severity.ERROR))
+
+
+class _Collector:
+    """Turns a Span and a message into a Problem of this file."""
+
+    def __init__(self, filename: str, problems: list[Problem]) -> None:
+        self.filename = filename
+        self.problems = problems
+
+    def __call__(self, span: Span, message: str, hint: str = "", severity: Severity = Severity.ERROR) -> None:
+        self.problems.append(
+            Problem(severity, message, self.filename, span.line, span.column, span.path, hint)
+        )
+
+
+def _lint_unsupported(add: _Collector, manifest: Manifest) -> None:
+    """Pipelines of other types are skipped; a file of nothing but those cannot run at all."""
+    severity = Severity.WARNING if manifest.pipelines else Severity.ERROR
+    for item in manifest.unsupported:
+        add(
+            item.span,
+            f"pipeline {item.name!r} has `type: {item.type}`, which is not supported;"
+            " Hangar runs docker pipelines",
+            "use `type: docker` (or leave `type` out) to run it in containers",
+            severity,
+        )
+
+
+def _lint_stage_graph(add: _Collector, manifest: Manifest) -> None:
+    """Unique pipeline names; `depends_on` names existing docker pipelines; no cycles."""
+    seen: dict[str, Pipeline] = {}
+    for pipeline in manifest.pipelines:
+        if pipeline.name in seen:
+            add(
+                pipeline.span("name"),
+                f"two pipelines are named {pipeline.name!r}",
+                "give each pipeline its own name",
+            )
+        seen[pipeline.name] = pipeline
+    foreign = {item.name: item.type for item in manifest.unsupported}
+    for pipeline in manifest.pipelines:
+        for name in pipeline.depends_on:
+            if name in foreign:
+                add(
+                    pipeline.span("depends_on"),
+                    f"pipeline {pipeline.name!r} depends on {name!r},"
+                    f" whose type {foreign[name]!r} is not supported",
+                )
+            elif name not in seen:
+                add(
+                    pipeline.span("depends_on"),
+                    f"pipeline {pipeline.name!r} depends on {name!r}, but no pipeline has that name",
+                    _closest(name, seen),
+                )
+    graph = {p.name: [d for d in p.depends_on if d in seen] for p in manifest.pipelines}
+    cycle = find_cycle(graph)
+    if cycle:
+        add(
+            seen[cycle[0]].span("depends_on"),
+            f"pipelines depend on each other in a cycle: {' -> '.join(cycle)}",
+        )
+
+
+def _lint_names(add: _Collector, pipeline: Pipeline) -> None:
+    """Step and service names are unique within a pipeline; `clone` is taken by the implicit clone step."""
+    seen: set[str] = set()
+    for step in pipeline.containers:
+        if not step.name:
+            continue
+        if step.name in seen:
+            add(
+                step.span("name"),
+                f"two steps are named {step.name!r}",
+                "give every step and service its own name",
+            )
+        elif step.name == CLONE_STEP and not pipeline.clone.disable:
+            add(
+                step.span("name"),
+                "the name 'clone' is taken by the implicit clone step",
+                "rename the step, or set `clone: {disable: true}` to clone it yourself",
+            )
+        seen.add(step.name)
+
+
+def _lint_step_graph(add: _Collector, pipeline: Pipeline) -> None:
+    """`depends_on` names steps of the same pipeline, and the steps form no cycle."""
+    names = {step.name for step in pipeline.containers}
+    if not pipeline.clone.disable:
+        names.add(CLONE_STEP)
+    for step in pipeline.steps:
+        for name in step.depends_on:
+            if name == step.name:
+                add(step.span("depends_on"), f"step {step.name!r} depends on itself")
+            elif name not in names:
+                add(
+                    step.span("depends_on"),
+                    f"step {step.name!r} depends on {name!r},"
+                    f" but pipeline {pipeline.name!r} has no such step",
+                    _closest(name, names),
+                )
+    graph = {s.name: [d for d in s.depends_on if d in names and d != s.name] for s in pipeline.steps}
+    cycle = find_cycle(graph)
+    if cycle:
+        step = next(s for s in pipeline.steps if s.name == cycle[0])
+        add(step.span("depends_on"), f"steps depend on each other in a cycle: {' -> '.join(cycle)}")
+
+
+def _lint_volumes(add: _Collector, pipeline: Pipeline) -> None:
+    """Volume names are defined, unique and not reserved; paths are absolute and stay where they are put."""
+    defined: set[str] = set()
+    for volume in pipeline.volumes:
+        if volume.name in RESERVED_VOLUMES:
+            add(volume.span, f"the volume name {volume.name!r} is reserved", "choose another name")
+        elif volume.name in defined:
+            add(volume.span, f"two volumes are named {volume.name!r}")
+        defined.add(volume.name)
+        if volume.host_path and not _is_clean_absolute(volume.host_path):
+            add(volume.span, f"host path {volume.host_path!r} must be absolute and must not contain '..'")
+    for step in pipeline.containers:
+        for mount in step.volumes:
+            span = step.span("volumes")
+            if mount.name in RESERVED_VOLUMES:
+                add(span, f"step {step.name!r} mounts the reserved volume {mount.name!r}")
+            elif mount.name not in defined:
+                add(
+                    span,
+                    f"step {step.name!r} mounts volume {mount.name!r}, which the pipeline does not define",
+                    f"add it under the pipeline's `volumes:`, e.g. - name: {mount.name}\n  temp: {{}}",
+                )
+            if not _is_clean_absolute(mount.path):
+                add(span, f"mount path {mount.path!r} must be absolute and must not contain '..'")
+
+
+def _lint_trust(add: _Collector, pipeline: Pipeline) -> None:
+    """Settings that reach into the host need a trusted repository."""
+    hint = "an administrator can mark the repository trusted"
+    for volume in pipeline.volumes:
+        if volume.host_path:
+            add(volume.span, f"host volume {volume.name!r} needs a trusted repository", hint)
+        elif volume.medium == "memory":
+            add(volume.span, f"in-memory volume {volume.name!r} needs a trusted repository", hint)
+    for step in pipeline.containers:
+        if step.privileged:
+            add(
+                step.span("privileged"),
+                f"step {step.name!r} is privileged, which needs a trusted repository",
+                hint,
+            )
+        for key in _TRUSTED_STEP_KEYS:
+            if getattr(step, key):
+                add(
+                    step.span(key), f"step {step.name!r} sets `{key}`, which needs a trusted repository", hint
+                )
+
+
+def _is_clean_absolute(path: str) -> bool:
+    """Absolute (POSIX or Windows) and free of parent references."""
+    absolute = path.startswith(("/", "\\\\", "//")) or (len(path) > 2 and path[1] == ":" and path[2] in "\\/")
+    return absolute and ".." not in path.replace("\\", "/").split("/")
+
+
+def _closest(name: str, names: Iterable[str]) -> str:
+    """A 'did you mean' hint."""
+    close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str]:
+    """A dependency cycle as [a, b, ..., a], or [] when the graph is acyclic."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
+    for start in graph:
+        if state.get(start):
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        path: list[str] = [start]
+        state[start] = 1
+        while stack:
+            node, index = stack[-1]
+            children = graph.get(node, ())
+            if index == len(children):
+                stack.pop()
+                path.pop()
+                state[node] = 2
+                continue
+            stack[-1] = (node, index + 1)
+            child = children[index]
+            if state.get(child) == 1:
+                return [*path[path.index(child) :], child]
+            if not state.get(child):
+                state[child] = 1
+                stack.append((child, 0))
+                path.append(child)
+    return []
+
+
+def steps_named(pipeline: Pipeline) -> dict[str, Step]:
+    """The pipeline's steps and services by name."""
+    return {step.name: step for step in pipeline.containers}

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 _METACHARACTERS = re.compile(r"[*?\[{}\\]")
 _MAX_NESTING = 32
+_MAX_SPLICE = 256
 _SEGMENT = "[^/]*"
 _SEGMENTS = "(?:[^/]*/)*"
 
@@ -174,8 +175,35 @@ def _segment_run(nodes: tuple[_Node, ...], start: int, at_end: bool) -> int:
     return -1
 
 
+def _splice(nodes: tuple[_Node, ...]) -> tuple[_Node, ...]:
+    """Moves each run of ``/`` and ``**`` next to a ``{...}`` into all of its options.
+
+    doublestar splices each option into the pattern; this lets a ``**`` at the edge of an option see whether
+    it stands alone in its segment.
+    """
+    out: list[_Node] = []
+    index = 0
+    while index < len(nodes):
+        end = index
+        while end < len(nodes) and (_is_slash(nodes[end]) or _is_double(nodes[end])):
+            end += 1
+        run, after = nodes[index:end], nodes[end] if end < len(nodes) else None
+        before = out[-1] if out and run else None
+        if isinstance(after, _Alternatives) and len(run) * len(after.options) <= _MAX_SPLICE:
+            out.append(_Alternatives(tuple(run + option for option in after.options)))
+        elif isinstance(before, _Alternatives) and len(run) * len(before.options) <= _MAX_SPLICE:
+            out[-1] = _Alternatives(tuple(option + run for option in before.options))
+            index = end
+            continue
+        else:
+            out.extend(nodes[index : end + 1])
+        index = end + 1
+    return tuple(out)
+
+
 def _emit(nodes: tuple[_Node, ...], segment_start: bool, at_end: bool) -> tuple[str, bool]:
-    """Regex for ``nodes``; ``at_end`` if nothing follows them. Returns it and whether a segment starts after."""
+    """Regex for ``nodes`` (``at_end`` if nothing follows them) and whether a segment starts right after."""
+    nodes = _splice(nodes)
     out: list[str] = []
     index, count = 0, len(nodes)
     while index < count:

@@ -71,7 +71,8 @@ def _lint_stage_graph(add: _Collector, manifest: Manifest) -> None:
                 add(
                     pipeline.span("depends_on"),
                     f"pipeline {pipeline.name!r} depends on {name!r},"
-                    f" whose type {foreign[name]!r} is not supported",
+                    f" whose type {foreign[name]!r} is not supported; it will not wait for it",
+                    severity=Severity.WARNING,
                 )
             elif name not in seen:
                 add(

@@ -101,6 +101,15 @@ def _read_kindless(reader: Reader, keys: Mapping[str, tuple[Node, Node]], root: 
             "rewrite it in Drone 1.x syntax: `kind: pipeline`, `type: docker` and a `steps:` list",
         )
         return
+    if "steps" in keys and ("when" in keys or not isinstance(keys["steps"][1], yaml.SequenceNode)):
+        reader.error(
+            keys["steps"][0],
+            path,
+            "this looks like a Woodpecker pipeline, which Hangar does not read yet",
+            "in Drone syntax: add `kind: pipeline` and `type: docker`,"
+            " write `steps:` as a list of named steps, and move a top-level `when:` to `trigger:`",
+        )
+        return
     reader.error(
         root, (*path, "kind"), "the document has no `kind`", "start the document with `kind: pipeline`"
     )

@@ -1,6 +1,7 @@
 r"""Drone-compatible ``${VAR}`` substitution, modelled on github.com/drone/envsubst (v2).
 
 Behaviour read from drone/envsubst parse/parse.go, parse/scan.go, funcs.go, template.go, path/match.go.
+
 * Plain ``$VAR`` is NOT substituted: drone/envsubst only opens an expression on ``${`` (parse.go
   ``parseAny``), so ``$VAR`` is left untouched for the shell.
 * ``$$`` is a literal ``$`` (``$${HOME}`` -> ``${HOME}``, ``$$HOME`` -> ``$HOME``); a lone ``$`` stays.
@@ -17,7 +18,7 @@ Behaviour read from drone/envsubst parse/parse.go, parse/scan.go, funcs.go, temp
 Deliberate differences (where envsubst rejects bash syntax, panics or is plainly buggy): lengths and
 offsets count characters, not UTF-8 bytes; ``${V-d}`` (unset only), ``${V+alt}`` (parse errors there)
 and ``${V:+alt}`` (a default there) have their bash meaning; a negative substring length counts back
-from the end as in bash; ``#``/``%`` may remove an empty match and ``%`` does not reverse the pattern;
+from the end as in bash; ``#``/``%`` may remove an empty match and ``%`` keeps ``[...]`` intact;
 ``${V/str}`` deletes ``str`` and an empty ``str`` is a no-op; ``$$`` is literal ``$`` inside arguments too.
 """
 
@@ -264,32 +265,31 @@ def _replace(value: str, op: str, pattern: str, replacement: str) -> str:
 
 
 def _trim(value: str, op: str, pattern: str) -> str:
-    """${V#glob}, ${V##glob}, ${V%glob} and ${V%%glob}."""
-    regex = _glob(pattern)
+    """${V#glob}, ${V##glob}, ${V%glob} and ${V%%glob}; suffixes match a mirrored glob on reversed text."""
+    from_end = op[0] == "%"
+    regex = _glob(pattern, len(op) == 1, from_end)
     if regex is None:
         return value
-    size = len(value)
-    if op in ("#", "##"):
-        for end in range(size + 1) if op == "#" else range(size, -1, -1):
-            if regex.fullmatch(value, 0, end):
-                return value[end:]
-    else:
-        for begin in range(size, -1, -1) if op == "%" else range(size + 1):
-            if regex.fullmatch(value, begin):
-                return value[:begin]
-    return value
+    match = regex.match(value[::-1] if from_end else value)
+    if match is None:
+        return value
+    return value[: len(value) - match.end()] if from_end else value[match.end() :]
 
 
 @lru_cache(maxsize=256)
-def _glob(pattern: str) -> re.Pattern[str] | None:
-    r"""Compile an envsubst glob (`*`, `?`, `[...]`, `[^...]`, `\c`) to a regex; None if malformed."""
+def _glob(pattern: str, shortest: bool, mirrored: bool) -> re.Pattern[str] | None:
+    r"""Compile an envsubst glob (`*`, `?`, `[...]`, `[^...]`, `\c`) to a regex; None if malformed.
+
+    Lazy stars make `match` find the shortest prefix, greedy ones the longest (the glob's fixed-width
+    pieces are placed leftmost or rightmost); mirrored reverses the pieces for matching reversed text.
+    """
     out: list[str] = []
     for match in _GLOB_TOKEN.finditer(pattern):
         token, negate, body = match.group(), match.group(2), match.group(3)
         if token in ("[", "\\") or (token[0] == "[" and not body):
             return None  # unterminated or empty bracket expression, or a trailing backslash
         if token[0] == "*":
-            out.append(".*")
+            out.append(".*?" if shortest else ".*")
         elif token == "?":
             out.append(".")
         elif token[0] == "[":
@@ -297,6 +297,8 @@ def _glob(pattern: str) -> re.Pattern[str] | None:
             out.append(f"[{'^' if negate else ''}{members}]")
         else:
             out.append(re.escape(match.group(1) or token))
+    if mirrored:
+        out.reverse()
     try:
         return re.compile("".join(out), re.DOTALL)
     except re.error:

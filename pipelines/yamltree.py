@@ -33,8 +33,11 @@ def format_path(path: Path) -> str:
 
 def load_documents(text: str, filename: str) -> list[Node]:
     """Compose every non-empty YAML document of text; a syntax error becomes a located ConfigError."""
+    # libyaml accepts tabs that PyYAML's own scanner, like Drone's Go parser, rejects ("cannot start any
+    # token"): a file with a tab in it is read by the stricter (slower) scanner so both agree.
+    loader = yaml.SafeLoader if "\t" in text else _Loader
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        nodes = list(yaml.compose_all(text, Loader=loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = exc.problem or "is not valid YAML"
@@ -59,7 +62,7 @@ def _syntax_hint(text: str, mark: yaml.Mark | None) -> str:
     lines = text.splitlines()
     line = lines[mark.line] if mark.line < len(lines) else ""
     if "\t" in line:
-        return "YAML does not allow tabs for indentation; use spaces"
+        return "YAML does not allow tabs here; use spaces"
     return "check the indentation and quoting on this line and the one before"
 
 

@@ -265,20 +265,21 @@ def glob_escape(text: str) -> str:
 
 
 def reference_match(pattern: str, name: str) -> bool:
-    """An independent matcher for brace-free patterns: one path segment at a time, ``**`` segments take any
-    number of segments, other segments use fnmatch (whose ``*``/``?`` never see a ``/`` here)."""
+    """An independent matcher for brace-free patterns, one path segment at a time: a ``**`` segment takes any
+    number of whole segments (all the rest when it is last), other segments use fnmatch (whose ``*`` and ``?``
+    never see a ``/`` here), and a name may stop short of a trailing ``/**`` or ``/**/``."""
     patterns, names = pattern.split("/"), name.split("/")
 
     def match(i: int, j: int) -> bool:
+        if j == len(names):
+            return patterns[i:] in ([], ["**"], ["**", ""])
         if i == len(patterns):
-            return j == len(names)
+            return False
         if patterns[i] == "**":
-            return any(match(i + 1, k) for k in range(j, len(names) + 1))
-        return j < len(names) and fnmatchcase(names[j], patterns[i]) and match(i + 1, j + 1)
+            return i == len(patterns) - 1 or any(match(i + 1, k) for k in range(j, len(names)))
+        return fnmatchcase(names[j], patterns[i]) and match(i + 1, j + 1)
 
-    # a trailing "/**/" also matches the directory it is under, like a trailing "/**"
-    trailing = len(patterns) > 2 and patterns[-2:] == ["**", ""]
-    return match(0, 0) or (trailing and reference_match("/".join(patterns[:-2]), name))
+    return match(0, 0)
 
 
 @pytest.mark.parametrize(("pattern", "name", "expected"), REAL_WORLD + DOUBLESTAR)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import pickle
+import re
 
 import pytest
 from hypothesis import given
@@ -422,3 +424,38 @@ def test_property_default_word(name: str, word: str) -> None:
     """${V:-word} is the value when non-empty, else the word."""
     expected = ENV.get(name) or word
     assert substitute("${" + name + ":-" + word + "}", lookup) == expected
+
+
+def _naive_trim(value: str, op: str, pattern: str) -> str:
+    """Trim like bash by trying every cut, shortest or longest first (reference for #, ##, % and %%)."""
+    regex = re.compile(fnmatch.translate(pattern), re.DOTALL)
+    cuts = range(len(value) + 1)
+    if op in ("#", "##"):
+        for end in cuts if op == "#" else reversed(cuts):
+            if regex.fullmatch(value[:end]):
+                return value[end:]
+    else:
+        for begin in reversed(cuts) if op == "%" else cuts:
+            if regex.fullmatch(value[begin:]):
+                return value[:begin]
+    return value
+
+
+@given(
+    st.text(alphabet="ab/.", max_size=12),
+    st.text(alphabet="ab/.*?", max_size=6),
+    st.sampled_from(["#", "##", "%", "%%"]),
+)
+def test_property_trim_matches_reference(value: str, pattern: str, op: str) -> None:
+    """Prefix/suffix removal agrees with a brute-force reference that tries every cut."""
+    assert substitute("${V" + op + pattern + "}", {"V": value}.get) == _naive_trim(value, op, pattern)
+
+
+def test_trim_is_fast_on_long_values() -> None:
+    """Trimming a long value without a match stays well below quadratic cost."""
+    value = "x" * 200_000
+    env = {"M": value, "L": value + "\nrest"}.get
+    for op in ("#*\n", "##*\n", "%\n*", "%%\n*", "#*a*b*c"):
+        assert substitute("${M" + op + "}", env) == value
+    assert substitute("${L%%\n*}", env) == value
+    assert substitute("${L#*\n}", env) == "rest"

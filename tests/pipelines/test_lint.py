@@ -1,0 +1,142 @@
+"""Lint rules: names, dependencies, cycles, trust, volumes."""
+
+from __future__ import annotations
+
+import textwrap
+
+from pipelines import lint_text
+from pipelines.lint import find_cycle
+
+
+def _errors(text: str, *, trusted: bool = False) -> list[str]:
+    return [p.format() for p in lint_text(textwrap.dedent(text), "l.yml", trusted=trusted) if p.is_error]
+
+
+def test_clean_file_has_no_problems() -> None:
+    assert _errors("kind: pipeline\nsteps:\n  - name: a\n    image: busybox\n") == []
+
+
+def test_duplicate_step_and_service_names() -> None:
+    errors = _errors(
+        """\
+        kind: pipeline
+        services:
+          - name: db
+            image: postgres
+        steps:
+          - name: db
+            image: busybox
+        """
+    )
+    assert errors == [
+        "l.yml:6:11: error: steps[0].name: two steps are named 'db'"
+        " (hint: give every step and service its own name)"
+    ]
+
+
+def test_step_dependency_cycle_and_missing_target() -> None:
+    errors = _errors(
+        """\
+        kind: pipeline
+        steps:
+          - name: a
+            image: busybox
+            depends_on: [b]
+          - name: b
+            image: busybox
+            depends_on: [a, c]
+        """
+    )
+    assert any("depends on 'c'" in e for e in errors)
+    assert any("cycle: a -> b -> a" in e for e in errors)
+
+
+def test_stage_dependency_cycle_and_typo() -> None:
+    errors = _errors(
+        """\
+        kind: pipeline
+        name: build
+        depends_on: [tset]
+        steps: [{name: a, image: busybox}]
+        ---
+        kind: pipeline
+        name: test
+        depends_on: [deploy]
+        steps: [{name: a, image: busybox}]
+        ---
+        kind: pipeline
+        name: deploy
+        depends_on: [test]
+        steps: [{name: a, image: busybox}]
+        """
+    )
+    assert any("depends on 'tset'" in e and "did you mean 'test'" in e for e in errors)
+    assert any("pipelines depend on each other in a cycle: test -> deploy -> test" in e for e in errors)
+
+
+def test_trust_rules_apply_only_to_untrusted_repositories() -> None:
+    text = """\
+        kind: pipeline
+        steps:
+          - name: a
+            image: docker
+            privileged: true
+            network_mode: host
+            extra_hosts: ["a:1.2.3.4"]
+            dns: [1.1.1.1]
+            devices: [{name: fuse, path: /dev/fuse}]
+            volumes: [{name: sock, path: /var/run/docker.sock}, {name: ram, path: /ram}]
+        volumes:
+          - name: sock
+            host: {path: /var/run/docker.sock}
+          - name: ram
+            temp: {medium: memory}
+        """
+    untrusted = _errors(text)
+    assert len(untrusted) == 7
+    assert all("trusted repository" in e for e in untrusted)
+    assert _errors(text, trusted=True) == []
+
+
+def test_volume_rules() -> None:
+    errors = _errors(
+        """\
+        kind: pipeline
+        steps:
+          - name: a
+            image: busybox
+            volumes:
+              - name: workspace
+                path: /w
+              - name: nowhere
+                path: /x
+              - name: cache
+                path: ../escape
+        volumes:
+          - name: cache
+            temp: {}
+          - name: _docker_socket
+            temp: {}
+          - name: up
+            host: {path: /var/../etc}
+        """,
+        trusted=True,
+    )
+    joined = "\n".join(errors)
+    assert "mounts the reserved volume 'workspace'" in joined
+    assert "volume 'nowhere', which the pipeline does not define" in joined
+    assert "mount path '../escape' must be absolute" in joined
+    assert "the volume name '_docker_socket' is reserved" in joined
+    assert "host path '/var/../etc'" in joined
+
+
+def test_implicit_clone_step_name_is_reserved_unless_disabled() -> None:
+    text = "kind: pipeline\n{clone}steps:\n  - name: clone\n    image: alpine/git\n"
+    assert any("taken by the implicit clone step" in e for e in _errors(text.format(clone="")))
+    assert _errors(text.format(clone="clone: {disable: true}\n")) == []
+
+
+def test_find_cycle() -> None:
+    assert find_cycle({"a": ["b"], "b": ["c"], "c": []}) == []
+    assert find_cycle({"a": ["b"], "b": ["c"], "c": ["a"]}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": ["a"]}) == ["a", "a"]

@@ -10,7 +10,7 @@ from pipelines.conditions import Facts
 from pipelines.environ import build_environ, stage_environ, step_environ
 from pipelines.errors import ConfigError, Problem, Severity, errors_in
 from pipelines.lint import CLONE_STEP, lint
-from pipelines.model import Manifest, Pipeline, SecretRef, Step
+from pipelines.model import Manifest, Pipeline, SecretRef, Span, Step
 from pipelines.parse import parse
 from pipelines.plugin_settings import settings_environ
 from pipelines.script import SHELL_ENTRYPOINT, shell_script
@@ -74,7 +74,9 @@ def compile_manifest(
     for number, pipeline in enumerate(included, start=1):
         depends_on = _kept_dependencies(pipeline.depends_on, names, all_deps)
         compilation.plans.append(_compile_stage(pipeline, number, depends_on, context, environ, facts))
-    compilation.warnings.extend(_missing_secrets(manifest.filename, included, context.secrets))
+    if context.secrets is not None:
+        available = {*context.secrets, *(secret.name for secret in manifest.secrets)}
+        compilation.warnings.extend(_missing_secrets(manifest.filename, included, available))
     return compilation
 
 
@@ -268,30 +270,23 @@ def expand_image(image: str) -> str:
     return image if ":" in last else f"{image}:latest"
 
 
-def _missing_secrets(filename: str, pipelines: list[Pipeline], available: list[str] | None) -> list[Problem]:
-    """Warnings for secrets the file uses that the repository does not have."""
-    if available is None:
-        return []
-    known = set(available)
+def _missing_secrets(filename: str, pipelines: list[Pipeline], known: set[str]) -> list[Problem]:
+    """Warnings for secrets the file uses that neither the repository nor a `kind: secret` document has."""
     problems: list[Problem] = []
     for pipeline in pipelines:
-        for step in pipeline.containers:
-            refs = [
-                v for v in (*step.environment.values(), *step.settings.values()) if isinstance(v, SecretRef)
-            ]
-            for ref in refs:
-                if ref.name not in known:
-                    span = step.span()
-                    problems.append(
-                        Problem(
-                            Severity.WARNING,
-                            f"step {step.name!r} uses secret {ref.name!r}, which this repository"
-                            " does not have; the variable will be empty",
-                            filename,
-                            span.line,
-                            span.column,
-                            span.path,
-                            "add it in the repository's settings",
-                        )
-                    )
+        users: list[tuple[str, Span, list[object]]] = [
+            (f"pipeline {pipeline.name!r}", pipeline.span("environment"), list(pipeline.environment.values()))
+        ]
+        users += [
+            (f"step {s.name!r}", s.span(), [*s.environment.values(), *s.settings.values()])
+            for s in pipeline.containers
+        ]
+        for who, span, values in users:
+            for name in sorted({v.name for v in values if isinstance(v, SecretRef)} - known):
+                message = f"{who} uses secret {name!r}, which this repository does not have"
+                message += "; the variable will be empty"
+                hint = "add it in the repository's settings"
+                problems.append(
+                    Problem(Severity.WARNING, message, filename, span.line, span.column, span.path, hint)
+                )
     return problems

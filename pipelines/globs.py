@@ -6,7 +6,11 @@ and may hold globs and ``/``); ``\\`` makes the next character literal. ``**`` a
 matches zero or more whole segments, so ``**/*.md`` matches ``a.md`` and ``x/y/a.md``, and ``docs/**``
 matches ``docs``, ``docs/`` and everything below ``docs/``; elsewhere ``**`` is a plain ``*``. The whole
 name must match. Patterns are compiled once into regular expressions; runs like ``*x*`` and ``**/x/**``
-use atomic groups so that matching stays fast whatever the pattern.
+use atomic groups so that matching stays fast whatever the pattern. A malformed pattern matches nothing.
+
+This follows doublestar v4. Drone itself pins v1.1.1, which differs in corners: there ``docs/**`` does not
+match ``docs``, ``[!a]`` is a class of ``!`` and ``a``, braces neither nest nor hold ``/``, ``[-a]`` and
+``[a-]`` are errors, and a stray ``}`` is an ordinary character.
 """
 
 from __future__ import annotations
@@ -161,12 +165,12 @@ def _simple_run(nodes: tuple[_Node, ...], start: int) -> int:
 def _segment_run(nodes: tuple[_Node, ...], start: int, at_end: bool) -> int:
     """Index of the ``/`` that opens the next ``/**/``-like doublestar after ``start``, or -1.
 
-    -1 also when an alternative or another ``**`` comes first, or when that doublestar cannot swallow whatever
-    segments are left over after the text before it (a trailing ``/**/`` matches only names ending in ``/``).
+    -1 also when an alternative or another doublestar comes first, or when that doublestar cannot swallow the
+    segments left over after the text before it (a trailing ``/**/`` matches only names ending in ``/``).
     """
     for index in range(start, len(nodes) - 1):
         node = nodes[index]
-        if isinstance(node, _Alternatives) or _is_double(node):
+        if isinstance(node, _Alternatives) or (index == start and _is_double(node)):
             return -1
         if _is_slash(node) and _is_double(nodes[index + 1]):
             after = nodes[index + 2 : index + 3]

@@ -16,6 +16,8 @@ from pipelines.plugin_settings import settings_environ
 from pipelines.script import SHELL_ENTRYPOINT, shell_script
 from pipelines.substitute import SubstitutionError, substitute
 
+PRIVILEGED_PLUGINS = ("plugins/docker", "plugins/acr", "plugins/ecr", "plugins/gcr", "plugins/heroku")
+
 
 @dataclass(frozen=True, slots=True)
 class SkippedStage:
@@ -122,7 +124,7 @@ def _compile_stage(
     system_env = {**environ, **stage_environ(number, pipeline.name, platform, workspace, depends_on)}
     services = [s for s in pipeline.services if s.when.match(facts) and s.when.run_policy() != "never"]
     steps = [s for s in pipeline.steps if s.when.match(facts) and s.when.run_policy() != "never"]
-    edges = _edges(pipeline, steps)
+    edges = _edges(pipeline, [*services, *steps])
     containers: list[wire.StepPlan] = []
     if not pipeline.clone.disable:
         containers.append(
@@ -189,13 +191,16 @@ def _step_plan(
     entrypoint, command = list(step.entrypoint or []), list(step.command or [])
     if step.commands:
         entrypoint, command = list(SHELL_ENTRYPOINT), [shell_script(step.commands)]
-    failure = {"ignore": "ignore", "fast": "fast", "fast-fail": "fast"}.get(step.failure, "fail")
+    failure = {"ignore": "ignore", "fast": "fast", "fast-fail": "fast", "fail-fast": "fast"}.get(
+        step.failure, "fail"
+    )
+    pull = step.pull.lower()
     return wire.StepPlan(
         number=number,
         name=step.name,
         kind=wire.StepKind.SERVICE if step.is_service else wire.StepKind.STEP,
         image=expand_image(step.image),
-        pull="default" if step.pull in ("", "default") else step.pull,
+        pull=pull if pull in ("always", "if-not-exists", "never") else "default",
         entrypoint=entrypoint,
         command=command,
         working_dir=step.working_dir or workdir,
@@ -207,7 +212,7 @@ def _step_plan(
         run_policy=wire.RunPolicy(step.when.run_policy()),
         failure=failure,
         detach=step.detach or step.is_service,
-        privileged=step.privileged,
+        privileged=step.privileged or is_privileged_plugin(step),
         network_mode=step.network_mode,
         dns=step.dns,
         dns_search=step.dns_search,
@@ -223,19 +228,24 @@ def _step_plan(
     )
 
 
-def _edges(pipeline: Pipeline, steps: list[Step]) -> dict[str, list[str]]:
-    """Each kept step's dependencies: a serial chain, or the written DAG with left-out steps bridged."""
+def _edges(pipeline: Pipeline, containers: list[Step]) -> dict[str, list[str]]:
+    """Each kept container's dependencies, as Drone orders them: clone, services, steps.
+
+    Without any `depends_on` that is one serial chain (services are detached, so they only start in
+    order); otherwise the written DAG, where containers without dependencies wait for the clone and
+    dependencies on left-out steps are bridged to what those depended on.
+    """
     first = [] if pipeline.clone.disable else [CLONE_STEP]
-    if not any(step.depends_on for step in pipeline.steps):
+    if not any(step.depends_on for step in pipeline.containers):
         edges: dict[str, list[str]] = {}
         previous = first
-        for step in steps:
+        for step in containers:
             edges[step.name] = list(previous)
             previous = [step.name]
         return edges
-    kept = {step.name for step in steps} | set(first) | {s.name for s in pipeline.services}
-    written = {step.name: step.depends_on or first for step in pipeline.steps}
-    return {step.name: _kept_dependencies(written[step.name], kept, written) for step in steps}
+    kept = {step.name for step in containers} | set(first)
+    written = {step.name: step.depends_on or first for step in pipeline.containers}
+    return {step.name: _kept_dependencies(written[step.name], kept, written) for step in containers}
 
 
 def _kept_dependencies(deps: Sequence[str], kept: set[str], graph: Mapping[str, Sequence[str]]) -> list[str]:
@@ -260,6 +270,13 @@ def _split_environment(environment: Mapping[str, str | SecretRef]) -> tuple[dict
     plain = {k: v for k, v in environment.items() if isinstance(v, str)}
     secrets = {k: v.name for k, v in environment.items() if isinstance(v, SecretRef)}
     return plain, secrets
+
+
+def is_privileged_plugin(step: Step) -> bool:
+    """Drone runs its Docker-in-Docker plugins privileged when they are used as plain plugins."""
+    if step.commands or step.command or step.entrypoint or step.volumes or step.is_service:
+        return False
+    return any(step.image == p or step.image.startswith((f"{p}:", f"{p}@")) for p in PRIVILEGED_PLUGINS)
 
 
 def expand_image(image: str) -> str:

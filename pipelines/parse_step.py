@@ -21,7 +21,7 @@ STEP_KEYS = (
     "cpu_period", "cpu_quota", "cpu_shares", "cpu_set", "cpuset",
 )  # fmt: skip
 PULL_POLICIES = ("always", "if-not-exists", "never", "default")
-FAILURE_POLICIES = ("ignore", "fast", "fast-fail", "always", "")
+FAILURE_POLICIES = ("ignore", "fast", "fast-fail", "fail-fast", "always", "")
 MAX_NAME = 100
 
 
@@ -51,7 +51,7 @@ def _read_key(reader: Reader, step: Step, key: str, value: Node, here: Path) -> 
         setattr(step, key, reader.string(value, here, key))
     elif key == "pull":
         step.pull = reader.string(value, here, "pull")
-        if step.pull and step.pull not in PULL_POLICIES:
+        if step.pull and step.pull.lower() not in PULL_POLICIES:
             reader.warn(
                 value, here, f"pull policy {step.pull!r} is unknown", f"one of {', '.join(PULL_POLICIES)}"
             )

@@ -15,6 +15,8 @@ def settings_environ(settings: dict[str, Any]) -> tuple[dict[str, str], dict[str
     plain: dict[str, str] = {}
     secrets: dict[str, str] = {}
     for key, value in settings.items():
+        if value is None:  # Drone leaves empty settings out rather than setting them to ''
+            continue
         name = setting_variable(key)
         if isinstance(value, SecretRef):
             secrets[name] = value.name

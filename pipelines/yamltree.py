@@ -43,6 +43,12 @@ def load_documents(text: str, filename: str) -> list[Node]:
         reason = exc.problem or "is not valid YAML"
         if exc.context:
             reason = f"{exc.context}, {reason}"
+        if exc.context_mark and mark and mark.index >= len(text.rstrip()):
+            # "unexpected end of stream": the line that opened what never closed is the useful one
+            what = (exc.context or "").removeprefix("while scanning ").removeprefix("while parsing ")
+            what = what.removeprefix("a ").removeprefix("an ")
+            reason = f"the {what} that starts here never ends" if what else reason
+            mark = exc.context_mark
         hint = _syntax_hint(text, mark)
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         raise ConfigError(
@@ -63,6 +69,8 @@ def _syntax_hint(text: str, mark: yaml.Mark | None) -> str:
     line = lines[mark.line] if mark.line < len(lines) else ""
     if "\t" in line:
         return "YAML does not allow tabs here; use spaces"
+    if '"' in line or "'" in line:
+        return "check that every quote on this line is closed, or quote the whole value"
     return "check the indentation and quoting on this line and the one before"
 
 

@@ -19,7 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines import lint_text  # noqa: E402
+from pipelines import BuildContext, ConfigError, compile_file, lint_text  # noqa: E402
 from tests.conftest import shared_dir  # noqa: E402
 
 
@@ -54,7 +54,15 @@ def main() -> None:
             with contextlib.suppress(yaml.YAMLError):
                 list(yaml.load_all(text, Loader=yaml.CSafeLoader))
 
+    context = BuildContext(event="push", branch="master", ref="refs/heads/master", trusted=True)
+
+    def compile_all() -> None:
+        for name, text in texts:
+            with contextlib.suppress(ConfigError):
+                compile_file(text, context, name)
+
     lint_s = _best(args.repeat, lint_all)
+    compile_s = _best(args.repeat, compile_all)
     load_s = _best(args.repeat, load_all)
     big_s = _best(args.repeat, lambda: lint_text(largest[1], largest[0], trusted=True))
     hangar = str(Path(sys.executable).parent / "hangar")
@@ -70,6 +78,7 @@ def main() -> None:
     print(f"baseline, YAML load only:  {load_s:.3f} s")
     print(f"ratio lint / YAML load:    {lint_s / load_s:.2f}x")
     print(f"largest file alone:        {big_s:.3f} s")
+    print(f"compile (push to master):  {compile_s:.3f} s   ({compile_s / load_s:.2f}x the YAML load)")
     print(f"`hangar lint` command:     {cli_s:.3f} s   (process start-up included)")
 
 

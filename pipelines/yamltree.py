@@ -92,6 +92,19 @@ class Reader:
         self.problems = problems
         self._transform = transform
         self._on_string = on_string
+        self._budget = MAX_EXPANDED_VALUES
+
+    def _spend(self, node: Node, path: Path) -> bool:
+        """Count one value read; False once aliases have expanded the file past MAX_EXPANDED_VALUES."""
+        self._budget -= 1
+        if self._budget == -1:
+            self.error(
+                node,
+                path,
+                f"the file expands to more than {MAX_EXPANDED_VALUES} values (aliases repeating aliases)",
+                "use fewer nested `*alias` references",
+            )
+        return self._budget >= 0
 
     def report(self, severity: Severity, node: Node | None, path: Path, message: str, hint: str = "") -> None:
         """Record a problem at node's position."""
@@ -129,6 +142,8 @@ class Reader:
         explicit: list[tuple[str, Node, Node]] = []
         written: set[str] = set()
         for key_node, value in node.value:
+            if not self._spend(key_node, path):
+                break
             if key_node.tag == _MERGE:
                 sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
                 for source in sources:
@@ -221,6 +236,8 @@ class Reader:
         if depth > 100:
             self.error(node, path, "value is nested too deeply")
             return None
+        if not self._spend(node, path):
+            return None
         if isinstance(node, yaml.ScalarNode):
             if node.tag == _STR:
                 return self.text(node, path)
@@ -241,6 +258,7 @@ class Reader:
         self.warn(key_node, (*path, key), f"unknown key '{key}' in {where} is ignored", hint)
 
 
+MAX_EXPANDED_VALUES = 500_000
 _BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
 
 

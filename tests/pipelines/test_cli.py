@@ -103,3 +103,11 @@ def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     result = _hangar("lint", cwd=tmp_path)
     assert result.returncode == 2
     assert "no .ci.yml or .drone.yml here" in result.stderr
+
+
+def test_non_utf8_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / ".ci.yml").write_bytes(b"kind: pipeline\nname: \xff\xfe\n")
+    result = _hangar("lint", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "not UTF-8 text" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -256,3 +256,14 @@ def test_byte_sizes_and_settings() -> None:
     )
     assert step.shm_size == 64 * 1024 * 1024 and step.mem_limit == 1 << 30
     assert step.settings == {"tags": ["latest", "1.10"], "password": SecretRef("pw")}
+
+
+def test_alias_bombs_are_refused_not_expanded() -> None:
+    levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        levels.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
+    text = "kind: pipeline\nsteps:\n  - name: a\n    image: busybox\n    settings:\n"
+    text += "".join(f"      {line}\n" for line in levels)
+    problems = [p for p in parse(text, "bomb.yml").problems if p.is_error]
+    assert len(problems) == 1
+    assert "expands to more than" in problems[0].message

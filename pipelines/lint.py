@@ -9,6 +9,25 @@ from pipelines.errors import Problem, Severity
 from pipelines.model import RESERVED_VOLUMES, Manifest, Pipeline, Span, Step
 
 CLONE_STEP = "clone"
+RESTRICTED_WORKSPACES = frozenset(
+    {
+        "",
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/lib",
+        "/lib64",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/sys",
+        "/tmp",
+        "/usr",
+    }
+    | {"/var", "/var/run", "/var/lib", "/usr/bin", "/usr/lib", "/usr/local", "/usr/local/bin"}
+)
 _TRUSTED_STEP_KEYS = ("network_mode", "dns", "dns_search", "extra_hosts", "devices", "shm_size")
 
 
@@ -22,6 +41,7 @@ def lint(manifest: Manifest, *, trusted: bool = False) -> list[Problem]:
         _lint_names(add, pipeline)
         _lint_step_graph(add, pipeline)
         _lint_volumes(add, pipeline)
+        _lint_workspace(add, pipeline)
         if not trusted:
             _lint_trust(add, pipeline)
     return sorted(problems, key=lambda p: (p.line, p.column, p.severity != Severity.ERROR))
@@ -157,6 +177,22 @@ def _lint_volumes(add: _Collector, pipeline: Pipeline) -> None:
                 )
             if not _is_clean_absolute(mount.path):
                 add(span, f"mount path {mount.path!r} must be absolute and must not contain '..'")
+
+
+def _lint_workspace(add: _Collector, pipeline: Pipeline) -> None:
+    """The workspace is an absolute, clean path that does not cover the container's own system folders."""
+    base, _, full = pipeline.workspace.resolve()
+    span = pipeline.span("workspace")
+    if not base.startswith("/") or ".." in full.split("/"):
+        add(
+            span, f"workspace {full!r} must be an absolute path without '..'", "workspace: {base: /drone/src}"
+        )
+    elif full.rstrip("/") in RESTRICTED_WORKSPACES or full == "/":
+        add(
+            span,
+            f"workspace {full!r} would hide the container's own {full} folder",
+            "workspace: {base: /drone/src}",
+        )
 
 
 def _lint_trust(add: _Collector, pipeline: Pipeline) -> None:

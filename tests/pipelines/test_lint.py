@@ -140,3 +140,13 @@ def test_find_cycle() -> None:
     assert find_cycle({"a": ["b"], "b": ["c"], "c": []}) == []
     assert find_cycle({"a": ["b"], "b": ["c"], "c": ["a"]}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": ["a"]}) == ["a", "a"]
+
+
+def test_workspace_must_not_cover_system_folders_or_escape() -> None:
+    text = "kind: pipeline\nworkspace:\n  {workspace}\nsteps:\n  - name: a\n    image: busybox\n"
+    assert _errors(text.format(workspace="base: /go\n  path: src/github.com/x")) == []
+    assert _errors(text.format(workspace="path: /app")) == []
+    assert "would hide the container's own /etc" in _errors(text.format(workspace="base: /etc"))[0]
+    assert "would hide" in _errors(text.format(workspace="base: /"))[0]
+    assert "without '..'" in _errors(text.format(workspace="base: /drone\n  path: ../../etc"))[0]
+    assert "absolute" in _errors(text.format(workspace="base: relative"))[0]

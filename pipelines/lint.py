@@ -106,6 +106,7 @@ def _lint_stage_graph(add: _Collector, manifest: Manifest) -> None:
         add(
             seen[cycle[0]].span("depends_on"),
             f"pipelines depend on each other in a cycle: {' -> '.join(cycle)}",
+            "remove one of these `depends_on` entries",
         )
 
 
@@ -138,7 +139,11 @@ def _lint_step_graph(add: _Collector, pipeline: Pipeline) -> None:
     for step in pipeline.steps:
         for name in step.depends_on:
             if name == step.name:
-                add(step.span("depends_on"), f"step {step.name!r} depends on itself")
+                add(
+                    step.span("depends_on"),
+                    f"step {step.name!r} depends on itself",
+                    "remove it from `depends_on`",
+                )
             elif name not in names:
                 add(
                     step.span("depends_on"),
@@ -150,7 +155,8 @@ def _lint_step_graph(add: _Collector, pipeline: Pipeline) -> None:
     cycle = find_cycle(graph)
     if cycle:
         step = next(s for s in pipeline.steps if s.name == cycle[0])
-        add(step.span("depends_on"), f"steps depend on each other in a cycle: {' -> '.join(cycle)}")
+        message = f"steps depend on each other in a cycle: {' -> '.join(cycle)}"
+        add(step.span("depends_on"), message, "remove one of these `depends_on` entries")
 
 
 def _lint_volumes(add: _Collector, pipeline: Pipeline) -> None:
@@ -160,15 +166,23 @@ def _lint_volumes(add: _Collector, pipeline: Pipeline) -> None:
         if volume.name in RESERVED_VOLUMES:
             add(volume.span, f"the volume name {volume.name!r} is reserved", "choose another name")
         elif volume.name in defined:
-            add(volume.span, f"two volumes are named {volume.name!r}")
+            add(volume.span, f"two volumes are named {volume.name!r}", "give each volume its own name")
         defined.add(volume.name)
         if volume.host_path and not _is_clean_absolute(volume.host_path):
-            add(volume.span, f"host path {volume.host_path!r} must be absolute and must not contain '..'")
+            add(
+                volume.span,
+                f"host path {volume.host_path!r} must be absolute and must not contain '..'",
+                "host: {path: /var/cache/ci}",
+            )
     for step in pipeline.containers:
         for mount in step.volumes:
             span = step.span("volumes")
             if mount.name in RESERVED_VOLUMES:
-                add(span, f"step {step.name!r} mounts the reserved volume {mount.name!r}")
+                add(
+                    span,
+                    f"step {step.name!r} mounts the reserved volume {mount.name!r}",
+                    "the workspace is mounted in every step already; define a volume of your own",
+                )
             elif mount.name not in defined:
                 add(
                     span,
@@ -176,7 +190,11 @@ def _lint_volumes(add: _Collector, pipeline: Pipeline) -> None:
                     f"add it under the pipeline's `volumes:`, e.g. - name: {mount.name}\n  temp: {{}}",
                 )
             if not _is_clean_absolute(mount.path):
-                add(span, f"mount path {mount.path!r} must be absolute and must not contain '..'")
+                add(
+                    span,
+                    f"mount path {mount.path!r} must be absolute and must not contain '..'",
+                    "path: /cache",
+                )
 
 
 def _lint_workspace(add: _Collector, pipeline: Pipeline) -> None:

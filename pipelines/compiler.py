@@ -16,6 +16,11 @@ from pipelines.plugin_settings import settings_environ
 from pipelines.script import SHELL_ENTRYPOINT, shell_script
 from pipelines.substitute import SubstitutionError, substitute
 
+# Step settings the Plan carries exactly as written.
+_CONTAINER_SETTINGS = (
+    "user", "network_mode", "dns", "dns_search", "extra_hosts", "shm_size", "mem_limit", "memswap_limit",
+    "cpu_period", "cpu_quota", "cpu_shares", "cpuset",
+)  # fmt: skip
 PRIVILEGED_PLUGINS = ("plugins/docker", "plugins/acr", "plugins/ecr", "plugins/gcr", "plugins/heroku")
 
 
@@ -204,7 +209,6 @@ def _step_plan(
         entrypoint=entrypoint,
         command=command,
         working_dir=step.working_dir or workdir,
-        user=step.user,
         environment=environment,
         secrets=[wire.SecretEnv(env=k, secret=v) for k, v in sorted(secrets.items())],
         volumes=[wire.Mount(name=m.name, path=m.path) for m in step.volumes],
@@ -213,18 +217,8 @@ def _step_plan(
         failure=failure,
         detach=step.detach or step.is_service,
         privileged=step.privileged or is_privileged_plugin(step),
-        network_mode=step.network_mode,
-        dns=step.dns,
-        dns_search=step.dns_search,
-        extra_hosts=step.extra_hosts,
         devices=[wire.DevicePlan(name=d.name, path=d.path) for d in step.devices],
-        shm_size=step.shm_size,
-        mem_limit=step.mem_limit,
-        memswap_limit=step.memswap_limit,
-        cpu_period=step.cpu_period,
-        cpu_quota=step.cpu_quota,
-        cpu_shares=step.cpu_shares,
-        cpuset=step.cpuset,
+        **{name: getattr(step, name) for name in _CONTAINER_SETTINGS},
     )
 
 

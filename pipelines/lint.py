@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 
 from pipelines.errors import Problem, Severity
-from pipelines.model import RESERVED_VOLUMES, Manifest, Pipeline, Span, Step
+from pipelines.model import RESERVED_VOLUMES, Manifest, Pipeline, Span
 
 CLONE_STEP = "clone"
 RESTRICTED_WORKSPACES = frozenset(
@@ -273,8 +273,3 @@ def find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str]:
                 stack.append((child, 0))
                 path.append(child)
     return []
-
-
-def steps_named(pipeline: Pipeline) -> dict[str, Step]:
-    """The pipeline's steps and services by name."""
-    return {step.name: step for step in pipeline.containers}

@@ -273,8 +273,3 @@ def _kind(node: Node) -> str:
 def is_null(node: Node) -> bool:
     """True for an empty value (`key:` with nothing after it, or `~`/`null`)."""
     return _is_null(node)
-
-
-def scalar_value(node: Node) -> str | None:
-    """The text of a scalar node, None for lists and maps."""
-    return str(node.value) if isinstance(node, yaml.ScalarNode) else None

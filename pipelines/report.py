@@ -1,0 +1,50 @@
+"""What a runner reports while it runs a stage: step and stage states and numbered log lines (wire models)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipelines.status import Status
+
+
+class LogLine(BaseModel):
+    """One line of a step's output: its position in the log, seconds since the step started, the text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    pos: int
+    time: float
+    out: str
+
+
+class StepReport(BaseModel):
+    """The state of one step as the runner sees it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: int
+    name: str
+    status: Status = Status.PENDING
+    exit_code: int | None = None
+    started: float | None = None
+    finished: float | None = None
+    error: str = ""
+    detached: bool = False
+
+
+class StageReport(BaseModel):
+    """The state of a stage and of all its steps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: int
+    name: str
+    status: Status = Status.PENDING
+    started: float | None = None
+    finished: float | None = None
+    error: str = ""
+    steps: list[StepReport] = Field(default_factory=list)
+
+    def step(self, name: str) -> StepReport:
+        """The report of the step with that name."""
+        return next(s for s in self.steps if s.name == name)

@@ -1,0 +1,123 @@
+"""From a step to the Docker Engine API's container, network and volume bodies (pure, no I/O)."""
+
+from __future__ import annotations
+
+import re
+from secrets import token_hex
+from typing import Any
+
+from pipelines.plan import StepPlan, VolumePlan
+from runner.engine import ContainerSpec, StageSpec
+
+MANAGED_LABEL = "io.hangar.managed"
+STAGE_LABEL = "io.hangar.stage"
+STEP_LABEL = "io.hangar.step"
+OWNER_LABEL = "io.hangar.owner"
+
+_NOT_NAME = re.compile(r"[^a-z0-9_.-]+")
+
+
+def labels(stage: StageSpec, **extra: str) -> dict[str, str]:
+    """The labels on everything a stage creates: Hangar's, the stage's id, and the caller's."""
+    return {**stage.labels, MANAGED_LABEL: "true", STAGE_LABEL: stage.id, **extra}
+
+
+def network_name(stage: StageSpec) -> str:
+    """The stage's bridge network."""
+    return f"hangar-{stage.id}"
+
+
+def workspace_volume(stage: StageSpec) -> str:
+    """The volume holding the workspace, mounted at the workspace base in every container."""
+    return f"hangar-{stage.id}-workspace"
+
+
+def volume_name(stage: StageSpec, volume: VolumePlan) -> str:
+    """The Docker volume behind a pipeline's temp volume."""
+    return f"hangar-{stage.id}-v-{safe_name(volume.name)}"
+
+
+def safe_name(name: str) -> str:
+    """A name as a DNS label and container-name part: lower case, runs of other characters as `-`."""
+    return _NOT_NAME.sub("-", name.lower()).strip("-.") or "step"
+
+
+def aliases(step: StepPlan) -> list[str]:
+    """Network names the step answers to: its name, and a DNS-safe form when that differs."""
+    safe = safe_name(step.name)
+    return [step.name, safe] if step.name != safe and re.fullmatch(r"[A-Za-z0-9_.-]+", step.name) else [safe]
+
+
+def container_name(stage: StageSpec, step: StepPlan) -> str:
+    """A readable unique container name (a step may be created twice when its environment changes)."""
+    return f"hangar-{stage.id}-{step.number}-{safe_name(step.name)[:40]}-{token_hex(2)}"
+
+
+def volume_body(stage: StageSpec, volume: VolumePlan) -> dict[str, Any]:
+    """`POST /volumes/create` for a temp volume; `medium: memory` becomes a tmpfs shared by the steps."""
+    body: dict[str, Any] = {"Name": volume_name(stage, volume), "Labels": labels(stage)}
+    if volume.medium == "memory":
+        body["DriverOpts"] = {"type": "tmpfs", "device": "tmpfs"}
+    return body
+
+
+def container_body(stage: StageSpec, spec: ContainerSpec) -> dict[str, Any]:
+    """`POST /containers/create` for one step."""
+    step = spec.step
+    plan = stage.plan
+    mounts: list[dict[str, Any]] = [
+        {"Type": "volume", "Source": workspace_volume(stage), "Target": plan.workspace.base}
+    ]
+    by_name = {volume.name: volume for volume in plan.volumes}
+    for mount in step.volumes:
+        volume = by_name.get(mount.name)
+        if volume is None:
+            continue
+        if volume.kind == "host":
+            mounts.append({"Type": "bind", "Source": volume.host_path, "Target": mount.path})
+        else:
+            mounts.append({"Type": "volume", "Source": volume_name(stage, volume), "Target": mount.path})
+    host: dict[str, Any] = {
+        "Mounts": mounts,
+        "Privileged": step.privileged,
+        "NetworkMode": step.network_mode or network_name(stage),
+        "Init": False,
+    }
+    optional = {
+        "Dns": step.dns,
+        "DnsSearch": step.dns_search,
+        "ExtraHosts": step.extra_hosts,
+        "ShmSize": step.shm_size,
+        "Memory": step.mem_limit,
+        "MemorySwap": step.memswap_limit,
+        "CpuPeriod": step.cpu_period,
+        "CpuQuota": step.cpu_quota,
+        "CpuShares": step.cpu_shares,
+        "CpusetCpus": ",".join(step.cpuset),
+        "Devices": [
+            {"PathOnHost": d.path, "PathInContainer": d.path, "CgroupPermissions": "rwm"}
+            for d in step.devices
+        ],
+    }
+    host.update({key: value for key, value in optional.items() if value})
+    body: dict[str, Any] = {
+        "Image": step.image,
+        "Env": [f"{key}={value}" for key, value in spec.environment.items()],
+        "Labels": labels(stage, **{STEP_LABEL: step.name}),
+        "HostConfig": host,
+    }
+    if step.entrypoint:
+        body["Entrypoint"] = step.entrypoint
+    if step.command:
+        body["Cmd"] = step.command
+    if step.working_dir:
+        body["WorkingDir"] = step.working_dir
+    if step.user:
+        body["User"] = step.user
+    if not step.network_mode:
+        body["NetworkingConfig"] = {"EndpointsConfig": {network_name(stage): {"Aliases": aliases(step)}}}
+    return body
+
+
+def _device(path: str) -> dict[str, str]:
+    return {"PathOnHost": path, "PathInContainer": path, "CgroupPermissions": "rwm"}

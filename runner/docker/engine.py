@@ -1,0 +1,248 @@
+"""DockerEngine: stages as a bridge network plus volumes, steps as containers, all labelled as Hangar's."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import tarfile
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, BinaryIO, Self
+
+import aiohttp
+from aiodocker import Docker
+from aiodocker.exceptions import DockerError
+
+from runner.docker import config
+from runner.docker.frames import FrameReader
+from runner.docker.images import ImagePuller, PullRequest
+from runner.engine import ContainerSpec, EngineError, Exit, StageSpec
+from runner.registry_auth import auth_for_image
+
+PLACEHOLDER_IMAGE = "hangar/workspace:1"
+_NOT_FOUND, _NOT_MODIFIED, _CONFLICT = 404, 304, 409
+_READ_SIZE = 64 * 1024
+_OOM_EXIT_CODE = 137
+_FOREVER = aiohttp.ClientTimeout(total=None, sock_read=None)
+
+
+class DockerEngine:
+    """The Engine protocol on the Docker Engine API; `DOCKER_HOST` (or the default socket) says where."""
+
+    def __init__(self, docker: Docker) -> None:
+        self.docker = docker
+        self._images = ImagePuller(docker)
+        self._placeholder: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def connect(cls, url: str | None = None) -> Self:
+        """An engine on the Docker daemon at url (default: `DOCKER_HOST`), checked to answer."""
+        docker = Docker(url)
+        try:
+            await docker.version()
+        except (DockerError, aiohttp.ClientError, OSError) as exc:
+            await docker.close()
+            where = url or "DOCKER_HOST or /var/run/docker.sock"
+            raise EngineError(f"cannot reach the Docker engine at {where}: {exc}") from None
+        return cls(docker)
+
+    async def close(self) -> None:
+        """Close the connection to the daemon."""
+        await self.docker.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- stage --------------------------------------------------------------------------------------
+
+    async def setup(self, stage: StageSpec) -> None:
+        """Create the stage's network, workspace volume and temp volumes."""
+        try:
+            await self.docker.networks.create(
+                {"Name": config.network_name(stage), "Driver": "bridge", "Labels": config.labels(stage)}
+            )
+            await self.docker.volumes.create(  # type: ignore[no-untyped-call]
+                {"Name": config.workspace_volume(stage), "Labels": config.labels(stage)}
+            )
+            for volume in stage.plan.volumes:
+                if volume.kind == "temp":
+                    await self.docker.volumes.create(config.volume_body(stage, volume))  # type: ignore[no-untyped-call]
+        except DockerError as exc:
+            raise EngineError(f"could not set up the stage: {exc.message}") from None
+
+    async def fill_workspace(self, stage: StageSpec, archive: BinaryIO) -> None:
+        """Unpack the archive into the workspace through a created, never started, placeholder container."""
+        await self._ensure_placeholder()
+        workspace = stage.plan.workspace
+        volume = {"Type": "volume", "Source": config.workspace_volume(stage), "Target": workspace.base}
+        body: dict[str, Any] = {
+            "Image": PLACEHOLDER_IMAGE,
+            "Cmd": ["/nonexistent"],
+            "Labels": config.labels(stage),
+            "HostConfig": {"Mounts": [volume]},
+        }
+        try:
+            container = await self.docker.containers.create(body)
+            try:
+                relative = workspace.full.removeprefix(workspace.base).strip("/")
+                if relative:
+                    await container.put_archive(workspace.base, _directory_tar(relative))  # type: ignore[no-untyped-call]
+                await container.put_archive(workspace.full, archive)  # type: ignore[no-untyped-call]
+            finally:
+                await container.delete(force=True)
+        except DockerError as exc:
+            raise EngineError(f"could not copy the files into the workspace: {exc.message}") from None
+
+    async def destroy(self, stage: StageSpec) -> None:
+        """Remove every container, the network and the volumes labelled with the stage's id."""
+        self._images.forget(stage.id)
+        await remove_labelled(self.docker, {config.STAGE_LABEL: stage.id})
+
+    # -- containers ---------------------------------------------------------------------------------
+
+    async def create(self, stage: StageSpec, spec: ContainerSpec) -> str:
+        """Pull as the policy says, then create the step's container."""
+        step = spec.step
+        auth = auth_for_image(step.image, stage.registry_auth)
+        await self._images.ensure(stage.id, PullRequest(step.image, step.pull, auth))
+        try:
+            container = await self.docker.containers.create(
+                config.container_body(stage, spec), name=config.container_name(stage, step)
+            )
+        except DockerError as exc:
+            raise EngineError(f"could not create the container of {step.name!r}: {exc.message}") from None
+        return container.id
+
+    async def start(self, handle: str) -> None:
+        """Start the container."""
+        try:
+            await self.docker.containers.container(handle).start()
+        except DockerError as exc:
+            raise EngineError(f"could not start the container: {exc.message}") from None
+
+    async def output(self, handle: str) -> AsyncIterator[bytes]:
+        """Follow the container's log from its first byte until it exits, stdout and stderr as written."""
+        frames = FrameReader()
+        params = {"stdout": "1", "stderr": "1", "follow": "1"}
+        try:
+            async with self.docker._query(
+                f"containers/{handle}/logs", params=params, timeout=_FOREVER
+            ) as response:
+                while data := await response.content.read(_READ_SIZE):
+                    payload = frames.feed(data)
+                    if payload:
+                        yield payload
+        except DockerError as exc:
+            raise EngineError(exc.message) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise EngineError(str(exc) or type(exc).__name__) from None
+
+    async def wait(self, handle: str) -> Exit:
+        """Wait for the container to exit; an exit code of 137 is checked for the OOM killer."""
+        container = self.docker.containers.container(handle)
+        try:
+            result = await container.wait(timeout=_FOREVER)
+            code = int(result.get("StatusCode", -1))
+            oom = False
+            if code == _OOM_EXIT_CODE:
+                state = (await container.show()).get("State", {})
+                oom = bool(state.get("OOMKilled"))
+        except DockerError as exc:
+            raise EngineError(f"lost the container: {exc.message}") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise EngineError(f"lost the Docker engine while waiting: {exc}") from None
+        return Exit(code, oom)
+
+    async def stop(self, handle: str, grace: float) -> None:
+        """SIGTERM, then SIGKILL after grace seconds."""
+        try:
+            await self.docker.containers.container(handle).stop(t=max(0, round(grace)))
+        except DockerError as exc:
+            if exc.status not in (_NOT_FOUND, _NOT_MODIFIED):
+                raise EngineError(f"could not stop the container: {exc.message}") from None
+
+    async def remove(self, handle: str) -> None:
+        """Remove the container (killing it if it still runs) with its anonymous volumes."""
+        with contextlib.suppress(DockerError):
+            await self.docker.containers.container(handle).delete(force=True, v=True)
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    async def _ensure_placeholder(self) -> None:
+        if self._placeholder is None or (self._placeholder.done() and self._placeholder.exception()):
+            self._placeholder = asyncio.create_task(self._import_placeholder())
+        await asyncio.shield(self._placeholder)
+
+    async def _import_placeholder(self) -> None:
+        """An image with no files: created containers of it only hold the workspace volume for copying."""
+        try:
+            await self.docker.images.inspect(PLACEHOLDER_IMAGE)
+            return
+        except DockerError as exc:
+            if exc.status != _NOT_FOUND:
+                raise EngineError(f"could not inspect {PLACEHOLDER_IMAGE}: {exc.message}") from None
+        repository, tag = PLACEHOLDER_IMAGE.split(":")
+        params = {"fromSrc": "-", "repo": repository, "tag": tag}
+        empty = _directory_tar(None)
+        try:
+            async with self.docker._query(
+                "images/create",
+                "POST",
+                params=params,
+                data=empty,
+                headers={"Content-Type": "application/x-tar"},
+            ) as response:
+                await response.read()
+        except DockerError as exc:
+            raise EngineError(f"could not create {PLACEHOLDER_IMAGE}: {exc.message}") from None
+
+
+async def remove_labelled(docker: Docker, selector: Mapping[str, str]) -> dict[str, int]:
+    """Remove containers, then networks, then volumes whose labels match; return how many of each."""
+    filters = {"label": [f"{key}={value}" for key, value in selector.items()]}
+    removed = {"containers": 0, "networks": 0, "volumes": 0}
+    containers = await docker.containers.list(all=True, filters=filters)
+    results = await asyncio.gather(
+        *(c.delete(force=True, v=True) for c in containers), return_exceptions=True
+    )
+    removed["containers"] = sum(1 for r in results if not isinstance(r, BaseException))
+    for network in await docker.networks.list(filters=filters):
+        if await _remove_network(docker, network["Id"]):
+            removed["networks"] += 1
+    listing: dict[str, Any] = await docker.volumes.list(filters=filters)  # type: ignore[no-untyped-call]
+    for volume in listing.get("Volumes") or []:
+        with contextlib.suppress(DockerError):
+            await docker.volumes.get(volume["Name"])  # type: ignore[no-untyped-call]
+            await docker._query_json(f"volumes/{volume['Name']}", method="DELETE", params={"force": "1"})
+            removed["volumes"] += 1
+    return removed
+
+
+async def _remove_network(docker: Docker, network_id: str) -> bool:
+    """Remove a network, retrying briefly while the daemon still detaches endpoints."""
+    for attempt in range(5):
+        try:
+            await (await docker.networks.get(network_id)).delete()
+        except DockerError as exc:
+            if exc.status == _NOT_FOUND:
+                return False
+            if attempt == 4:
+                return False
+            await asyncio.sleep(0.1 * (attempt + 1))
+        else:
+            return True
+    return False
+
+
+def _directory_tar(name: str | None) -> bytes:
+    """A tar holding one empty directory (or nothing at all)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        if name:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+    return buffer.getvalue()

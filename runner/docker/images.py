@@ -1,0 +1,94 @@
+"""Images, pulled as the step's pull policy says (Drone's `default` pulls `:latest` tags), once per stage."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from aiodocker import Docker
+from aiodocker.exceptions import DockerError
+
+from runner.engine import EngineError, RegistryAuth
+from runner.registry_auth import DOCKER_HUB, image_host
+
+_NOT_FOUND = 404
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """One image to make present, how, and with which credentials."""
+
+    image: str
+    policy: str
+    auth: RegistryAuth | None = None
+
+
+class ImagePuller:
+    """Makes images present; concurrent requests for the same image in a stage share one pull."""
+
+    def __init__(self, docker: Docker) -> None:
+        self._docker = docker
+        self._pulls: dict[tuple[str, str], asyncio.Task[None]] = {}
+
+    async def ensure(self, stage_id: str, request: PullRequest) -> None:
+        """Pull or check the image; EngineError, with a message for the step's log, if it cannot be had."""
+        key = (stage_id, request.image)
+        task = self._pulls.get(key)
+        if task is None:
+            task = asyncio.create_task(self._ensure(request))
+            self._pulls[key] = task
+        await asyncio.shield(task)
+
+    def forget(self, stage_id: str) -> None:
+        """Drop the stage's pull records."""
+        for key in [key for key in self._pulls if key[0] == stage_id]:
+            del self._pulls[key]
+
+    async def _ensure(self, request: PullRequest) -> None:
+        image, policy = request.image, request.policy
+        if policy == "never":
+            if not await self._present(image):
+                raise EngineError(f"image {image} is not on this host and its pull policy is never")
+            return
+        wants_pull = policy == "always" or (policy == "default" and _is_latest(image))
+        if not wants_pull and await self._present(image):
+            return
+        try:
+            await self._pull(request)
+        except EngineError:
+            if policy == "always" or not await self._present(image):
+                raise
+
+    async def _present(self, image: str) -> bool:
+        try:
+            await self._docker.images.inspect(image)
+        except DockerError as exc:
+            if exc.status == _NOT_FOUND:
+                return False
+            raise EngineError(f"could not inspect image {image}: {exc.message}") from None
+        return True
+
+    async def _pull(self, request: PullRequest) -> None:
+        image = request.image
+        try:
+            if request.auth is None:
+                await self._docker.images.pull(image)
+            else:
+                credentials = {"username": request.auth.username, "password": request.auth.password}
+                await self._docker.images.pull(_qualified(image), auth=credentials)
+        except DockerError as exc:
+            raise EngineError(f"could not pull image {image}: {exc.message}") from None
+
+
+def _is_latest(image: str) -> bool:
+    if "@" in image:
+        return False
+    last = image.rsplit("/", 1)[-1]
+    return ":" not in last or last.endswith(":latest")
+
+
+def _qualified(image: str) -> str:
+    """The reference with its registry host spelled out (`busybox` -> `docker.io/library/busybox`)."""
+    if image_host(image) != DOCKER_HUB or image.startswith(f"{DOCKER_HUB}/"):
+        return image
+    return f"{DOCKER_HUB}/{image}" if "/" in image else f"{DOCKER_HUB}/library/{image}"

@@ -1,0 +1,53 @@
+"""Turn a container's raw output into text lines, with bounded memory whatever the container prints."""
+
+from __future__ import annotations
+
+MAX_LINE_BYTES = 64 * 1024
+
+
+class LineSplitter:
+    """Feed raw chunks, get complete lines; a line longer than `max_line` bytes is cut into pieces."""
+
+    def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
+        self._max_line = max_line
+        self._partial = bytearray()
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """The lines completed by this chunk (without their line endings)."""
+        lines: list[str] = []
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            if end < 0:
+                break
+            if self._partial:
+                self._partial += chunk[start:end]
+                lines.extend(self._cut(bytes(self._partial)))
+                self._partial.clear()
+            else:
+                lines.extend(self._cut(chunk[start:end]))
+            start = end + 1
+        if start < len(chunk):
+            self._partial += chunk[start:]
+            while len(self._partial) > self._max_line:
+                lines.append(_decode(bytes(self._partial[: self._max_line])))
+                del self._partial[: self._max_line]
+        return lines
+
+    def flush(self) -> list[str]:
+        """The last line, if the output did not end with a newline."""
+        if not self._partial:
+            return []
+        rest = bytes(self._partial)
+        self._partial.clear()
+        return self._cut(rest)
+
+    def _cut(self, line: bytes) -> list[str]:
+        if len(line) <= self._max_line:
+            return [_decode(line)]
+        return [_decode(line[i : i + self._max_line]) for i in range(0, len(line), self._max_line)]
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8 text; bytes that are not UTF-8 become U+FFFD instead of being lost; a CR before LF goes."""
+    return raw.removesuffix(b"\r").decode("utf-8", errors="replace")

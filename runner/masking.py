@@ -1,0 +1,30 @@
+"""Secret masking: every secret value, in every line of every step, becomes `******`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MASK = "******"
+MIN_SECRET_LENGTH = 2
+
+
+class Masker:
+    """Replaces secret values in log lines; multi-line secrets are masked line by line, as Drone does."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        parts = {
+            part.strip()
+            for secret in secrets
+            for part in secret.splitlines()
+            if len(part.strip()) >= MIN_SECRET_LENGTH
+        }
+        ordered = sorted(parts, key=lambda p: (-len(p), p))
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def mask(self, line: str) -> str:
+        """The line with every secret value replaced."""
+        return self._pattern.sub(MASK, line) if self._pattern else line

@@ -52,7 +52,8 @@ def main() -> None:
     """Hangar: a container-native CI server that speaks Drone's pipeline language."""
 
 
-def _default_file() -> Path:
+def default_config_file() -> Path:
+    """The pipeline file in the current folder: `.ci.yml`, else `.drone.yml`."""
     for name in CONFIG_FILES:
         if Path(name).is_file():
             return Path(name)
@@ -80,7 +81,7 @@ def _print_problem(problem: Problem) -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 def lint_command(trusted: bool, files: tuple[Path, ...]) -> None:
     """Check pipeline files; prints `file:line:col: message` per problem, exits 1 on any error."""
-    paths = list(files) or [_default_file()]
+    paths = list(files) or [default_config_file()]
     failed = 0
     warned = 0
     for path in paths:
@@ -125,7 +126,7 @@ def compile_command(
     as_json: bool,
 ) -> None:
     """Compile a pipeline file for one build and print the runnable Plan of every stage."""
-    path = file or _default_file()
+    path = file or default_config_file()
     owner, _, name = slug.rpartition("/")
     context = BuildContext(
         repo=Repo(owner=owner, name=name, remote_url=f"https://example.invalid/{slug}.git"),

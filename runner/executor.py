@@ -109,6 +109,8 @@ class _StageRun:
             if self.plan.stage.platform.os not in ("", "linux"):
                 raise EngineError(f"this runner runs linux pipelines, not {self.plan.stage.platform.os!r}")
             await self.engine.setup(self.spec)
+            if self.workspace is not None and not any(s.kind == StepKind.CLONE for s in self.plan.steps):
+                await self._fill_workspace(_discard)
             containers = [s for s in self.plan.steps if s.kind != StepKind.CLONE]
             self.preparer.start(containers, self._worth_preparing)
             watcher = asyncio.create_task(self._watch())
@@ -283,12 +285,7 @@ class _StageRun:
         report.status, report.started = Status.RUNNING, time.time()
         await self.reporter.step_updated(report)
         try:
-            if self.workspace is not None:
-                archive = await self.workspace(lambda text: self._emit(report, [text]))
-                try:
-                    await self.engine.fill_workspace(self.spec, archive)
-                finally:
-                    archive.close()
+            await self._fill_workspace(lambda text: self._emit(report, [text]))
         except Exception as exc:
             message = str(exc) or type(exc).__name__
             await self._emit(report, [message])
@@ -298,6 +295,15 @@ class _StageRun:
             report.status, report.exit_code = Status.SUCCESS, 0
         report.finished = time.time()
         await self.reporter.step_updated(report)
+
+    async def _fill_workspace(self, log: LogWriter) -> None:
+        if self.workspace is None:
+            return
+        archive = await self.workspace(log)
+        try:
+            await self.engine.fill_workspace(self.spec, archive)
+        finally:
+            archive.close()
 
     # -- logs ---------------------------------------------------------------------------------------
 
@@ -427,3 +433,7 @@ class _StageRun:
 def _duration(seconds: float) -> str:
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes}m{rest}s" if minutes else f"{seconds:g}s"
+
+
+async def _discard(text: str) -> None:
+    """A log for work done before any step (the workspace of a pipeline without a clone step)."""

@@ -13,6 +13,7 @@ MANAGED_LABEL = "io.hangar.managed"
 STAGE_LABEL = "io.hangar.stage"
 STEP_LABEL = "io.hangar.step"
 OWNER_LABEL = "io.hangar.owner"
+RUNNER_LABEL = "io.hangar.runner"
 
 _NOT_NAME = re.compile(r"[^a-z0-9_.-]+")
 

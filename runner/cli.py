@@ -1,0 +1,201 @@
+"""`hangar exec`: run a pipeline file here, on the local Docker engine, this folder as the workspace."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+import click
+import git
+from rich.console import Console
+
+from pipelines import BuildContext, Compilation, ConfigError, Plan, Repo, compile_file
+from pipelines.cli import default_config_file
+from pipelines.status import Status
+from runner.archive import pack, workspace_files
+from runner.console import ConsoleReporter
+from runner.docker import DockerEngine
+from runner.docker.config import OWNER_LABEL
+from runner.docker.leftovers import owner_label, remove_orphans
+from runner.engine import EngineError
+from runner.executor import LogWriter, StageOptions, WorkspaceSource, run_stage
+
+_console = Console(stderr=True, highlight=False)
+EXIT_FAILED, EXIT_CONFIG = 1, 2
+
+
+@click.command("exec")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--pipeline", "pipelines", multiple=True, help="Run only this pipeline (repeatable).")
+@click.option("--event", default="push", show_default=True, help="The event to pretend happened.")
+@click.option("--branch", default="", help="The branch (default: the current git branch, else main).")
+@click.option("--secret", "secrets", multiple=True, metavar="NAME=VALUE", help="A secret (repeatable).")
+@click.option(
+    "--env", "extra_env", multiple=True, metavar="NAME=VALUE", help="An extra variable (repeatable)."
+)
+@click.option("--trusted", is_flag=True, help="Allow privileged steps, host volumes and host networking.")
+@click.option("--timeout", default=60.0, show_default=True, help="Minutes each pipeline may take.")
+def exec_command(
+    file: Path | None,
+    pipelines: tuple[str, ...],
+    event: str,
+    branch: str,
+    secrets: tuple[str, ...],
+    extra_env: tuple[str, ...],
+    trusted: bool,
+    timeout: float,
+) -> None:
+    """Run a pipeline locally, like `drone exec`: each step in a fresh container, this folder as workspace."""
+    path = file or default_config_file()
+    secret_values = _pairs(secrets, "--secret")
+    environment = _pairs(extra_env, "--env")
+    context = _context(Path.cwd(), event, branch, trusted, sorted(secret_values))
+    try:
+        compilation = compile_file(path.read_text(encoding="utf-8"), context, str(path))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            _console.print(problem.format(), markup=False)
+        sys.exit(EXIT_CONFIG)
+    except OSError as exc:
+        raise click.FileError(str(path), exc.strerror) from None
+    plans = _selected(compilation, pipelines)
+    options = StageOptions(secrets=secret_values, labels={OWNER_LABEL: owner_label()}, timeout=timeout * 60)
+    plans = [_with_environment(plan, environment) for plan in plans]
+    ok = asyncio.run(_run_all(plans, options, Path.cwd()))
+    sys.exit(0 if ok else EXIT_FAILED)
+
+
+async def _run_all(plans: list[Plan], options: StageOptions, root: Path) -> bool:
+    """Run the pipelines one after another, respecting their `depends_on`; True when all succeeded."""
+    try:
+        engine = await DockerEngine.connect()
+    except EngineError as exc:
+        _console.print(f"[red]error:[/] {exc}")
+        return False
+    cancel = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    current = asyncio.current_task()
+    presses = 0
+
+    def interrupted() -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            _console.print("[yellow]stopping: the running steps get a grace period (Ctrl-C again to kill)[/]")
+            cancel.set()
+        elif current is not None:
+            current.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, interrupted)
+    loop.add_signal_handler(signal.SIGTERM, interrupted)
+    outcomes: dict[str, Status] = {}
+    try:
+        removed = await remove_orphans(engine.docker)
+        if removed:
+            _console.print(f"[dim]removed {len(removed)} stage(s) left by crashed runs[/]")
+        reporter = ConsoleReporter(_console)
+        for plan in plans:
+            if cancel.is_set() or any(
+                outcomes.get(dep, Status.SUCCESS).is_failed for dep in plan.stage.depends_on
+            ):
+                outcomes[plan.stage.name] = Status.SKIPPED
+                _console.print(reporter.outcome(plan.stage.name, Status.SKIPPED, None, None))
+                continue
+            report = await run_stage(
+                engine, reporter, plan, workspace=local_workspace(root), options=options, cancel=cancel
+            )
+            outcomes[plan.stage.name] = report.status
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        loop.remove_signal_handler(signal.SIGTERM)
+        await engine.close()
+    return (
+        all(status in (Status.SUCCESS, Status.SKIPPED) for status in outcomes.values())
+        and not cancel.is_set()
+    )
+
+
+def local_workspace(root: Path) -> WorkspaceSource:
+    """A workspace source copying this folder's files (in a git work tree: those git does not ignore)."""
+
+    async def source(log: LogWriter) -> BinaryIO:
+        started = time.monotonic()
+        files = await asyncio.to_thread(workspace_files, root)
+        archive = await asyncio.to_thread(pack, root, files)
+        await log(f"+ copied {len(files)} files from {root} ({time.monotonic() - started:.2f}s)")
+        return archive
+
+    return source
+
+
+def _context(root: Path, event: str, branch: str, trusted: bool, secret_names: list[str]) -> BuildContext:
+    """What the compiler should believe about this run, read from the local git work tree if there is one."""
+    sha, message, author, email = "", "", "", ""
+    with contextlib.suppress(
+        git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError, ValueError, TypeError
+    ):
+        repo = git.Repo(root, search_parent_directories=True)
+        commit = repo.head.commit
+        sha, message = commit.hexsha, str(commit.message).strip()
+        author, email = str(commit.author.name or ""), str(commit.author.email or "")
+        if not branch and not repo.head.is_detached:
+            branch = repo.active_branch.name
+    branch = branch or "main"
+    now = int(time.time())
+    return BuildContext(
+        repo=Repo(owner="local", name=root.name, remote_url=root.as_uri()),
+        event=event,
+        ref=f"refs/heads/{branch}",
+        branch=branch,
+        sha=sha,
+        message=message,
+        author_login=author,
+        author_name=author,
+        author_email=email,
+        number=1,
+        created=now,
+        started=now,
+        secrets=secret_names,
+        trusted=trusted,
+    )
+
+
+def _selected(compilation: Compilation, names: tuple[str, ...]) -> list[Plan]:
+    for warning in compilation.warnings:
+        _console.print(warning.format(), markup=False, style="yellow")
+    for skipped in compilation.skipped:
+        _console.print(f"[dim]pipeline {skipped.name!r} left out: {skipped.reason}[/]")
+    plans = compilation.plans
+    if names:
+        unknown = sorted(set(names) - {plan.stage.name for plan in plans})
+        if unknown:
+            known = ", ".join(plan.stage.name for plan in plans) or "none"
+            raise click.UsageError(f"no pipeline named {', '.join(unknown)} runs here (pipelines: {known})")
+        plans = [plan for plan in plans if plan.stage.name in names]
+    if not plans:
+        raise click.UsageError("no pipeline of this file runs for this event and branch")
+    return plans
+
+
+def _with_environment(plan: Plan, environment: dict[str, str]) -> Plan:
+    if not environment:
+        return plan
+    steps = [
+        step.model_copy(update={"environment": {**step.environment, **environment}}) for step in plan.steps
+    ]
+    return plan.model_copy(update={"steps": steps})
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        name, equals, content = value.partition("=")
+        if not equals or not name:
+            raise click.BadParameter(f"{value!r} is not NAME=VALUE", param_hint=option)
+        pairs[name] = content
+    return pairs

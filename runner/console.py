@@ -1,0 +1,75 @@
+"""The console reporter of `hangar exec`: log lines prefixed by their step, a line per step outcome."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from pipelines.report import LogLine, StageReport, StepReport
+from pipelines.status import Status
+
+SYMBOLS = {
+    Status.SUCCESS: ("✓", "green"),
+    Status.FAILURE: ("✗", "red"),
+    Status.ERROR: ("!", "red"),
+    Status.KILLED: ("✗", "yellow"),
+    Status.SKIPPED: ("-", "dim"),
+    Status.RUNNING: ("▶", "cyan"),
+}
+_PALETTE = ("cyan", "magenta", "blue", "yellow", "green")
+
+
+class ConsoleReporter:
+    """Prints a stage as it runs; the log text goes to `out` untouched (ANSI colours pass through)."""
+
+    def __init__(self, console: Console, out: TextIO | None = None) -> None:
+        self.console = console
+        self.out = out or sys.stdout
+        self._colours: dict[str, str] = {}
+
+    async def stage_updated(self, stage: StageReport) -> None:
+        """A rule when the stage starts; its outcome when it ends."""
+        if stage.status == Status.RUNNING:
+            self.console.rule(Text(f"pipeline {stage.name}", style="bold"))
+        elif stage.status.is_done:
+            self.console.print(
+                self.outcome(stage.name, stage.status, stage.started, stage.finished, stage.error)
+            )
+
+    async def step_updated(self, step: StepReport) -> None:
+        """A line when a step starts, and one with its status, exit code and duration when it ends."""
+        if step.status == Status.RUNNING:
+            self.console.print(Text.assemble(("▶ ", "cyan"), (step.name, self._colour(step.name))))
+        elif step.status.is_done:
+            detail = f"exit code {step.exit_code}" if step.status == Status.FAILURE else step.error
+            self.console.print(self.outcome(step.name, step.status, step.started, step.finished, detail))
+
+    async def step_output(self, step: StepReport, lines: Sequence[LogLine]) -> None:
+        """Each line as `[step] text`."""
+        prefix = f"[{step.name}] "
+        if self.console.is_terminal:
+            prefix = f"\033[{_ANSI[self._colour(step.name)]}m{prefix}\033[0m"
+        self.out.write("".join(f"{prefix}{line.out}\n" for line in lines))
+        self.out.flush()
+
+    def outcome(
+        self, name: str, status: Status, started: float | None, finished: float | None, detail: str = ""
+    ) -> Text:
+        """`✓ name  success  1.2s  detail`: symbol and word, so colour is never the only signal."""
+        symbol, style = SYMBOLS.get(status, ("?", ""))
+        text = Text.assemble((f"{symbol} ", style), (name, "bold"), "  ", (status.value, style))
+        if started is not None and finished is not None:
+            text.append(f"  {finished - started:.1f}s", style="dim")
+        if detail:
+            text.append(f"  {detail}")
+        return text
+
+    def _colour(self, name: str) -> str:
+        return self._colours.setdefault(name, _PALETTE[len(self._colours) % len(_PALETTE)])
+
+
+_ANSI = {"cyan": "36", "magenta": "35", "blue": "34", "yellow": "33", "green": "32"}

@@ -1,4 +1,4 @@
-"""The executor's semantics on a scripted engine: order, failure policies, cancel, timeout, masking, teardown."""
+"""The executor on a scripted engine: order, failure policies, cancel, timeout, masking, teardown."""
 
 from __future__ import annotations
 
@@ -140,7 +140,8 @@ async def test_services_and_detached_steps_do_not_block_and_are_stopped_at_the_e
 
 
 async def test_a_detached_step_that_fails_does_not_fail_the_stage() -> None:
-    _, reporter, status = await run(DETACHED, {"server": Behaviour(exit_code=2), "db": Behaviour(duration=3600)})
+    behaviours = {"server": Behaviour(exit_code=2), "db": Behaviour(duration=3600)}
+    _, reporter, status = await run(DETACHED, behaviours)
     assert status == Status.SUCCESS
     assert statuses(reporter)["client"] == Status.SUCCESS
 
@@ -167,7 +168,7 @@ async def test_cancel_kills_the_running_step_and_skips_the_rest() -> None:
 
 
 async def test_timeout_kills_the_stage_and_says_so() -> None:
-    engine, reporter, status = await run(SERIAL, {"one": Behaviour(duration=3600)}, timeout=0.2)
+    _, reporter, status = await run(SERIAL, {"one": Behaviour(duration=3600)}, timeout=0.2)
     assert status == Status.KILLED
     assert statuses(reporter)["one"] == Status.KILLED
     assert statuses(reporter)["two"] == Status.SKIPPED

@@ -8,7 +8,6 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import BinaryIO
 
 import click
 import git
@@ -17,13 +16,13 @@ from rich.console import Console
 from pipelines import BuildContext, Compilation, ConfigError, Plan, Repo, compile_file
 from pipelines.cli import default_config_file
 from pipelines.status import Status
-from runner.archive import pack, workspace_files
 from runner.console import ConsoleReporter
 from runner.docker import DockerEngine
 from runner.docker.config import OWNER_LABEL
 from runner.docker.leftovers import owner_label, remove_orphans
 from runner.engine import EngineError
-from runner.executor import LogWriter, StageOptions, WorkspaceSource, run_stage
+from runner.executor import StageOptions, run_stage
+from runner.workspace import local_workspace
 
 _console = Console(stderr=True, highlight=False)
 EXIT_FAILED, EXIT_CONFIG = 1, 2
@@ -118,19 +117,6 @@ async def _run_all(plans: list[Plan], options: StageOptions, root: Path) -> bool
         all(status in (Status.SUCCESS, Status.SKIPPED) for status in outcomes.values())
         and not cancel.is_set()
     )
-
-
-def local_workspace(root: Path) -> WorkspaceSource:
-    """A workspace source copying this folder's files (in a git work tree: those git does not ignore)."""
-
-    async def source(log: LogWriter) -> BinaryIO:
-        started = time.monotonic()
-        files = await asyncio.to_thread(workspace_files, root)
-        archive = await asyncio.to_thread(pack, root, files)
-        await log(f"+ copied {len(files)} files from {root} ({time.monotonic() - started:.2f}s)")
-        return archive
-
-    return source
 
 
 def _context(root: Path, event: str, branch: str, trusted: bool, secret_names: list[str]) -> BuildContext:

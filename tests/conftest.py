@@ -1,8 +1,11 @@
-"""Shared fixtures: where the shared corpus of real-world files lives."""
+"""Shared fixtures: the shared corpus of real-world files, and the real services tests run against."""
 
 from __future__ import annotations
 
 import os
+import shlex
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,3 +25,45 @@ def corpus() -> Path:
     if not path.is_dir():
         pytest.skip(f"the shared corpus is not at {path} (set HANGAR_SHARED)")
     return path
+
+
+def start_services() -> dict[str, str]:
+    """Start the test services with `scripts/services up` (idempotent) and export what it prints."""
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "services"), "up"], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        pytest.fail(f"scripts/services up failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    exported: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        words = shlex.split(line)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            name, _, value = words[1].partition("=")
+            exported[name] = value
+    os.environ.update(exported)
+    return exported
+
+
+@pytest.fixture(scope="session")
+def services() -> dict[str, str]:
+    """The test services: Docker engine, registries, Redis, PostgreSQL (started if they are not running)."""
+    return start_services()
+
+
+@pytest.fixture(scope="session")
+def docker_host(services: dict[str, str]) -> Iterator[str]:
+    """The Docker engine's address; after the session, nothing labelled as Hangar's may be left on it."""
+    yield services["DOCKER_HOST"]
+    leftovers = {
+        kind: subprocess.run(
+            ["docker", kind, "ls", *(["-a"] if kind == "container" else []), "-q", "--filter", MANAGED],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        for kind in ("container", "network", "volume")
+    }
+    assert leftovers == {"container": [], "network": [], "volume": []}, f"leftovers: {leftovers}"
+
+
+MANAGED = "label=io.hangar.managed=true"

@@ -54,12 +54,11 @@ def container_name(stage: StageSpec, step: StepPlan) -> str:
     return f"hangar-{stage.id}-{step.number}-{safe_name(step.name)[:40]}-{token_hex(2)}"
 
 
-def volume_body(stage: StageSpec, volume: VolumePlan) -> dict[str, Any]:
-    """`POST /volumes/create` for a temp volume; `medium: memory` becomes a tmpfs shared by the steps."""
-    body: dict[str, Any] = {"Name": volume_name(stage, volume), "Labels": labels(stage)}
-    if volume.medium == "memory":
-        body["DriverOpts"] = {"type": "tmpfs", "device": "tmpfs"}
-    return body
+def volume_body(stage: StageSpec, volume: VolumePlan) -> dict[str, Any] | None:
+    """`POST /volumes/create` for a temp volume; None for `medium: memory` (a tmpfs per container)."""
+    if volume.kind != "temp" or volume.medium == "memory":
+        return None
+    return {"Name": volume_name(stage, volume), "Labels": labels(stage)}
 
 
 def container_body(stage: StageSpec, spec: ContainerSpec) -> dict[str, Any]:
@@ -76,13 +75,15 @@ def container_body(stage: StageSpec, spec: ContainerSpec) -> dict[str, Any]:
             continue
         if volume.kind == "host":
             mounts.append({"Type": "bind", "Source": volume.host_path, "Target": mount.path})
+        elif volume.medium == "memory":
+            mounts.append({"Type": "tmpfs", "Target": mount.path})
         else:
             mounts.append({"Type": "volume", "Source": volume_name(stage, volume), "Target": mount.path})
     host: dict[str, Any] = {
         "Mounts": mounts,
         "Privileged": step.privileged,
         "NetworkMode": step.network_mode or network_name(stage),
-        "Init": False,
+        "LogConfig": {"Type": "json-file", "Config": {}},
     }
     optional = {
         "Dns": step.dns,

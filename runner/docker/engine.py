@@ -68,8 +68,9 @@ class DockerEngine:
                 {"Name": config.workspace_volume(stage), "Labels": config.labels(stage)}
             )
             for volume in stage.plan.volumes:
-                if volume.kind == "temp":
-                    await self.docker.volumes.create(config.volume_body(stage, volume))  # type: ignore[no-untyped-call]
+                body = config.volume_body(stage, volume)
+                if body is not None:
+                    await self.docker.volumes.create(body)  # type: ignore[no-untyped-call]
         except DockerError as exc:
             raise EngineError(f"could not set up the stage: {exc.message}") from None
 

@@ -1,0 +1,55 @@
+"""Workspace sources: what the clone step puts in the workspace (a fresh clone, or a local folder)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+from pipelines.plan import ClonePlan
+from runner.archive import pack, workspace_files
+from runner.clone import Netrc, clone_repository
+from runner.executor import LogWriter, WorkspaceSource
+
+
+def cloned_workspace(plan: ClonePlan, netrc: Netrc | None = None) -> WorkspaceSource:
+    """Clone the repository at the exact commit into a temporary folder, stream git's lines, pack it."""
+
+    async def source(log: LogWriter) -> BinaryIO:
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+        def collect(line: str) -> None:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+
+        async def forward() -> None:
+            while (line := await lines.get()) is not None:
+                await log(line)
+
+        forwarder = asyncio.create_task(forward())
+        folder = Path(tempfile.mkdtemp(prefix="hangar-clone-"))
+        try:
+            await asyncio.to_thread(clone_repository, plan, folder / "src", log=collect, netrc=netrc)
+            return await asyncio.to_thread(pack, folder / "src")
+        finally:
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+            await forwarder
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+
+    return source
+
+
+def local_workspace(root: Path) -> WorkspaceSource:
+    """Copy a local folder's files (in a git work tree: those git does not ignore), as `hangar exec` does."""
+
+    async def source(log: LogWriter) -> BinaryIO:
+        started = time.monotonic()
+        files = await asyncio.to_thread(workspace_files, root)
+        archive = await asyncio.to_thread(pack, root, files)
+        await log(f"+ copied {len(files)} files from {root} ({time.monotonic() - started:.2f}s)")
+        return archive
+
+    return source

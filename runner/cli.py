@@ -122,15 +122,14 @@ async def _run_all(plans: list[Plan], options: StageOptions, root: Path) -> bool
 def _context(root: Path, event: str, branch: str, trusted: bool, secret_names: list[str]) -> BuildContext:
     """What the compiler should believe about this run, read from the local git work tree if there is one."""
     sha, message, author, email = "", "", "", ""
-    with contextlib.suppress(
-        git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError, ValueError, TypeError
-    ):
+    not_a_repository = (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError, ValueError, TypeError)
+    with contextlib.suppress(*not_a_repository):
         repo = git.Repo(root, search_parent_directories=True)
+        if not branch and not repo.head.is_detached:
+            branch = repo.active_branch.name
         commit = repo.head.commit
         sha, message = commit.hexsha, str(commit.message).strip()
         author, email = str(commit.author.name or ""), str(commit.author.email or "")
-        if not branch and not repo.head.is_detached:
-            branch = repo.active_branch.name
     branch = branch or "main"
     now = int(time.time())
     return BuildContext(

@@ -1,0 +1,135 @@
+"""`hangar exec` as a user runs it: the real command, a real engine, Ctrl-C and kill -9 included."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("docker_host")
+
+HANGAR = str(Path(sys.executable).parent / "hangar")
+
+PIPELINE = """
+kind: pipeline
+name: build
+steps:
+  - name: hello
+    image: busybox
+    environment:
+      TOKEN: {from_secret: token}
+    commands:
+      - ls
+      - echo "token=$TOKEN mode=$MODE branch=$DRONE_BRANCH"
+---
+kind: pipeline
+name: broken
+steps:
+  - {name: fail, image: busybox, commands: ["echo about to fail", "exit 4"]}
+"""
+
+LONG = """
+kind: pipeline
+name: long
+steps:
+  - {name: wait, image: busybox, commands: ["echo started", "sleep 300"]}
+"""
+
+
+def project(tmp_path: Path, text: str) -> Path:
+    """A git work tree with a pipeline, a committed file and an ignored one."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / ".ci.yml").write_text(text)
+    (tmp_path / "committed.txt").write_text("hello\n")
+    (tmp_path / ".gitignore").write_text("ignored.txt\n")
+    (tmp_path / "ignored.txt").write_text("secret build output\n")
+    subprocess.run(["git", "init", "-q", "-b", "feature", str(tmp_path)], check=True)
+    return tmp_path
+
+
+def hangar(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([HANGAR, "exec", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def containers_of(pid: int) -> list[str]:
+    owner = f"label=io.hangar.owner={socket.gethostname()}:{pid}"
+    listing = subprocess.run(["docker", "ps", "-aq", "--filter", owner], capture_output=True, text=True, check=True)
+    return listing.stdout.split()
+
+
+def test_exec_runs_a_pipeline_with_this_folder_as_workspace(tmp_path: Path) -> None:
+    folder = project(tmp_path, PIPELINE)
+    result = hangar(folder, "--pipeline", "build", "--secret", "token=abcdef123", "--env", "MODE=local")
+    assert result.returncode == 0, result.stderr
+    assert "[hello] committed.txt" in result.stdout
+    assert "ignored.txt" not in result.stdout
+    assert "[hello] token=****** mode=local branch=feature" in result.stdout
+    assert "✓ hello  success" in result.stderr
+    assert "✓ build  success" in result.stderr
+
+
+def test_exec_exits_non_zero_when_a_pipeline_fails(tmp_path: Path) -> None:
+    result = hangar(project(tmp_path, PIPELINE), "--pipeline", "broken")
+    assert result.returncode == 1
+    assert "[fail] about to fail" in result.stdout
+    assert "✗ fail  failure" in result.stderr
+    assert "exit code 4" in result.stderr
+
+
+def test_exec_reports_a_broken_file_with_its_line(tmp_path: Path) -> None:
+    folder = project(tmp_path, "kind: pipeline\nsteps:\n  - name: x\n    image: busybox\n    commands: {a: b}\n")
+    result = hangar(folder)
+    assert result.returncode == 2  # noqa: PLR2004
+    assert ".ci.yml:5:" in result.stderr
+
+
+def test_exec_names_the_pipelines_when_asked_for_an_unknown_one(tmp_path: Path) -> None:
+    result = hangar(project(tmp_path, PIPELINE), "--pipeline", "nope")
+    assert result.returncode == 2  # noqa: PLR2004
+    assert "pipelines: build, broken" in result.stderr
+
+
+def start_long_exec(folder: Path) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [HANGAR, "exec"], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "[wait] started" in line:
+            return process
+    pytest.fail(f"the step never started: {process.communicate()}")
+
+
+def test_ctrl_c_stops_the_pipeline_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    process = start_long_exec(project(tmp_path, LONG))
+    assert containers_of(process.pid)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "✗ wait  killed" in stderr
+    assert containers_of(process.pid) == []
+
+
+def test_a_killed_exec_leaves_containers_that_the_next_run_removes(tmp_path: Path) -> None:
+    folder = project(tmp_path, LONG)
+    process = start_long_exec(folder)
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate(timeout=30)
+    assert containers_of(process.pid), "kill -9 gives the process no chance to clean up"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the pid must really be gone before it counts as dead
+        try:
+            os.kill(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    result = hangar(project(tmp_path / "other", PIPELINE), "--pipeline", "build")
+    assert result.returncode == 0, result.stderr
+    assert "removed 1 stage(s) left by crashed runs" in result.stderr
+    assert containers_of(process.pid) == []

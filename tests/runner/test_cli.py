@@ -54,12 +54,16 @@ def project(tmp_path: Path, text: str) -> Path:
 
 
 def hangar(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([HANGAR, "exec", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [HANGAR, "exec", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def containers_of(pid: int) -> list[str]:
     owner = f"label=io.hangar.owner={socket.gethostname()}:{pid}"
-    listing = subprocess.run(["docker", "ps", "-aq", "--filter", owner], capture_output=True, text=True, check=True)
+    listing = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", owner], capture_output=True, text=True, check=True
+    )
     return listing.stdout.split()
 
 
@@ -83,15 +87,17 @@ def test_exec_exits_non_zero_when_a_pipeline_fails(tmp_path: Path) -> None:
 
 
 def test_exec_reports_a_broken_file_with_its_line(tmp_path: Path) -> None:
-    folder = project(tmp_path, "kind: pipeline\nsteps:\n  - name: x\n    image: busybox\n    commands: {a: b}\n")
+    folder = project(
+        tmp_path, "kind: pipeline\nsteps:\n  - name: x\n    image: busybox\n    commands: {a: b}\n"
+    )
     result = hangar(folder)
-    assert result.returncode == 2  # noqa: PLR2004
+    assert result.returncode == 2
     assert ".ci.yml:5:" in result.stderr
 
 
 def test_exec_names_the_pipelines_when_asked_for_an_unknown_one(tmp_path: Path) -> None:
     result = hangar(project(tmp_path, PIPELINE), "--pipeline", "nope")
-    assert result.returncode == 2  # noqa: PLR2004
+    assert result.returncode == 2
     assert "pipelines: build, broken" in result.stderr
 
 

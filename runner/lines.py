@@ -6,7 +6,7 @@ MAX_LINE_BYTES = 64 * 1024
 
 
 class LineSplitter:
-    """Feed raw chunks, get complete lines; a line longer than `max_line` bytes is cut into pieces."""
+    """Feed raw chunks, get complete lines (a CR before the LF dropped); longer than `max_line` bytes, cut."""
 
     def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
         self._max_line = max_line
@@ -22,10 +22,10 @@ class LineSplitter:
                 break
             if self._partial:
                 self._partial += chunk[start:end]
-                lines.extend(self._cut(bytes(self._partial)))
+                lines.extend(self._cut(bytes(self._partial).removesuffix(b"\r")))
                 self._partial.clear()
             else:
-                lines.extend(self._cut(chunk[start:end]))
+                lines.extend(self._cut(chunk[start:end].removesuffix(b"\r")))
             start = end + 1
         if start < len(chunk):
             self._partial += chunk[start:]
@@ -38,7 +38,7 @@ class LineSplitter:
         """The last line, if the output did not end with a newline."""
         if not self._partial:
             return []
-        rest = bytes(self._partial)
+        rest = bytes(self._partial).removesuffix(b"\r")
         self._partial.clear()
         return self._cut(rest)
 
@@ -49,5 +49,5 @@ class LineSplitter:
 
 
 def _decode(raw: bytes) -> str:
-    """UTF-8 text; bytes that are not UTF-8 become U+FFFD instead of being lost; a CR before LF goes."""
-    return raw.removesuffix(b"\r").decode("utf-8", errors="replace")
+    """UTF-8 text; bytes that are not UTF-8 become U+FFFD instead of being lost."""
+    return raw.decode("utf-8", errors="replace")

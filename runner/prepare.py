@@ -58,7 +58,7 @@ class Preparer:
         prepared = self._created.pop(step.name, None)
         if prepared is not None:
             self._slots.release()
-            prepared[0].add_done_callback(self._on_discarded)
+            self._leftovers.append(asyncio.create_task(self._remove_when_created(prepared[0])))
 
     async def close(self) -> None:
         """Stop preparing; wait for removals in flight (the stage's destroy removes anything left)."""
@@ -85,9 +85,9 @@ class Preparer:
             with contextlib.suppress(EngineError):
                 await asyncio.shield(task)
 
-    def _on_discarded(self, task: asyncio.Task[str]) -> None:
-        if not task.cancelled() and task.exception() is None:
-            self._discard_handle(task.result())
+    async def _remove_when_created(self, creation: asyncio.Task[str]) -> None:
+        with contextlib.suppress(Exception):
+            await self._engine.remove(await creation)
 
     def _discard_handle(self, handle: str) -> None:
         self._leftovers.append(asyncio.create_task(quietly(self._engine.remove(handle))))

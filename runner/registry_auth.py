@@ -56,7 +56,9 @@ def auth_for_image(image: str, auths: Iterable[RegistryAuth]) -> RegistryAuth | 
 
 def _decode_auth(value: str, address: str) -> tuple[str, str]:
     try:
-        username, _, password = base64.b64decode(value).decode().partition(":")
+        username, colon, password = base64.b64decode(value, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        raise ValueError(f"the auth of {address!r} is not base64 of user:password") from None
+        username, colon, password = "", "", ""
+    if not (username and colon):
+        raise ValueError(f"the auth of {address!r} is not base64 of user:password")
     return username, password

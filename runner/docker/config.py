@@ -45,7 +45,7 @@ def safe_name(name: str) -> str:
 
 def aliases(step: StepPlan) -> list[str]:
     """Network names the step answers to: its name, and a DNS-safe form when that differs."""
-    safe = safe_name(step.name)
+    safe = safe_name(step.name)[:63].strip("-.") or "step"
     return [step.name, safe] if step.name != safe and re.fullmatch(r"[A-Za-z0-9_.-]+", step.name) else [safe]
 
 
@@ -96,10 +96,7 @@ def container_body(stage: StageSpec, spec: ContainerSpec) -> dict[str, Any]:
         "CpuQuota": step.cpu_quota,
         "CpuShares": step.cpu_shares,
         "CpusetCpus": ",".join(step.cpuset),
-        "Devices": [
-            {"PathOnHost": d.path, "PathInContainer": d.path, "CgroupPermissions": "rwm"}
-            for d in step.devices
-        ],
+        "Devices": [_device(by_name[d.name].host_path, d.path) for d in step.devices if d.name in by_name],
     }
     host.update({key: value for key, value in optional.items() if value})
     body: dict[str, Any] = {
@@ -121,5 +118,6 @@ def container_body(stage: StageSpec, spec: ContainerSpec) -> dict[str, Any]:
     return body
 
 
-def _device(path: str) -> dict[str, str]:
-    return {"PathOnHost": path, "PathInContainer": path, "CgroupPermissions": "rwm"}
+def _device(host_path: str, path: str) -> dict[str, str]:
+    """A host device (a host volume such as /dev/fuse) mapped to path in the container."""
+    return {"PathOnHost": host_path, "PathInContainer": path, "CgroupPermissions": "rwm"}

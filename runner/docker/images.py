@@ -89,6 +89,9 @@ def _is_latest(image: str) -> bool:
 
 def _qualified(image: str) -> str:
     """The reference with its registry host spelled out (`busybox` -> `docker.io/library/busybox`)."""
-    if image_host(image) != DOCKER_HUB or image.startswith(f"{DOCKER_HUB}/"):
+    if image_host(image) != DOCKER_HUB:
         return image
+    first, slash, rest = image.partition("/")
+    if slash and ("." in first or ":" in first):
+        image = rest  # a Docker Hub alias such as index.docker.io
     return f"{DOCKER_HUB}/{image}" if "/" in image else f"{DOCKER_HUB}/library/{image}"

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipelines.status import Status
 
 
-class LogLine(BaseModel):
-    """One line of a step's output: its position in the log, seconds since the step started, the text."""
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line of a step's output: its position in the log, seconds since the step started, the text.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    A slotted dataclass rather than a model: a step may print a million lines, and pydantic validates and
+    serialises it as a field of any model all the same.
+    """
 
     pos: int
     time: float

@@ -325,10 +325,7 @@ class _StageRun:
             return
         offset = time.time() - (report.started or time.time())
         first = self.positions.get(report.name, 0)
-        lines = [
-            LogLine.model_construct(pos=first + i, time=round(offset, 3), out=self.masker.mask(text))
-            for i, text in enumerate(texts)
-        ]
+        lines = [LogLine(first + i, round(offset, 3), self.masker.mask(text)) for i, text in enumerate(texts)]
         self.positions[report.name] = first + len(lines)
         await self.reporter.step_output(report, lines)
 

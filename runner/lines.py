@@ -14,24 +14,21 @@ class LineSplitter:
 
     def feed(self, chunk: bytes) -> list[str]:
         """The lines completed by this chunk (without their line endings)."""
-        lines: list[str] = []
-        start = 0
-        while True:
-            end = chunk.find(b"\n", start)
-            if end < 0:
-                break
-            if self._partial:
-                self._partial += chunk[start:end]
-                lines.extend(self._cut(bytes(self._partial).removesuffix(b"\r")))
-                self._partial.clear()
-            else:
-                lines.extend(self._cut(chunk[start:end].removesuffix(b"\r")))
-            start = end + 1
-        if start < len(chunk):
-            self._partial += chunk[start:]
-            while len(self._partial) > self._max_line:
-                lines.append(_decode(bytes(self._partial[: self._max_line])))
-                del self._partial[: self._max_line]
+        parts = chunk.split(b"\n")
+        if self._partial:
+            self._partial += parts[0]
+            parts[0] = bytes(self._partial)
+            self._partial.clear()
+        rest = parts.pop()
+        limit = self._max_line
+        if max(map(len, parts), default=0) <= limit:
+            lines = [_decode(part.removesuffix(b"\r")) for part in parts]
+        else:
+            lines = [text for part in parts for text in self._cut(part.removesuffix(b"\r"))]
+        self._partial += rest
+        while len(self._partial) > limit:
+            lines.append(_decode(bytes(self._partial[:limit])))
+            del self._partial[:limit]
         return lines
 
     def flush(self) -> list[str]:

@@ -13,7 +13,7 @@ EnvironmentFor = Callable[[StepPlan], dict[str, str]]
 
 
 class Preparer:
-    """Keeps up to `lookahead` created-but-unstarted containers ready, in the order steps are expected to run.
+    """Keeps up to `lookahead` containers being created or ready, in the order steps are expected to run.
 
     A container is created with the environment the step would get now; if the stage's status changed by
     the time the step starts, `take` replaces it with a fresh one, so the step never sees a stale status.
@@ -82,8 +82,6 @@ class Preparer:
             environment = self._environment_for(step)
             task = asyncio.create_task(self._engine.create(self._stage, ContainerSpec(step, environment)))
             self._created[step.name] = (task, environment)
-            with contextlib.suppress(EngineError):
-                await asyncio.shield(task)
 
     async def _remove_when_created(self, creation: asyncio.Task[str]) -> None:
         with contextlib.suppress(Exception):

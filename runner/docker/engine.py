@@ -16,6 +16,7 @@ from aiodocker.exceptions import DockerError
 from runner.docker import config
 from runner.docker.frames import FrameReader
 from runner.docker.images import ImagePuller, PullRequest
+from runner.docker.rawlog import follow_log
 from runner.engine import ContainerSpec, EngineError, Exit, StageSpec
 from runner.registry_auth import auth_for_image
 
@@ -29,8 +30,10 @@ _FOREVER = aiohttp.ClientTimeout(total=None, sock_read=None)
 class DockerEngine:
     """The Engine protocol on the Docker Engine API; `DOCKER_HOST` (or the default socket) says where."""
 
-    def __init__(self, docker: Docker) -> None:
+    def __init__(self, docker: Docker, *, arm: bool = True) -> None:
         self.docker = docker
+        self.arm = arm
+        self._armed: set[str] = set()
         self._images = ImagePuller(docker)
         self._placeholder: asyncio.Task[None] | None = None
 
@@ -109,16 +112,33 @@ class DockerEngine:
         step = spec.step
         auth = auth_for_image(step.image, stage.registry_auth)
         await self._images.ensure(stage.id, PullRequest(step.image, step.pull, auth))
+        armed = self.arm and config.can_arm(step)
         try:
             container = await self.docker.containers.create(
-                config.container_body(stage, spec), name=config.container_name(stage, step)
+                config.container_body(stage, spec, armed=armed), name=config.container_name(stage, step)
             )
         except DockerError as exc:
             raise EngineError(f"could not create the container of {step.name!r}: {exc.message}") from None
+        if armed:
+            await self._start(container.id)
+            self._armed.add(container.id)
         return container.id
 
     async def start(self, handle: str) -> None:
-        """Start the container."""
+        """Start the container; an armed one, already started, gets its go line instead."""
+        if handle not in self._armed:
+            await self._start(handle)
+            return
+        self._armed.discard(handle)
+        stream = self.docker.containers.container(handle).attach(stdin=True)
+        try:
+            await stream.write_in(b"go\n")
+        except (DockerError, aiohttp.ClientError, OSError) as exc:
+            raise EngineError(f"could not start the step: {exc}") from None
+        finally:
+            await stream.close()
+
+    async def _start(self, handle: str) -> None:
         try:
             await self.docker.containers.container(handle).start()
         except DockerError as exc:
@@ -127,19 +147,27 @@ class DockerEngine:
     async def output(self, handle: str) -> AsyncIterator[bytes]:
         """Follow the container's log from its first byte until it exits, stdout and stderr as written."""
         frames = FrameReader()
-        params = {"stdout": "1", "stderr": "1", "follow": "1"}
         try:
-            async with self.docker._query(
-                f"containers/{handle}/logs", params=params, timeout=_FOREVER
-            ) as response:
-                while data := await response.content.read(_READ_SIZE):
-                    payload = frames.feed(data)
-                    if payload:
-                        yield payload
+            async for data in self._raw_log(handle):
+                payload = frames.feed(data)
+                if payload:
+                    yield payload
         except DockerError as exc:
             raise EngineError(exc.message) from None
         except (aiohttp.ClientError, OSError) as exc:
             raise EngineError(str(exc) or type(exc).__name__) from None
+
+    async def _raw_log(self, handle: str) -> AsyncIterator[bytes]:
+        connector = self.docker.connector
+        if isinstance(connector, aiohttp.UnixConnector):
+            async for data in follow_log(connector.path, handle):
+                yield data
+            return
+        params = {"stdout": "1", "stderr": "1", "follow": "1"}
+        query = self.docker._query(f"containers/{handle}/logs", params=params, timeout=_FOREVER)
+        async with query as response:
+            while data := await response.content.read(_READ_SIZE):
+                yield data
 
     async def wait(self, handle: str) -> Exit:
         """Wait for the container to exit; an exit code of 137 is checked for the OOM killer."""
@@ -167,6 +195,7 @@ class DockerEngine:
 
     async def remove(self, handle: str) -> None:
         """Remove the container (killing it if it still runs) with its anonymous volumes."""
+        self._armed.discard(handle)
         with contextlib.suppress(DockerError):
             await self.docker.containers.container(handle).delete(force=True, v=True)
 

@@ -1,0 +1,111 @@
+"""Benchmark: a 10-step busybox pipeline through `hangar exec` against the same 10 `docker run --rm` in a row.
+
+Run: `.venv/bin/python bench/exec_vs_docker_run.py [--rounds N]` (starts the test services if needed).
+The two are alternated round by round in the same run; the ratio of medians is printed (goal <= 1.0).
+Then a step prints 100 MB of log lines: the peak RSS of the `hangar exec` process is reported against the
+same command running a silent step, and its wall time against `docker run` printing the same 100 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import start_services  # noqa: E402
+
+HANGAR = str(Path(sys.executable).parent / "hangar")
+STEPS = 10
+NOISE = "head -c 100000000 /dev/zero | tr -c x x | fold -w 99"
+PEAK_RSS = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def pipeline(commands: list[str]) -> str:
+    """A pipeline file with one busybox step per command, cloning disabled."""
+    steps = "".join(
+        f"  - name: step-{i}\n    image: busybox\n    commands: [{c!r}]\n" for i, c in enumerate(commands)
+    )
+    return f"kind: pipeline\nname: bench\nclone: {{disable: true}}\nsteps:\n{steps}"
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    """Wall seconds of a command, which must succeed."""
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def docker_loop(cwd: Path, commands: list[str]) -> float:
+    """Wall seconds of `docker run --rm busybox sh -c <command>` for each command, one after another."""
+    start = time.perf_counter()
+    for command in commands:
+        run = ["docker", "run", "--rm", "busybox", "sh", "-c", command]
+        subprocess.run(run, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def peak_rss_mb(command: list[str], cwd: Path) -> float:
+    """Peak resident memory of a command, in MB (measured by a parent that only waits for it)."""
+    result = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, *command], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return int(result.stdout.strip()) / 1024
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    start_services()
+    print(f"docker engine: {os.environ['DOCKER_HOST']}")
+    with tempfile.TemporaryDirectory(prefix="hangar-bench-") as folder:
+        cwd = Path(folder)
+        commands = [f"echo step {i}" for i in range(STEPS)]
+        (cwd / ".ci.yml").write_text(pipeline(commands))
+        subprocess.run(["docker", "pull", "-q", "busybox"], check=True, stdout=subprocess.DEVNULL)
+        timed([HANGAR, "exec"], cwd)  # warm-up: imports compiled, image present
+        docker_loop(cwd, commands[:1])
+        hangar_times, docker_times = [], []
+        for round_number in range(args.rounds):
+            hangar_times.append(timed([HANGAR, "exec"], cwd))
+            docker_times.append(docker_loop(cwd, commands))
+            print(
+                f"round {round_number + 1}: hangar exec {hangar_times[-1]:.2f}s, docker run x{STEPS} "
+                f"{docker_times[-1]:.2f}s"
+            )
+        hangar_median, docker_median = statistics.median(hangar_times), statistics.median(docker_times)
+        print(
+            f"{STEPS} busybox steps: hangar exec median {hangar_median:.2f}s, "
+            f"docker run --rm loop median {docker_median:.2f}s; "
+            f"ratio {hangar_median / docker_median:.2f} (goal <= 1.0)"
+        )
+
+        (cwd / ".ci.yml").write_text(pipeline([NOISE]))
+        loud = peak_rss_mb([HANGAR, "exec"], cwd)
+        loud_time = timed([HANGAR, "exec"], cwd)
+        (cwd / ".ci.yml").write_text(pipeline(["true"]))
+        quiet = peak_rss_mb([HANGAR, "exec"], cwd)
+        docker_time = docker_loop(cwd, [NOISE])
+        print(
+            f"a step printing 100 MB (1,010,101 lines): hangar exec peak RSS {loud:.0f} MB "
+            f"against {quiet:.0f} MB for a silent step (+{loud - quiet:.0f} MB); "
+            f"wall {loud_time:.1f}s against docker run's "
+            f"{docker_time:.1f}s (ratio {loud_time / docker_time:.2f})"
+        )
+
+
+if __name__ == "__main__":
+    main()

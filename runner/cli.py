@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import click
-import git
 from rich.console import Console
 
 from pipelines import BuildContext, Compilation, ConfigError, Plan, Repo, compile_file
@@ -121,6 +120,8 @@ async def _run_all(plans: list[Plan], options: StageOptions, root: Path) -> bool
 
 def _context(root: Path, event: str, branch: str, trusted: bool, secret_names: list[str]) -> BuildContext:
     """What the compiler should believe about this run, read from the local git work tree if there is one."""
+    import git  # noqa: PLC0415  (gitpython costs 0.1 s to import; only needed here)
+
     sha, message, author, email = "", "", "", ""
     not_a_repository = (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError, ValueError, TypeError)
     with contextlib.suppress(*not_a_repository):

@@ -43,13 +43,17 @@ class Preparer:
         environment = self._environment_for(step)
         prepared = self._created.pop(step.name, None)
         if prepared is not None:
-            self._slots.release()
             task, prepared_env = prepared
-            with contextlib.suppress(EngineError):
+            try:  # the slot stays taken until this creation is over: fewer at once, the first one sooner
                 handle = await task
+            except EngineError:
+                pass
+            else:
                 if prepared_env == environment:
                     return handle
                 self._discard_handle(handle)
+            finally:
+                self._slots.release()
         return await self._engine.create(self._stage, ContainerSpec(step, environment))
 
     def discard(self, step: StepPlan) -> None:

@@ -7,16 +7,20 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pipelines.plan import ClonePlan
 from runner.archive import pack, workspace_files
-from runner.clone import Netrc, clone_repository
 from runner.executor import LogWriter, WorkspaceSource
+
+if TYPE_CHECKING:
+    from runner.clone import Netrc
 
 
 def cloned_workspace(plan: ClonePlan, netrc: Netrc | None = None) -> WorkspaceSource:
     """Clone the repository at the exact commit into a temporary folder, stream git's lines, pack it."""
+
+    from runner.clone import clone_repository  # noqa: PLC0415  (gitpython: only where a clone happens)
 
     async def source(log: LogWriter) -> BinaryIO:
         loop = asyncio.get_running_loop()

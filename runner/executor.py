@@ -376,8 +376,10 @@ class _StageRun:
             for task in late:
                 task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
-        with contextlib.suppress(EngineError):
+        try:
             await self.engine.destroy(self.spec)
+        except EngineError as exc:  # left for the next start-up's sweep, and said in the stage's error
+            self.report.error = "; ".join(filter(None, [self.report.error, str(exc)]))
         for report in self.report.steps:
             if report.status == Status.PENDING:
                 report.status = Status.SKIPPED

@@ -103,7 +103,13 @@ class DockerEngine:
     async def destroy(self, stage: StageSpec) -> None:
         """Remove every container, the network and the volumes labelled with the stage's id."""
         self._images.forget(stage.id)
-        await remove_labelled(self.docker, {config.STAGE_LABEL: stage.id})
+        try:
+            await remove_labelled(self.docker, {config.STAGE_LABEL: stage.id})
+        except (DockerError, aiohttp.ClientError, OSError) as exc:
+            message = exc.message if isinstance(exc, DockerError) else str(exc) or type(exc).__name__
+            raise EngineError(
+                f"could not remove the stage's containers, network and volumes: {message}"
+            ) from None
 
     # -- containers ---------------------------------------------------------------------------------
 

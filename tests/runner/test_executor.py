@@ -9,6 +9,7 @@ from typing import BinaryIO
 import pytest
 
 from pipelines.status import Status
+from runner.engine import EngineError, Exit, StageSpec
 from runner.executor import LogWriter, StageOptions, run_stage
 from tests.runner.fake_engine import Behaviour, FakeEngine
 from tests.runner.support import RecordingReporter, plan_of
@@ -273,3 +274,23 @@ async def test_containers_are_created_ahead_while_the_previous_step_runs() -> No
     engine, _, _ = await run(SERIAL, {"one": Behaviour(duration=0.2)})
     created_two = next(t for t, verb, who in engine.events if verb == "create" and who == "two")
     assert created_two < engine.ended("one")
+
+
+class VanishingEngine(FakeEngine):
+    """An engine that dies while a step runs: waiting and destroying fail."""
+
+    async def wait(self, handle: str) -> Exit:
+        raise EngineError("lost the Docker engine while waiting: connection refused")
+
+    async def destroy(self, stage: StageSpec) -> None:
+        raise EngineError("could not remove the stage's containers, network and volumes: connection refused")
+
+
+async def test_an_engine_that_dies_mid_step_ends_the_stage_in_error_without_raising() -> None:
+    engine, reporter = VanishingEngine(), RecordingReporter()
+    report = await run_stage(engine, reporter, plan_of(SERIAL))
+    assert report.status == Status.ERROR
+    assert report.step("one").status == Status.ERROR
+    assert report.step("one").error == "lost the Docker engine while waiting: connection refused"
+    assert "could not remove the stage's containers" in report.error
+    assert reporter.stage_history[-1] == Status.ERROR

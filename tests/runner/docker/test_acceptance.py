@@ -304,3 +304,25 @@ async def test_the_clone_step_checks_out_the_exact_commit(engine: DockerEngine, 
     assert reporter.text("show")[1] == "first"
     assert ".git" in reporter.text("show")
     assert any(first in line for line in reporter.text("clone"))
+
+
+async def test_pull_never_refuses_an_image_that_is_not_on_the_host(engine: DockerEngine) -> None:
+    steps = "  - {name: offline, image: 'busybox:not-here', pull: never, commands: [true]}\n"
+    report, reporter = await run(engine, pipeline(steps))
+    assert report.step("offline").status == Status.ERROR
+    assert reporter.text("offline") == [
+        "image busybox:not-here is not on this host and its pull policy is never"
+    ]
+
+
+async def test_a_trusted_host_volume_is_the_host_folder(engine: DockerEngine, tmp_path: Path) -> None:
+    extra = f"volumes:\n  - {{name: shared, host: {{path: {tmp_path}}}}}"
+    steps = """
+  - name: write
+    image: busybox
+    volumes: [{name: shared, path: /out}]
+    commands: ['echo hi > /out/f']
+"""
+    report, _ = await run(engine, pipeline(steps, extra), trusted=True)
+    assert report.status == Status.SUCCESS
+    assert (tmp_path / "f").read_text() == "hi\n"

@@ -1,0 +1,37 @@
+"""Which leftovers count as orphans: a stage whose owner process is gone, or our runner's earlier life."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+
+from runner.docker.config import OWNER_LABEL, RUNNER_LABEL, STAGE_LABEL
+from runner.docker.leftovers import is_orphan, owner_label
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_a_stage_of_a_dead_process_on_this_host_is_an_orphan() -> None:
+    labels = {STAGE_LABEL: "s1", OWNER_LABEL: f"{socket.gethostname()}:{dead_pid()}"}
+    assert is_orphan(labels, runner=None)
+
+
+def test_a_stage_of_a_live_process_or_of_another_host_is_left_alone() -> None:
+    assert not is_orphan({STAGE_LABEL: "s1", OWNER_LABEL: owner_label()}, runner=None)
+    assert not is_orphan({STAGE_LABEL: "s1", OWNER_LABEL: f"elsewhere.example:{dead_pid()}"}, runner=None)
+    assert not is_orphan({STAGE_LABEL: "s1"}, runner=None)
+
+
+def test_a_runner_claims_every_stage_of_its_own_name_at_start_up() -> None:
+    labels = {STAGE_LABEL: "s1", RUNNER_LABEL: "runner-1", OWNER_LABEL: owner_label()}
+    assert is_orphan(labels, runner="runner-1")
+    assert not is_orphan(labels, runner="runner-2")
+
+
+def test_the_owner_label_names_this_process() -> None:
+    assert owner_label() == f"{socket.gethostname()}:{os.getpid()}"

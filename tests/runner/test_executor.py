@@ -294,3 +294,13 @@ async def test_an_engine_that_dies_mid_step_ends_the_stage_in_error_without_rais
     assert report.step("one").error == "lost the Docker engine while waiting: connection refused"
     assert "could not remove the stage's containers" in report.error
     assert reporter.stage_history[-1] == Status.ERROR
+
+
+async def test_failure_fast_stops_the_running_siblings() -> None:
+    text = DAG.replace(
+        "commands: [sleep 1]}\n  - {name: right", "commands: [sleep 1], failure: fast}\n  - {name: right"
+    )
+    behaviours = {"left": Behaviour(exit_code=1, duration=0.05), "right": Behaviour(duration=3600)}
+    _, reporter, status = await run(text, behaviours)
+    assert status == Status.FAILURE
+    assert statuses(reporter) == {"left": Status.FAILURE, "right": Status.KILLED, "join": Status.SKIPPED}

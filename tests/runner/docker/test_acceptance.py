@@ -15,7 +15,7 @@ from pipelines.report import StageReport
 from pipelines.status import Status
 from runner.docker import DockerEngine
 from runner.executor import StageOptions, run_stage
-from runner.workspace import cloned_workspace
+from runner.workspace import cloned_workspace, local_workspace
 from tests.runner.support import RecordingReporter, plan_of
 
 pytestmark = pytest.mark.usefixtures("docker_host")
@@ -326,3 +326,18 @@ async def test_a_trusted_host_volume_is_the_host_folder(engine: DockerEngine, tm
     report, _ = await run(engine, pipeline(steps, extra), trusted=True)
     assert report.status == Status.SUCCESS
     assert (tmp_path / "f").read_text() == "hi\n"
+
+
+async def test_a_nested_workspace_path_gets_the_files(engine: DockerEngine, tmp_path: Path) -> None:
+    (tmp_path / "main.go").write_text("package main\n")
+    text = """
+kind: pipeline
+name: default
+workspace: {base: /go, path: src/github.com/octo/hello}
+steps:
+  - {name: where, image: busybox, commands: [pwd, ls]}
+"""
+    reporter = RecordingReporter()
+    report = await run_stage(engine, reporter, plan_of(text), workspace=local_workspace(tmp_path))
+    assert report.status == Status.SUCCESS, reporter.text("where")
+    assert reporter.text("where") == ["+ pwd", "/go/src/github.com/octo/hello", "+ ls", "main.go"]

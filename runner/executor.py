@@ -16,16 +16,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from pipelines.plan import Plan, RunPolicy, StepKind, StepPlan
-from pipelines.report import LogLine, StageReport, StepReport
+from pipelines.plan import Plan, StepKind, StepPlan
+from pipelines.report import StageReport, StepReport
 from pipelines.status import Status
+from runner.dag import dependencies_done, should_run
 from runner.engine import Engine, EngineError, Exit, RegistryAuth, StageSpec, quietly
 from runner.environment import step_environment
-from runner.lines import LineSplitter
-from runner.masking import Masker
 from runner.prepare import Preparer
 from runner.registry_auth import parse_docker_config
 from runner.reporter import Reporter
+from runner.step_logs import StepLogs
 
 LogWriter = Callable[[str], Awaitable[None]]
 WorkspaceSource = Callable[[LogWriter], Awaitable[BinaryIO]]
@@ -82,7 +82,8 @@ class _StageRun:
             name=plan.stage.name,
             steps=[StepReport(number=s.number, name=s.name, detached=s.detach) for s in plan.steps],
         )
-        self.masker = Masker(options.secrets.values())
+        self.logs = StepLogs(reporter, options.secrets.values())
+        self.reports = {report.name: report for report in self.report.steps}
         self.spec = StageSpec(
             id=options.stage_id or uuid.uuid4().hex[:12], plan=plan, labels=dict(options.labels)
         )
@@ -94,7 +95,6 @@ class _StageRun:
         self.unfinished: set[str] = set()
         self.running: dict[str, str] = {}
         self.stopping: set[str] = set()
-        self.positions: dict[str, int] = {}
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.background: list[asyncio.Task[None]] = []
         self.preparer = Preparer(engine, self.spec, self._environment, options.lookahead)
@@ -136,7 +136,7 @@ class _StageRun:
             for step in list(pending):
                 if self.aborted:
                     break
-                if not self._dependencies_done(step):
+                if not dependencies_done(step, self.reports):
                     continue
                 if self.options.max_parallel and len(self.unfinished) >= self.options.max_parallel:
                     break
@@ -161,26 +161,11 @@ class _StageRun:
         for step in pending:
             await self._skip(step)
 
-    def _dependencies_done(self, step: StepPlan) -> bool:
-        for name in step.depends_on:
-            report = self._report_of(name)
-            if report is None:
-                continue
-            if not (report.status.is_done or (report.detached and report.status == Status.RUNNING)):
-                return False
-        return True
-
     def _should_run(self, step: StepPlan) -> bool:
-        if self.skip_all:
-            return False
-        if step.run_policy == RunPolicy.ALWAYS:
-            return True
-        if step.run_policy == RunPolicy.ON_FAILURE:
-            return bool(self.failed)
-        return step.run_policy == RunPolicy.ON_SUCCESS and not self.failed
+        return should_run(step, self.failed, skip_all=self.skip_all)
 
     def _worth_preparing(self, step: StepPlan) -> bool:
-        return not self.aborted and not self.skip_all and self._should_run(step)
+        return not self.aborted and self._should_run(step)
 
     async def _skip(self, step: StepPlan) -> None:
         self.preparer.discard(step)
@@ -224,7 +209,7 @@ class _StageRun:
         self.running[step.name] = handle
         if self.aborted:
             await self._stop(step.name, self.options.grace)
-        pump = asyncio.create_task(self._pump(report, handle))
+        pump = asyncio.create_task(self.logs.pump(report, self.engine.output(handle)))
         if step.detach:
             self.unfinished.discard(step.name)
             self.changed.set()
@@ -271,7 +256,7 @@ class _StageRun:
     async def _end_with_error(self, step: StepPlan, report: StepReport, message: str) -> None:
         now = time.time()
         report.started = report.started or now
-        await self._emit(report, [message])
+        await self.logs.write(report, [message])
         report.status, report.exit_code, report.error, report.finished = (
             Status.ERROR,
             ERROR_EXIT_CODE,
@@ -285,10 +270,10 @@ class _StageRun:
         report.status, report.started = Status.RUNNING, time.time()
         await self.reporter.step_updated(report)
         try:
-            await self._fill_workspace(lambda text: self._emit(report, [text]))
+            await self._fill_workspace(lambda text: self.logs.write(report, [text]))
         except Exception as exc:
             message = str(exc) or type(exc).__name__
-            await self._emit(report, [message])
+            await self.logs.write(report, [message])
             report.status, report.exit_code, report.error = Status.FAILURE, 1, message
             self.failed.append(report.name)
         else:
@@ -304,30 +289,6 @@ class _StageRun:
             await self.engine.fill_workspace(self.spec, archive)
         finally:
             archive.close()
-
-    # -- logs ---------------------------------------------------------------------------------------
-
-    async def _pump(self, report: StepReport, handle: str) -> None:
-        """Stream the container's output to the reporter, line by line, masked."""
-        splitter = LineSplitter()
-        try:
-            async for chunk in self.engine.output(handle):
-                texts = splitter.feed(chunk)
-                if texts:
-                    await self._emit(report, texts)
-        except EngineError as exc:
-            await self._emit(report, [*splitter.flush(), f"[hangar] log stream interrupted: {exc}"])
-            return
-        await self._emit(report, splitter.flush())
-
-    async def _emit(self, report: StepReport, texts: list[str]) -> None:
-        if not texts:
-            return
-        offset = time.time() - (report.started or time.time())
-        first = self.positions.get(report.name, 0)
-        lines = [LogLine(first + i, round(offset, 3), self.masker.mask(text)) for i, text in enumerate(texts)]
-        self.positions[report.name] = first + len(lines)
-        await self.reporter.step_output(report, lines)
 
     # -- cancel, timeout, teardown ------------------------------------------------------------------
 
@@ -420,9 +381,6 @@ class _StageRun:
             except ValueError as exc:
                 raise EngineError(f"image_pull_secrets: secret {name!r} is {exc}") from None
         return tuple(auths)
-
-    def _report_of(self, name: str) -> StepReport | None:
-        return next((s for s in self.report.steps if s.name == name), None)
 
     def _is_detached(self, name: str) -> bool:
         step = self.plan.step(name)

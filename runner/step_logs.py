@@ -1,0 +1,43 @@
+"""Step logs: a container's raw output as numbered, timed, masked lines, handed to the reporter in batches."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterable
+
+from pipelines.report import LogLine, StepReport
+from runner.engine import EngineError
+from runner.lines import LineSplitter
+from runner.masking import Masker
+from runner.reporter import Reporter
+
+
+class StepLogs:
+    """Numbers every step's lines from 0, stamps them with seconds since the step started, masks secrets."""
+
+    def __init__(self, reporter: Reporter, secrets: Iterable[str]) -> None:
+        self.reporter = reporter
+        self.masker = Masker(secrets)
+        self.positions: dict[str, int] = {}
+
+    async def write(self, report: StepReport, texts: list[str]) -> None:
+        """Send these lines of the step's log (one batch, in order)."""
+        if not texts:
+            return
+        offset = round(time.time() - (report.started or time.time()), 3)
+        first = self.positions.get(report.name, 0)
+        mask = self.masker.mask
+        lines = [LogLine(first + i, offset, mask(text)) for i, text in enumerate(texts)]
+        self.positions[report.name] = first + len(lines)
+        await self.reporter.step_output(report, lines)
+
+    async def pump(self, report: StepReport, output: AsyncIterator[bytes]) -> None:
+        """Stream a container's output to the step's log until it ends; a broken stream is said in the log."""
+        splitter = LineSplitter()
+        try:
+            async for chunk in output:
+                await self.write(report, splitter.feed(chunk))
+        except EngineError as exc:
+            await self.write(report, [*splitter.flush(), f"[hangar] log stream interrupted: {exc}"])
+            return
+        await self.write(report, splitter.flush())

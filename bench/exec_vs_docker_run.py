@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import start_services  # noqa: E402
+from tests.conftest import running_services  # noqa: E402
 
 HANGAR = str(Path(sys.executable).parent / "hangar")
 STEPS = 10
@@ -69,7 +69,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    start_services()
+    with running_services():
+        measure(args.rounds)
+
+
+def measure(rounds: int) -> None:
+    """Both benchmarks, on the engine DOCKER_HOST names."""
     print(f"docker engine: {os.environ['DOCKER_HOST']}")
     with tempfile.TemporaryDirectory(prefix="hangar-bench-") as folder:
         cwd = Path(folder)
@@ -79,7 +84,7 @@ def main() -> None:
         timed([HANGAR, "exec"], cwd)  # warm-up: imports compiled, image present
         docker_loop(cwd, commands[:1])
         hangar_times, docker_times = [], []
-        for round_number in range(args.rounds):
+        for round_number in range(rounds):
             hangar_times.append(timed([HANGAR, "exec"], cwd))
             docker_times.append(docker_loop(cwd, commands))
             print(

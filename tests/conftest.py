@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -27,13 +28,19 @@ def corpus() -> Path:
     return path
 
 
-def start_services() -> dict[str, str]:
-    """Start the test services with `scripts/services up` (idempotent) and export what it prints."""
-    result = subprocess.run(
-        [str(ROOT / "scripts" / "services"), "up"], capture_output=True, text=True, check=False
-    )
+SERVICES = ROOT / "scripts" / "services"
+
+
+@contextlib.contextmanager
+def running_services() -> Iterator[dict[str, str]]:
+    """The test services, started with `scripts/services up` if they were not all running, then stopped again.
+
+    Yields (and exports to os.environ) what `up` prints: DOCKER_HOST, the registries, Redis, PostgreSQL.
+    """
+    was_running = subprocess.run([str(SERVICES), "status"], capture_output=True, check=False).returncode == 0
+    result = subprocess.run([str(SERVICES), "up"], capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        pytest.fail(f"scripts/services up failed ({result.returncode}):\n{result.stderr[-3000:]}")
+        raise RuntimeError(f"scripts/services up failed ({result.returncode}):\n{result.stderr[-3000:]}")
     exported: dict[str, str] = {}
     for line in result.stdout.splitlines():
         words = shlex.split(line)
@@ -41,13 +48,21 @@ def start_services() -> dict[str, str]:
             name, _, value = words[1].partition("=")
             exported[name] = value
     os.environ.update(exported)
-    return exported
+    try:
+        yield exported
+    finally:
+        if not was_running:
+            subprocess.run([str(SERVICES), "down"], capture_output=True, check=False)
 
 
 @pytest.fixture(scope="session")
-def services() -> dict[str, str]:
-    """The test services: Docker engine, registries, Redis, PostgreSQL (started if they are not running)."""
-    return start_services()
+def services() -> Iterator[dict[str, str]]:
+    """The test services (Docker engine, registries, Redis, PostgreSQL), started and stopped if need be."""
+    try:
+        with running_services() as exported:
+            yield exported
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

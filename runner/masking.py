@@ -28,3 +28,9 @@ class Masker:
     def mask(self, line: str) -> str:
         """The line with every secret value replaced."""
         return self._pattern.sub(MASK, line) if self._pattern else line
+
+    def mask_lines(self, lines: list[str]) -> list[str]:
+        """Every line masked, in one pass over the batch (lines hold no newline; secret parts hold none)."""
+        if self._pattern is None or not lines:
+            return lines
+        return self._pattern.sub(MASK, "\n".join(lines)).split("\n")

@@ -26,8 +26,7 @@ class StepLogs:
             return
         offset = round(time.time() - (report.started or time.time()), 3)
         first = self.positions.get(report.name, 0)
-        mask = self.masker.mask
-        lines = [LogLine(first + i, offset, mask(text)) for i, text in enumerate(texts)]
+        lines = [LogLine(pos, offset, text) for pos, text in enumerate(self.masker.mask_lines(texts), first)]
         self.positions[report.name] = first + len(lines)
         await self.reporter.step_output(report, lines)
 

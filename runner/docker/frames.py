@@ -15,18 +15,22 @@ class FrameReader:
 
     def feed(self, data: bytes) -> bytes:
         """The payloads completed by this data, concatenated (stdout and stderr interleaved as written)."""
-        self._buffer += data
-        payload = bytearray()
-        offset = 0
-        while len(self._buffer) - offset >= HEADER.size:
-            _, size = HEADER.unpack_from(self._buffer, offset)
-            end = offset + HEADER.size + size
-            if end > len(self._buffer):
+        buffer = self._buffer
+        buffer += data
+        view = memoryview(buffer)
+        pieces: list[memoryview] = []
+        offset, length, header, unpack = 0, len(buffer), HEADER.size, HEADER.unpack_from
+        while length - offset >= header:
+            end = offset + header + unpack(buffer, offset)[1]
+            if end > length:
                 break
-            payload += self._buffer[offset + HEADER.size : end]
+            pieces.append(view[offset + header : end])
             offset = end
-        del self._buffer[:offset]
-        return bytes(payload)
+        payload = b"".join(pieces)
+        del pieces
+        view.release()
+        del buffer[:offset]
+        return payload
 
     @property
     def pending(self) -> int:

@@ -73,3 +73,9 @@ def test_a_masker_without_maskable_secrets_is_false_and_leaves_lines_alone() -> 
 def test_regex_characters_in_a_secret_are_literal() -> None:
     masker = Masker(["p.s$(1)+"])
     assert masker.mask("p.s$(1)+ pXs$(1)+") == f"{MASK} pXs$(1)+"
+
+
+@given(secrets_, st.lists(lines, max_size=8))
+def test_masking_a_batch_equals_masking_each_line(secrets: list[str], batch: list[str]) -> None:
+    masker = Masker(secrets)
+    assert masker.mask_lines(batch) == [masker.mask(line) for line in batch]

@@ -13,10 +13,9 @@ import aiohttp
 from aiodocker import Docker
 from aiodocker.exceptions import DockerError
 
-from runner.docker import config
+from runner.docker import config, rawsocket
 from runner.docker.frames import FrameReader
 from runner.docker.images import ImagePuller, PullRequest
-from runner.docker.rawlog import follow_log
 from runner.engine import ContainerSpec, EngineError, Exit, StageSpec
 from runner.registry_auth import auth_for_image
 
@@ -33,7 +32,7 @@ class DockerEngine:
     def __init__(self, docker: Docker, *, arm: bool = True) -> None:
         self.docker = docker
         self.arm = arm
-        self._armed: set[str] = set()
+        self._armed: dict[str, tuple[str, asyncio.StreamWriter]] = {}
         self._images = ImagePuller(docker)
         self._placeholder: asyncio.Task[None] | None = None
 
@@ -103,6 +102,8 @@ class DockerEngine:
     async def destroy(self, stage: StageSpec) -> None:
         """Remove every container, the network and the volumes labelled with the stage's id."""
         self._images.forget(stage.id)
+        for handle in [h for h, (stage_id, _) in self._armed.items() if stage_id == stage.id]:
+            await rawsocket.close(self._armed.pop(handle)[1])
         try:
             await remove_labelled(self.docker, {config.STAGE_LABEL: stage.id})
         except (DockerError, aiohttp.ClientError, OSError) as exc:
@@ -118,31 +119,38 @@ class DockerEngine:
         step = spec.step
         auth = auth_for_image(step.image, stage.registry_auth)
         await self._images.ensure(stage.id, PullRequest(step.image, step.pull, auth))
-        armed = self.arm and config.can_arm(step)
+        socket_path = self._socket_path()
+        armed = self.arm and socket_path is not None and config.can_arm(step)
         try:
             container = await self.docker.containers.create(
                 config.container_body(stage, spec, armed=armed), name=config.container_name(stage, step)
             )
         except DockerError as exc:
             raise EngineError(f"could not create the container of {step.name!r}: {exc.message}") from None
-        if armed:
-            await self._start(container.id)
-            self._armed.add(container.id)
+        if armed and socket_path is not None:
+            stdin = await rawsocket.attach_stdin(socket_path, container.id)
+            try:
+                await self._start(container.id)
+            except EngineError:
+                await rawsocket.close(stdin)
+                raise
+            self._armed[container.id] = (stage.id, stdin)
         return container.id
 
     async def start(self, handle: str) -> None:
         """Start the container; an armed one, already started, gets its go line instead."""
-        if handle not in self._armed:
+        armed = self._armed.pop(handle, None)
+        if armed is None:
             await self._start(handle)
             return
-        self._armed.discard(handle)
-        stream = self.docker.containers.container(handle).attach(stdin=True)
+        stdin = armed[1]
         try:
-            await stream.write_in(b"go\n")
-        except (DockerError, aiohttp.ClientError, OSError) as exc:
+            stdin.write(b"go\n")
+            await stdin.drain()
+        except OSError as exc:
             raise EngineError(f"could not start the step: {exc}") from None
         finally:
-            await stream.close()
+            await rawsocket.close(stdin)
 
     async def _start(self, handle: str) -> None:
         try:
@@ -164,9 +172,9 @@ class DockerEngine:
             raise EngineError(str(exc) or type(exc).__name__) from None
 
     async def _raw_log(self, handle: str) -> AsyncIterator[bytes]:
-        connector = self.docker.connector
-        if isinstance(connector, aiohttp.UnixConnector):
-            async for data in follow_log(connector.path, handle):
+        socket_path = self._socket_path()
+        if socket_path is not None:
+            async for data in rawsocket.follow_log(socket_path, handle):
                 yield data
             return
         params = {"stdout": "1", "stderr": "1", "follow": "1"}
@@ -201,11 +209,18 @@ class DockerEngine:
 
     async def remove(self, handle: str) -> None:
         """Remove the container (killing it if it still runs) with its anonymous volumes."""
-        self._armed.discard(handle)
+        armed = self._armed.pop(handle, None)
+        if armed is not None:
+            await rawsocket.close(armed[1])
         with contextlib.suppress(DockerError):
             await self.docker.containers.container(handle).delete(force=True, v=True)
 
     # -- helpers ------------------------------------------------------------------------------------
+
+    def _socket_path(self) -> str | None:
+        """The daemon's unix socket, when that is how it is reached (raw calls need it)."""
+        connector = self.docker.connector
+        return connector.path if isinstance(connector, aiohttp.UnixConnector) else None
 
     async def _ensure_placeholder(self) -> None:
         if self._placeholder is None or (self._placeholder.done() and self._placeholder.exception()):

@@ -341,3 +341,17 @@ steps:
     report = await run_stage(engine, reporter, plan_of(text), workspace=local_workspace(tmp_path))
     assert report.status == Status.SUCCESS, reporter.text("where")
     assert reporter.text("where") == ["+ pwd", "/go/src/github.com/octo/hello", "+ ls", "main.go"]
+
+
+async def test_steps_without_a_shell_and_the_http_client_fallback_work_too(
+    engine: DockerEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    steps = """
+  - {name: plugin-like, image: busybox, entrypoint: [echo], command: [from the image entrypoint]}
+  - {name: scripted, image: busybox, commands: ["echo from a script"]}
+"""
+    monkeypatch.setattr(engine, "_socket_path", lambda: None)  # as over TCP: nothing armed, aiohttp logs
+    report, reporter = await run(engine, pipeline(steps))
+    assert report.status == Status.SUCCESS
+    assert reporter.text("plugin-like") == ["from the image entrypoint"]
+    assert reporter.text("scripted") == ["+ echo from a script", "from a script"]

@@ -109,10 +109,10 @@ class _StageRun:
             if self.plan.stage.platform.os not in ("", "linux"):
                 raise EngineError(f"this runner runs linux pipelines, not {self.plan.stage.platform.os!r}")
             await self.engine.setup(self.spec)
-            if self.workspace is not None and not any(s.kind == StepKind.CLONE for s in self.plan.steps):
-                await self._fill_workspace(_discard)
             containers = [s for s in self.plan.steps if s.kind != StepKind.CLONE]
             self.preparer.start(containers, self._worth_preparing)
+            if self.workspace is not None and len(containers) == len(self.plan.steps):
+                await self._fill_workspace(_discard)  # no clone step: fill it while containers are prepared
             watcher = asyncio.create_task(self._watch())
             await self._schedule()
         except EngineError as exc:

@@ -58,6 +58,16 @@ def container_name(stage: StageSpec, step: StepPlan) -> str:
     return f"hangar-{stage.id}-{step.number}-{safe_name(step.name)[:40]}-{token_hex(2)}"
 
 
+def workspace_mount(stage: StageSpec) -> dict[str, Any]:
+    """The workspace volume at the workspace base; never seeded with what the image has at that path."""
+    return {
+        "Type": "volume",
+        "Source": workspace_volume(stage),
+        "Target": stage.plan.workspace.base,
+        "VolumeOptions": {"NoCopy": True},
+    }
+
+
 def volume_body(stage: StageSpec, volume: VolumePlan) -> dict[str, Any] | None:
     """`POST /volumes/create` for a temp volume; None for `medium: memory` (a tmpfs per container)."""
     if volume.kind != "temp" or volume.medium == "memory":
@@ -79,9 +89,7 @@ def container_body(stage: StageSpec, spec: ContainerSpec, *, armed: bool = False
     """
     step = spec.step
     plan = stage.plan
-    mounts: list[dict[str, Any]] = [
-        {"Type": "volume", "Source": workspace_volume(stage), "Target": plan.workspace.base}
-    ]
+    mounts: list[dict[str, Any]] = [workspace_mount(stage)]
     by_name = {volume.name: volume for volume in plan.volumes}
     for mount in step.volumes:
         volume = by_name.get(mount.name)

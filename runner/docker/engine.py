@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import io
 import tarfile
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any, BinaryIO, Self
 
 import aiohttp
@@ -14,6 +14,7 @@ from aiodocker import Docker
 from aiodocker.exceptions import DockerError
 
 from runner.docker import config, rawsocket
+from runner.docker.cleanup import remove_labelled
 from runner.docker.frames import FrameReader
 from runner.docker.images import ImagePuller, PullRequest
 from runner.engine import ContainerSpec, EngineError, Exit, StageSpec
@@ -80,12 +81,11 @@ class DockerEngine:
         """Unpack the archive into the workspace through a created, never started, placeholder container."""
         await self._ensure_placeholder()
         workspace = stage.plan.workspace
-        volume = {"Type": "volume", "Source": config.workspace_volume(stage), "Target": workspace.base}
         body: dict[str, Any] = {
             "Image": PLACEHOLDER_IMAGE,
             "Cmd": ["/nonexistent"],
             "Labels": config.labels(stage),
-            "HostConfig": {"Mounts": [volume]},
+            "HostConfig": {"Mounts": [config.workspace_mount(stage)]},
         }
         try:
             container = await self.docker.containers.create(body)
@@ -249,43 +249,6 @@ class DockerEngine:
                 await response.read()
         except DockerError as exc:
             raise EngineError(f"could not create {PLACEHOLDER_IMAGE}: {exc.message}") from None
-
-
-async def remove_labelled(docker: Docker, selector: Mapping[str, str]) -> dict[str, int]:
-    """Remove containers, then networks, then volumes whose labels match; return how many of each."""
-    filters = {"label": [f"{key}={value}" for key, value in selector.items()]}
-    removed = {"containers": 0, "networks": 0, "volumes": 0}
-    containers = await docker.containers.list(all=True, filters=filters)
-    results = await asyncio.gather(
-        *(c.delete(force=True, v=True) for c in containers), return_exceptions=True
-    )
-    removed["containers"] = sum(1 for r in results if not isinstance(r, BaseException))
-    for network in await docker.networks.list(filters=filters):
-        if await _remove_network(docker, network["Id"]):
-            removed["networks"] += 1
-    listing: dict[str, Any] = await docker.volumes.list(filters=filters)  # type: ignore[no-untyped-call]
-    for volume in listing.get("Volumes") or []:
-        with contextlib.suppress(DockerError):
-            await docker.volumes.get(volume["Name"])  # type: ignore[no-untyped-call]
-            await docker._query_json(f"volumes/{volume['Name']}", method="DELETE", params={"force": "1"})
-            removed["volumes"] += 1
-    return removed
-
-
-async def _remove_network(docker: Docker, network_id: str) -> bool:
-    """Remove a network, retrying briefly while the daemon still detaches endpoints."""
-    for attempt in range(5):
-        try:
-            await (await docker.networks.get(network_id)).delete()
-        except DockerError as exc:
-            if exc.status == _NOT_FOUND:
-                return False
-            if attempt == 4:
-                return False
-            await asyncio.sleep(0.1 * (attempt + 1))
-        else:
-            return True
-    return False
 
 
 def _directory_tar(name: str | None) -> bytes:

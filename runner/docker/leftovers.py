@@ -8,8 +8,8 @@ from typing import Any
 
 from aiodocker import Docker
 
+from runner.docker.cleanup import remove_labelled
 from runner.docker.config import MANAGED_LABEL, OWNER_LABEL, RUNNER_LABEL, STAGE_LABEL
-from runner.docker.engine import remove_labelled
 
 
 def owner_label() -> str:

@@ -70,7 +70,12 @@ def body(name: str, environment: dict[str, str] | None = None) -> dict[str, Any]
 
 
 def test_the_workspace_volume_is_mounted_at_the_workspace_base_in_every_container() -> None:
-    workspace = {"Type": "volume", "Source": workspace_volume(STAGE), "Target": PLAN.workspace.base}
+    workspace = {
+        "Type": "volume",
+        "Source": workspace_volume(STAGE),
+        "Target": PLAN.workspace.base,
+        "VolumeOptions": {"NoCopy": True},  # the image's files at that path never leak into the workspace
+    }
     for the_step in PLAN.steps:
         assert body(the_step.name)["HostConfig"]["Mounts"][0] == workspace
     assert PLAN.workspace.base == "/drone/src"

@@ -93,9 +93,7 @@ async def _run_all(plans: list[Plan], options: StageOptions, root: Path) -> bool
     loop.add_signal_handler(signal.SIGTERM, interrupted)
     outcomes: dict[str, Status] = {}
     try:
-        removed = await remove_orphans(engine.docker)
-        if removed:
-            _console.print(f"[dim]removed {len(removed)} stage(s) left by crashed runs[/]")
+        sweep = asyncio.create_task(_sweep(engine))  # runs beside the first stage: it touches only orphans
         reporter = ConsoleReporter(_console)
         for plan in plans:
             if cancel.is_set() or any(
@@ -108,6 +106,7 @@ async def _run_all(plans: list[Plan], options: StageOptions, root: Path) -> bool
                 engine, reporter, plan, workspace=local_workspace(root), options=options, cancel=cancel
             )
             outcomes[plan.stage.name] = report.status
+        await sweep
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         loop.remove_signal_handler(signal.SIGTERM)
@@ -116,6 +115,17 @@ async def _run_all(plans: list[Plan], options: StageOptions, root: Path) -> bool
         all(status in (Status.SUCCESS, Status.SKIPPED) for status in outcomes.values())
         and not cancel.is_set()
     )
+
+
+async def _sweep(engine: DockerEngine) -> None:
+    """Remove stages left by crashed runs on this host, and say so."""
+    try:
+        removed = await remove_orphans(engine.docker)
+    except EngineError as exc:
+        _console.print(f"[yellow]could not look for leftovers of crashed runs: {exc}[/]")
+        return
+    if removed:
+        _console.print(f"[dim]removed {len(removed)} stage(s) left by crashed runs[/]")
 
 
 def _context(root: Path, event: str, branch: str, trusted: bool, secret_names: list[str]) -> BuildContext:

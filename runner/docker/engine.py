@@ -63,17 +63,14 @@ class DockerEngine:
 
     async def setup(self, stage: StageSpec) -> None:
         """Create the stage's network, workspace volume and temp volumes."""
+        network = {"Name": config.network_name(stage), "Driver": "bridge", "Labels": config.labels(stage)}
+        volumes = [{"Name": config.workspace_volume(stage), "Labels": config.labels(stage)}]
+        volumes += [body for v in stage.plan.volumes if (body := config.volume_body(stage, v)) is not None]
         try:
-            await self.docker.networks.create(
-                {"Name": config.network_name(stage), "Driver": "bridge", "Labels": config.labels(stage)}
+            await asyncio.gather(
+                self.docker.networks.create(network),
+                *(self.docker.volumes.create(body) for body in volumes),  # type: ignore[no-untyped-call]
             )
-            await self.docker.volumes.create(  # type: ignore[no-untyped-call]
-                {"Name": config.workspace_volume(stage), "Labels": config.labels(stage)}
-            )
-            for volume in stage.plan.volumes:
-                body = config.volume_body(stage, volume)
-                if body is not None:
-                    await self.docker.volumes.create(body)  # type: ignore[no-untyped-call]
         except DockerError as exc:
             raise EngineError(f"could not set up the stage: {exc.message}") from None
 

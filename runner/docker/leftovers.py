@@ -6,10 +6,13 @@ import os
 import socket
 from typing import Any
 
+import aiohttp
 from aiodocker import Docker
+from aiodocker.exceptions import DockerError
 
 from runner.docker.cleanup import remove_labelled
 from runner.docker.config import MANAGED_LABEL, OWNER_LABEL, RUNNER_LABEL, STAGE_LABEL
+from runner.engine import EngineError
 
 
 def owner_label() -> str:
@@ -30,14 +33,17 @@ def is_orphan(labels: dict[str, str], runner: str | None) -> bool:
 async def remove_orphans(docker: Docker, *, runner: str | None = None) -> list[str]:
     """Remove every orphaned stage (containers, networks, volumes); return their ids."""
     managed = {"label": [f"{MANAGED_LABEL}=true"]}
-    containers = await docker.containers.list(all=True, filters=managed)
-    found: list[dict[str, str]] = [c["Labels"] or {} for c in containers]
-    found += [n.get("Labels") or {} for n in await docker.networks.list(filters=managed)]
-    volumes: dict[str, Any] = await docker.volumes.list(filters=managed)  # type: ignore[no-untyped-call]
-    found += [v.get("Labels") or {} for v in volumes.get("Volumes") or []]
-    stages = sorted({found_labels[STAGE_LABEL] for found_labels in found if _orphaned(found_labels, runner)})
-    for stage in stages:
-        await remove_labelled(docker, {STAGE_LABEL: stage})
+    try:
+        containers = await docker.containers.list(all=True, filters=managed)
+        found: list[dict[str, str]] = [c["Labels"] or {} for c in containers]
+        found += [n.get("Labels") or {} for n in await docker.networks.list(filters=managed)]
+        volumes: dict[str, Any] = await docker.volumes.list(filters=managed)  # type: ignore[no-untyped-call]
+        found += [v.get("Labels") or {} for v in volumes.get("Volumes") or []]
+        stages = sorted({labels[STAGE_LABEL] for labels in found if _orphaned(labels, runner)})
+        for stage in stages:
+            await remove_labelled(docker, {STAGE_LABEL: stage})
+    except (DockerError, aiohttp.ClientError, OSError) as exc:
+        raise EngineError(f"could not remove leftovers: {exc}") from None
     return stages
 
 

@@ -33,7 +33,6 @@ WorkspaceSource = Callable[[LogWriter], Awaitable[BinaryIO]]
 
 SKIP_REMAINING_EXIT_CODE = 78
 ERROR_EXIT_CODE = 255
-KILLED_EXIT_CODE = 137
 _TEARDOWN_WAIT = 30.0
 
 
@@ -97,7 +96,7 @@ class _StageRun:
         self.stopping: set[str] = set()
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.background: list[asyncio.Task[None]] = []
-        self.preparer = Preparer(engine, self.spec, self._environment, options.lookahead)
+        self.preparer = Preparer(engine, self.spec, self._environment, options.lookahead)  # replaced in run()
 
     async def run(self) -> StageReport:
         self.report.status, self.report.started = Status.RUNNING, time.time()

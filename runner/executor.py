@@ -47,6 +47,8 @@ class StageOptions:
     lookahead: int = 2
     max_parallel: int = 0
     stage_id: str = ""
+    patience: float = 30.0
+    """Seconds past the grace period to wait for stopped steps to end before giving up on them."""
 
 
 async def run_stage(
@@ -155,7 +157,13 @@ class _StageRun:
                 await self.changed.wait()
                 self.changed.clear()
         while self.unfinished:
-            await self.changed.wait()
+            patience = self.options.grace + self.options.patience if self.aborted else None
+            try:
+                await asyncio.wait_for(self.changed.wait(), patience)
+            except TimeoutError:  # the engine never confirmed the stop: give up on those steps
+                for name in self.unfinished:
+                    self.tasks[name].cancel()
+                break
             self.changed.clear()
         for step in pending:
             await self._skip(step)
@@ -341,8 +349,11 @@ class _StageRun:
         except EngineError as exc:  # left for the next start-up's sweep, and said in the stage's error
             self.report.error = "; ".join(filter(None, [self.report.error, str(exc)]))
         for report in self.report.steps:
-            if report.status == Status.PENDING:
-                report.status = Status.SKIPPED
+            if report.status in (Status.PENDING, Status.RUNNING):
+                if report.status == Status.RUNNING:  # its task was given up on: no exit code ever came
+                    report.error = "the engine never reported how the step ended"
+                    report.finished = time.time()
+                report.status = Status.SKIPPED if report.status == Status.PENDING else Status.ERROR
                 await self.reporter.step_updated(report)
         self.report.finished = time.time()
         self.report.status = self._stage_status()

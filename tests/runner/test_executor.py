@@ -304,3 +304,20 @@ async def test_failure_fast_stops_the_running_siblings() -> None:
     _, reporter, status = await run(text, behaviours)
     assert status == Status.FAILURE
     assert statuses(reporter) == {"left": Status.FAILURE, "right": Status.KILLED, "join": Status.SKIPPED}
+
+
+class HangingEngine(FakeEngine):
+    """An engine that accepts a stop but never reports the container's end."""
+
+    async def stop(self, handle: str, grace: float) -> None:
+        self._log("stop", self.containers[handle].spec.step.name)
+
+
+async def test_a_step_the_engine_never_ends_cannot_hold_the_stage_forever() -> None:
+    engine, reporter = HangingEngine({"one": Behaviour(duration=3600)}), RecordingReporter()
+    options = StageOptions(timeout=0.1, grace=0, patience=0.2)
+    report = await asyncio.wait_for(run_stage(engine, reporter, plan_of(SERIAL), options=options), 10)
+    assert report.status == Status.KILLED
+    assert report.step("one").status == Status.ERROR
+    assert report.step("one").error == "the engine never reported how the step ended"
+    assert report.step("two").status == Status.SKIPPED

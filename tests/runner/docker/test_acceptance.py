@@ -221,7 +221,7 @@ async def test_cancel_stops_the_running_step_and_skips_the_rest(engine: DockerEn
 
 async def test_a_stage_timeout_kills_the_step(engine: DockerEngine) -> None:
     steps = '  - {name: slow, image: busybox, commands: ["sleep 300"]}\n'
-    report, _ = await run(engine, pipeline(steps), timeout=1.5, grace=0)
+    report, _ = await run(engine, pipeline(steps), timeout=4, grace=0)  # time to start on a slow machine
     assert report.status == Status.KILLED
     assert report.error.startswith("timed out after")
     assert report.step("slow").status == Status.KILLED

@@ -3,36 +3,42 @@
 Steps run as a DAG (a file without `depends_on` compiles to a serial chain); services and detached steps
 count as done once started. A failure makes ordinary steps `skipped` and `when: status: failure` steps
 run; `failure: ignore` keeps the stage green; exit code 78 ends the stage early with success. Cancel and
-timeout stop running steps (`killed`) and skip pending ones. Every line is masked before it leaves.
+timeout stop running steps (`killed`) and skip pending ones. Every line and error is masked before it leaves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from pipelines.plan import Plan, StepKind, StepPlan
+from pipelines.plan import Plan, RunPolicy, StepKind, StepPlan
 from pipelines.report import StageReport, StepReport
 from pipelines.status import Status
-from runner.dag import dependencies_done, should_run
 from runner.engine import Engine, EngineError, Exit, RegistryAuth, StageSpec, quietly
 from runner.environment import step_environment
 from runner.prepare import Preparer
 from runner.registry_auth import parse_docker_config
 from runner.reporter import Reporter
+from runner.rules import (
+    ERROR_EXIT_CODE,
+    SKIP_REMAINING_EXIT_CODE,
+    dependencies_done,
+    exit_outcome,
+    should_run,
+    stage_outcome,
+)
 from runner.step_logs import StepLogs
 
 LogWriter = Callable[[str], Awaitable[None]]
 WorkspaceSource = Callable[[LogWriter], Awaitable[BinaryIO]]
 """Fills the workspace: given the clone step's log, returns a tar archive of the files to put there."""
 
-SKIP_REMAINING_EXIT_CODE = 78
-ERROR_EXIT_CODE = 255
 _TEARDOWN_WAIT = 30.0
 
 
@@ -60,7 +66,11 @@ async def run_stage(
     options: StageOptions | None = None,
     cancel: asyncio.Event | None = None,
 ) -> StageReport:
-    """Run the stage to its end and return its final report; all it created is removed before returning."""
+    """Run the stage to its end and return its final report; all it created is removed before returning.
+
+    Cancelling the calling task kills the running steps at once (no grace) and still tears everything down
+    before the cancellation goes on; `cancel` asks for the graceful stop.
+    """
     return await _StageRun(engine, reporter, plan, workspace, options or StageOptions(), cancel).run()
 
 
@@ -83,79 +93,88 @@ class _StageRun:
             name=plan.stage.name,
             steps=[StepReport(number=s.number, name=s.name, detached=s.detach) for s in plan.steps],
         )
-        self.logs = StepLogs(reporter, options.secrets.values())
         self.reports = {report.name: report for report in self.report.steps}
-        self.spec = StageSpec(
-            id=options.stage_id or uuid.uuid4().hex[:12], plan=plan, labels=dict(options.labels)
-        )
+        self.logs = StepLogs(reporter, options.secrets.values())
+        auths, self.problem = _registry_auth(plan, options.secrets)
+        stage_id = options.stage_id or uuid.uuid4().hex[:12]
+        self.spec = StageSpec(stage_id, plan, dict(options.labels), auths)
+        self.preparer = Preparer(engine, self.spec, self._environment, options.lookahead)
         self.failed: list[str] = []
-        self.skip_all = False
-        self.aborted = False
-        self.tearing_down = False
+        self.skip_all = self.aborted = self.failing_fast = self.tearing_down = self.errored = False
         self.changed = asyncio.Event()
         self.unfinished: set[str] = set()
         self.running: dict[str, str] = {}
-        self.stopping: set[str] = set()
+        self.stopped: dict[str, float] = {}
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.pumps: set[asyncio.Task[None]] = set()
         self.background: list[asyncio.Task[None]] = []
-        self.preparer = Preparer(engine, self.spec, self._environment, options.lookahead)  # replaced in run()
 
     async def run(self) -> StageReport:
         self.report.status, self.report.started = Status.RUNNING, time.time()
         await self.reporter.stage_updated(self.report)
-        watcher: asyncio.Task[None] | None = None
+        watcher = asyncio.create_task(self._watch())
+        cancelled = False
         try:
-            self.spec = StageSpec(self.spec.id, self.plan, self.spec.labels, self._registry_auth())
-            self.preparer = Preparer(self.engine, self.spec, self._environment, self.options.lookahead)
-            if self.plan.stage.platform.os not in ("", "linux"):
-                raise EngineError(f"this runner runs linux pipelines, not {self.plan.stage.platform.os!r}")
-            await self.engine.setup(self.spec)
-            containers = [s for s in self.plan.steps if s.kind != StepKind.CLONE]
-            self.preparer.start(containers, self._worth_preparing)
-            if self.workspace is not None and len(containers) == len(self.plan.steps):
-                await self._fill_workspace(_discard)  # no clone step: fill it while containers are prepared
-            watcher = asyncio.create_task(self._watch())
-            await self._schedule()
+            await self._start_and_schedule()
         except EngineError as exc:
-            self.report.status, self.report.error = Status.ERROR, str(exc)
+            self._fail(str(exc))
         except asyncio.CancelledError:
-            await asyncio.shield(self._abort("cancelled", grace=0))
-            raise
+            cancelled = True
+            _uncancel()
+        except Exception as exc:  # a defect must still end in a report and a teardown
+            self._fail(f"internal error: {exc!r}")
         finally:
-            if watcher is not None:
-                watcher.cancel()
-            await asyncio.shield(self._teardown())
+            watcher.cancel()
+        if cancelled:
+            await _to_completion(self._abort("cancelled", grace=0))
+        cancelled |= await _to_completion(self._teardown())
+        if cancelled:
+            raise asyncio.CancelledError
         return self.report
+
+    async def _start_and_schedule(self) -> None:
+        if self.problem:
+            raise EngineError(self.problem)
+        if self.plan.stage.platform.os not in ("", "linux"):
+            raise EngineError(f"this runner runs linux pipelines, not {self.plan.stage.platform.os!r}")
+        await self.engine.setup(self.spec)
+        containers = [s for s in self.plan.steps if s.kind != StepKind.CLONE]
+        self.preparer.start(containers, self._worth_preparing)
+        if self.workspace is not None and len(containers) == len(self.plan.steps):
+            await self._fill_workspace(_discard)  # no clone step: fill it while containers are prepared
+        await self._schedule()
 
     # -- scheduling ---------------------------------------------------------------------------------
 
     async def _schedule(self) -> None:
         """Start every step whose dependencies are done, until none is left."""
         pending = list(self.plan.steps)
-        while True:
-            started = False
+        while pending and not self.aborted:
+            progressed = False
             for step in list(pending):
-                if self.aborted:
-                    break
                 if not dependencies_done(step, self.reports):
                     continue
                 if self.options.max_parallel and len(self.unfinished) >= self.options.max_parallel:
                     break
                 pending.remove(step)
+                progressed = True
                 if self._should_run(step):
                     self.unfinished.add(step.name)
-                    self.tasks[step.name] = asyncio.create_task(self._run_step(step))
-                    started = True
+                    task = asyncio.create_task(self._run_step(step))
+                    task.add_done_callback(functools.partial(self._step_ended, step.name))
+                    self.tasks[step.name] = task
                 else:
                     await self._skip(step)
-                    started = True
-            if self.aborted or not (pending or self.unfinished):
-                break
-            if not started and not self.unfinished:
-                break
-            if not started:
+            if not progressed:
+                if not self.unfinished:
+                    break  # nothing runs and nothing can start: what is left is skipped below
                 await self.changed.wait()
                 self.changed.clear()
+        await self._await_unfinished()
+        for step in pending:
+            await self._skip(step)
+
+    async def _await_unfinished(self) -> None:
         while self.unfinished:
             patience = self.options.grace + self.options.patience if self.aborted else None
             try:
@@ -163,10 +182,12 @@ class _StageRun:
             except TimeoutError:  # the engine never confirmed the stop: give up on those steps
                 for name in self.unfinished:
                     self.tasks[name].cancel()
-                break
+                return
             self.changed.clear()
-        for step in pending:
-            await self._skip(step)
+
+    def _step_ended(self, name: str, _: asyncio.Task[None]) -> None:
+        self.unfinished.discard(name)
+        self.changed.set()
 
     def _should_run(self, step: StepPlan) -> bool:
         return should_run(step, self.failed, skip_all=self.skip_all)
@@ -176,7 +197,7 @@ class _StageRun:
 
     async def _skip(self, step: StepPlan) -> None:
         self.preparer.discard(step)
-        report = self.report.step(step.name)
+        report = self.reports[step.name]
         if report.status == Status.PENDING:
             report.status = Status.SKIPPED
             await self.reporter.step_updated(report)
@@ -184,7 +205,7 @@ class _StageRun:
     # -- one step -----------------------------------------------------------------------------------
 
     async def _run_step(self, step: StepPlan) -> None:
-        report = self.report.step(step.name)
+        report = self.reports[step.name]
         try:
             if step.kind == StepKind.CLONE:
                 await self._clone(report)
@@ -192,31 +213,24 @@ class _StageRun:
                 await self._run_container(step, report)
         except Exception as exc:  # an engine fault must end the step, never the stage's bookkeeping
             await self._end_with_error(step, report, f"internal error: {exc!r}")
-        finally:
-            self.unfinished.discard(step.name)
-            self.changed.set()
 
     async def _run_container(self, step: StepPlan, report: StepReport) -> None:
         try:
             handle = await self.preparer.take(step)
-        except EngineError as exc:
-            await self._end_with_error(step, report, str(exc))
-            return
-        if self.aborted:
-            report.status = Status.SKIPPED
-            await self.reporter.step_updated(report)
-            return
-        report.status, report.started = Status.RUNNING, time.time()
-        await self.reporter.step_updated(report)
-        try:
+            if self.aborted or (self.failing_fast and step.run_policy == RunPolicy.ON_SUCCESS):
+                await self._skip(step)  # its container goes with the stage
+                return
             await self.engine.start(handle)
         except EngineError as exc:
             await self._end_with_error(step, report, str(exc))
             return
+        report.status, report.started = Status.RUNNING, time.time()
         self.running[step.name] = handle
-        if self.aborted:
+        await self.reporter.step_updated(report)
+        if self.aborted or (self.failing_fast and not step.detach):
             await self._stop(step.name, self.options.grace)
         pump = asyncio.create_task(self.logs.pump(report, self.engine.output(handle)))
+        self.pumps.add(pump)
         if step.detach:
             self.unfinished.discard(step.name)
             self.changed.set()
@@ -226,6 +240,7 @@ class _StageRun:
         except EngineError as exc:
             exit_state, error = None, str(exc)
         await pump
+        self.pumps.discard(pump)
         self.running.pop(step.name, None)
         await self._finish(step, report, exit_state, error)
         if not step.detach:
@@ -234,20 +249,15 @@ class _StageRun:
     async def _finish(self, step: StepPlan, report: StepReport, exit_state: Exit | None, error: str) -> None:
         report.finished = time.time()
         if exit_state is None:
-            report.status, report.exit_code, report.error = Status.ERROR, ERROR_EXIT_CODE, error
-        elif step.detach and self.tearing_down:
-            report.status, report.exit_code = Status.SUCCESS, 0
-        elif exit_state.code != 0 and step.name in self.stopping:
-            report.status, report.exit_code = Status.KILLED, exit_state.code
+            report.status, report.exit_code, report.error = Status.ERROR, ERROR_EXIT_CODE, self._mask(error)
         else:
-            report.exit_code = exit_state.code
-            report.status = (
-                Status.SUCCESS if exit_state.code in (0, SKIP_REMAINING_EXIT_CODE) else Status.FAILURE
+            ended_by_teardown = step.detach and self.tearing_down and step.name not in self.stopped
+            report.status, report.error = exit_outcome(
+                exit_state, stopped=step.name in self.stopped, ended_by_teardown=ended_by_teardown
             )
-            if exit_state.oom_killed:
-                report.error = "out of memory: the container was killed by the kernel"
-            if exit_state.code == SKIP_REMAINING_EXIT_CODE and not step.detach:
-                self.skip_all = True
+            report.exit_code = 0 if ended_by_teardown else exit_state.code
+            if report.status == Status.SUCCESS and exit_state.code == SKIP_REMAINING_EXIT_CODE:
+                self.skip_all = self.skip_all or not step.detach
         await self._count(step, report)
         await self.reporter.step_updated(report)
 
@@ -257,6 +267,7 @@ class _StageRun:
             return
         self.failed.append(step.name)
         if step.failure == "fast" and not self.aborted:
+            self.failing_fast = True
             others = [name for name in self.running if name != step.name and not self._is_detached(name)]
             await asyncio.gather(*(self._stop(name, self.options.grace) for name in others))
 
@@ -264,12 +275,8 @@ class _StageRun:
         now = time.time()
         report.started = report.started or now
         await self.logs.write(report, [message])
-        report.status, report.exit_code, report.error, report.finished = (
-            Status.ERROR,
-            ERROR_EXIT_CODE,
-            message,
-            now,
-        )
+        report.status, report.exit_code, report.finished = Status.ERROR, ERROR_EXIT_CODE, now
+        report.error = self._mask(message)
         await self._count(step, report)
         await self.reporter.step_updated(report)
 
@@ -278,10 +285,12 @@ class _StageRun:
         await self.reporter.step_updated(report)
         try:
             await self._fill_workspace(lambda text: self.logs.write(report, [text]))
+        except asyncio.CancelledError:  # the stage was aborted during the clone
+            report.status = Status.KILLED
         except Exception as exc:
             message = str(exc) or type(exc).__name__
             await self.logs.write(report, [message])
-            report.status, report.exit_code, report.error = Status.FAILURE, 1, message
+            report.status, report.exit_code, report.error = Status.FAILURE, 1, self._mask(message)
             self.failed.append(report.name)
         else:
             report.status, report.exit_code = Status.SUCCESS, 0
@@ -304,31 +313,30 @@ class _StageRun:
         reason = "cancelled"
         try:
             async with asyncio.timeout(self.options.timeout):
-                if self.cancel is not None:
-                    await self.cancel.wait()
-                else:
-                    await asyncio.Event().wait()
+                await (self.cancel or asyncio.Event()).wait()
         except TimeoutError:
             reason = f"timed out after {_duration(self.options.timeout or 0)}"
         await self._abort(reason, grace=self.options.grace)
 
     async def _abort(self, reason: str, *, grace: float) -> None:
-        if self.aborted:
-            return
-        self.aborted = True
-        self.report.error = reason
-        self.changed.set()
-        for step in self.plan.steps:
-            task = self.tasks.get(step.name)
-            if step.kind == StepKind.CLONE and task is not None:
-                task.cancel()  # the clone runs in-process: nothing to stop but the task
+        """Stop the running steps (again, sooner, if already stopping with a longer grace); skip the rest."""
+        if not self.aborted:
+            self.aborted = True
+            self.report.error = reason
+            self.changed.set()
+            for step in self.plan.steps:
+                task = self.tasks.get(step.name)
+                if step.kind == StepKind.CLONE and task is not None:
+                    task.cancel()  # the clone runs in-process: nothing to stop but the task
         await asyncio.gather(*(self._stop(name, grace) for name in list(self.running)))
 
-    async def _stop(self, name: str, grace: float) -> None:
+    async def _stop(self, name: str, grace: float, *, kill: bool = True) -> None:
+        """Stop a running step; `kill=False`: the teardown stopping a detached step, which is no failure."""
         handle = self.running.get(name)
-        if handle is None or name in self.stopping:
+        if handle is None or self.stopped.get(name, grace + 1) <= grace:
             return
-        self.stopping.add(name)
+        if kill:
+            self.stopped[name] = grace
         with contextlib.suppress(EngineError):
             await self.engine.stop(handle, grace)
 
@@ -337,64 +345,82 @@ class _StageRun:
         self.tearing_down = True
         await self.preparer.close()
         detached = [name for name in self.running if self._is_detached(name)]
-        await asyncio.gather(*(self._stop_detached(name) for name in detached))
-        tasks = list(self.tasks.values())
-        if tasks:
-            _, late = await asyncio.wait(tasks, timeout=_TEARDOWN_WAIT)
+        await asyncio.gather(*(self._stop(name, 0, kill=False) for name in detached))
+        if self.tasks:
+            _, late = await asyncio.wait(self.tasks.values(), timeout=_TEARDOWN_WAIT)
             for task in late:
                 task.cancel()
-        await asyncio.gather(*self.background, return_exceptions=True)
+            await asyncio.gather(*late, return_exceptions=True)
+        for pump in self.pumps:  # pumps of steps given up on: no line may follow the stage's end
+            pump.cancel()
+        await asyncio.gather(*self.pumps, *self.background, return_exceptions=True)
         try:
             await self.engine.destroy(self.spec)
         except EngineError as exc:  # left for the next start-up's sweep, and said in the stage's error
-            self.report.error = "; ".join(filter(None, [self.report.error, str(exc)]))
+            self.report.error = "; ".join(filter(None, [self.report.error, self._mask(str(exc))]))
         for report in self.report.steps:
-            if report.status in (Status.PENDING, Status.RUNNING):
-                if report.status == Status.RUNNING:  # its task was given up on: no exit code ever came
-                    report.error = "the engine never reported how the step ended"
-                    report.finished = time.time()
-                report.status = Status.SKIPPED if report.status == Status.PENDING else Status.ERROR
-                await self.reporter.step_updated(report)
+            if report.status == Status.PENDING:
+                report.status = Status.SKIPPED
+            elif report.status == Status.RUNNING:  # given up on: no exit code ever came
+                report.status, report.finished = Status.ERROR, time.time()
+                report.error = "the engine never reported how the step ended"
+            else:
+                continue
+            await self.reporter.step_updated(report)
         self.report.finished = time.time()
-        self.report.status = self._stage_status()
+        failed = [self.reports[name].status for name in self.failed]
+        self.report.status = stage_outcome(failed, aborted=self.aborted, errored=self.errored)
         await self.reporter.stage_updated(self.report)
 
-    async def _stop_detached(self, name: str) -> None:
-        handle = self.running.get(name)
-        if handle is not None:
-            with contextlib.suppress(EngineError):
-                await self.engine.stop(handle, 0)
-
-    def _stage_status(self) -> Status:
-        if self.report.status == Status.ERROR:
-            return Status.ERROR
-        if self.aborted:
-            return Status.KILLED
-        statuses = {self.report.step(name).status for name in self.failed}
-        if Status.ERROR in statuses:
-            return Status.ERROR
-        return Status.FAILURE if statuses else Status.SUCCESS
-
     # -- helpers ------------------------------------------------------------------------------------
+
+    def _fail(self, message: str) -> None:
+        self.errored = True
+        self.report.error = self._mask(message)
+
+    def _mask(self, text: str) -> str:
+        return self.logs.masker.mask(text)
 
     def _environment(self, step: StepPlan) -> dict[str, str]:
         return step_environment(step, self.options.secrets, self.failed)
 
-    def _registry_auth(self) -> tuple[RegistryAuth, ...]:
-        auths: list[RegistryAuth] = []
-        for name in self.plan.image_pull_secrets:
-            value = self.options.secrets.get(name)
-            if value is None:
-                continue
-            try:
-                auths.extend(parse_docker_config(value))
-            except ValueError as exc:
-                raise EngineError(f"image_pull_secrets: secret {name!r} is {exc}") from None
-        return tuple(auths)
-
     def _is_detached(self, name: str) -> bool:
-        step = self.plan.step(name)
-        return step is not None and step.detach
+        return self.reports[name].detached
+
+
+def _registry_auth(plan: Plan, secrets: Mapping[str, str]) -> tuple[tuple[RegistryAuth, ...], str]:
+    """The registry credentials of `image_pull_secrets`, and what is wrong with them ('' if nothing)."""
+    auths: list[RegistryAuth] = []
+    for name in plan.image_pull_secrets:
+        value = secrets.get(name)
+        if value is None:
+            continue
+        try:
+            auths.extend(parse_docker_config(value))
+        except ValueError as exc:
+            return (), f"image_pull_secrets: secret {name!r} is {exc}"
+    return tuple(auths), ""
+
+
+async def _to_completion(work: Coroutine[Any, Any, None]) -> bool:
+    """Run work to its end even if the caller is cancelled meanwhile; True if it was."""
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = True
+            _uncancel()
+    task.result()
+    return cancelled
+
+
+def _uncancel() -> None:
+    """Mark a cancellation of the current task as handled (it is raised again once the teardown is done)."""
+    current = asyncio.current_task()
+    if current is not None:
+        current.uncancel()
 
 
 def _duration(seconds: float) -> str:

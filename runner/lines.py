@@ -2,33 +2,45 @@
 
 from __future__ import annotations
 
+import re
+
 MAX_LINE_BYTES = 64 * 1024
+_UTF8_TAIL_MASK, _UTF8_TAIL = 0xC0, 0x80  # the bytes after the first of a UTF-8 character: 10xxxxxx
+_UTF8_LONGEST = 4
 
 
 class LineSplitter:
-    """Feed raw chunks, get complete lines (a CR before the LF dropped); longer than `max_line` bytes, cut."""
+    """Feed raw chunks, get lines (a CR before the LF dropped); a line over `max_line` bytes is cut in pieces.
 
-    def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
+    Pieces are cut the same way whatever the chunking, and output without a newline never holds more than
+    `max_line + reach` bytes. A cut never falls inside a UTF-8 character, nor inside a secret that `guard`
+    finds (`reach`: its longest match, in bytes): the piece ends before it, and it stays whole for masking.
+    """
+
+    def __init__(
+        self, max_line: int = MAX_LINE_BYTES, *, guard: re.Pattern[bytes] | None = None, reach: int = 0
+    ) -> None:
         self._max_line = max_line
+        self._guard, self._reach = guard, reach if guard is not None else 0
         self._partial = bytearray()
 
     def feed(self, chunk: bytes) -> list[str]:
-        """The lines completed by this chunk (without their line endings)."""
+        """The lines completed by this chunk (without their line endings), and pieces of an overlong one."""
         parts = chunk.split(b"\n")
         if self._partial:
             self._partial += parts[0]
             parts[0] = bytes(self._partial)
             self._partial.clear()
-        rest = parts.pop()
+        self._partial += parts.pop()
         limit = self._max_line
         if max(map(len, parts), default=0) <= limit:
             lines = [_decode(part.removesuffix(b"\r")) for part in parts]
         else:
-            lines = [text for part in parts for text in self._cut(part.removesuffix(b"\r"))]
-        self._partial += rest
-        while len(self._partial) > limit:
-            lines.append(_decode(bytes(self._partial[:limit])))
-            del self._partial[:limit]
+            lines = [piece for part in parts for piece in self._pieces(part.removesuffix(b"\r"))]
+        while len(self._partial) > limit + self._reach:
+            cut = self._cut(self._partial)
+            lines.append(_decode(bytes(self._partial[:cut])))
+            del self._partial[:cut]
         return lines
 
     def flush(self) -> list[str]:
@@ -37,12 +49,29 @@ class LineSplitter:
             return []
         rest = bytes(self._partial).removesuffix(b"\r")
         self._partial.clear()
-        return self._cut(rest)
+        return self._pieces(rest)
 
-    def _cut(self, line: bytes) -> list[str]:
-        if len(line) <= self._max_line:
-            return [_decode(line)]
-        return [_decode(line[i : i + self._max_line]) for i in range(0, len(line), self._max_line)]
+    def _pieces(self, line: bytes) -> list[str]:
+        pieces: list[str] = []
+        while len(line) > self._max_line:
+            cut = self._cut(line)
+            pieces.append(_decode(line[:cut]))
+            line = line[cut:]
+        pieces.append(_decode(line))
+        return pieces
+
+    def _cut(self, data: bytes | bytearray) -> int:
+        """Where the next piece of an overlong line ends."""
+        cut = self._max_line
+        for _ in range(_UTF8_LONGEST - 1):  # back to the start of a UTF-8 character, if inside one
+            if cut <= 1 or data[cut] & _UTF8_TAIL_MASK != _UTF8_TAIL:
+                break
+            cut -= 1
+        if self._guard is not None:
+            for match in self._guard.finditer(data, max(0, cut - self._reach), cut + self._reach):
+                if match.start() < cut < match.end():
+                    return match.start() or match.end()
+        return cut
 
 
 def _decode(raw: bytes) -> str:

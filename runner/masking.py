@@ -21,6 +21,11 @@ class Masker:
         }
         ordered = sorted(parts, key=lambda p: (-len(p), p))
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        encoded = [part.encode() for part in ordered]
+        self.byte_pattern = re.compile(b"|".join(map(re.escape, encoded))) if encoded else None
+        """The same secrets as UTF-8 bytes, to find them in output not yet split into lines."""
+        self.reach = max(map(len, encoded), default=0)
+        """The longest secret part, in bytes."""
 
     def __bool__(self) -> bool:
         return self._pattern is not None
@@ -30,7 +35,11 @@ class Masker:
         return self._pattern.sub(MASK, line) if self._pattern else line
 
     def mask_lines(self, lines: list[str]) -> list[str]:
-        """Every line masked, in one pass over the batch (lines hold no newline; secret parts hold none)."""
+        """Every line masked, in one pass over the batch.
+
+        Joining on newlines is safe because no secret part holds one (secrets are split into lines), and
+        the lines hold none (they come from splitting output on newlines).
+        """
         if self._pattern is None or not lines:
             return lines
         return self._pattern.sub(MASK, "\n".join(lines)).split("\n")

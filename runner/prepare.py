@@ -62,6 +62,9 @@ class Preparer:
         prepared = self._created.pop(step.name, None)
         if prepared is not None:
             self._slots.release()
+            prepared[
+                0
+            ].cancel()  # a pull in flight is not waited for; a container it made goes with the stage
             self._leftovers.append(asyncio.create_task(self._remove_when_created(prepared[0])))
 
     async def close(self) -> None:

@@ -32,7 +32,7 @@ class StepLogs:
 
     async def pump(self, report: StepReport, output: AsyncIterator[bytes]) -> None:
         """Stream a container's output to the step's log until it ends; a broken stream is said in the log."""
-        splitter = LineSplitter()
+        splitter = LineSplitter(guard=self.masker.byte_pattern, reach=self.masker.reach)
         try:
             async for chunk in output:
                 await self.write(report, splitter.feed(chunk))

@@ -13,37 +13,43 @@ _NOT_FOUND = 404
 _NETWORK_ATTEMPTS = 5
 
 
-async def remove_labelled(docker: Docker, selector: Mapping[str, str]) -> dict[str, int]:
-    """Remove the containers, then the networks and volumes, whose labels match; return how many of each."""
+async def remove_labelled(docker: Docker, selector: Mapping[str, str]) -> list[str]:
+    """Remove the containers, then the networks and volumes, whose labels match; return what is left."""
     filters = {"label": [f"{key}={value}" for key, value in selector.items()]}
     containers = await docker.containers.list(all=True, filters=filters)
-    removed = await asyncio.gather(
-        *(c.delete(force=True, v=True) for c in containers), return_exceptions=True
-    )
+    deletions = (container.delete(force=True, v=True) for container in containers)
+    removed = await asyncio.gather(*deletions, return_exceptions=True)
     networks, volumes = await asyncio.gather(
         docker.networks.list(filters=filters),
         docker.volumes.list(filters=filters),  # type: ignore[no-untyped-call]
     )
     volume_listing: dict[str, Any] = volumes
+    volume_names = [volume["Name"] for volume in volume_listing.get("Volumes") or []]
     results = await asyncio.gather(
         *(_remove_network(docker, network["Id"]) for network in networks),
-        *(_remove_volume(docker, volume["Name"]) for volume in volume_listing.get("Volumes") or []),
+        *(_remove_volume(docker, name) for name in volume_names),
     )
-    return {
-        "containers": sum(1 for result in removed if not isinstance(result, BaseException)),
-        "networks": sum(results[: len(networks)]),
-        "volumes": sum(results[len(networks) :]),
-    }
+    left = [f"container {c.id[:12]}" for c, r in zip(containers, removed, strict=True) if _failed(r)]
+    names = [f"network {n['Name']}" for n in networks] + [f"volume {name}" for name in volume_names]
+    return left + [name for name, done in zip(names, results, strict=True) if not done]
+
+
+def _failed(result: object) -> bool:
+    return isinstance(result, DockerError) and result.status != _NOT_FOUND
 
 
 async def _remove_network(docker: Docker, network_id: str) -> bool:
-    """Remove a network, retrying briefly while the daemon still detaches endpoints."""
+    """Remove a network, retrying while the daemon detaches endpoints; foreign containers are disconnected."""
     for attempt in range(_NETWORK_ATTEMPTS):
         try:
-            await (await docker.networks.get(network_id)).delete()
+            network = await docker.networks.get(network_id)
+            if attempt == _NETWORK_ATTEMPTS // 2:  # still in use: a container the stage did not make joined
+                for container in (await network.show()).get("Containers") or {}:
+                    await network.disconnect({"Container": container, "Force": True})
+            await network.delete()
         except DockerError as exc:
-            if exc.status == _NOT_FOUND or attempt == _NETWORK_ATTEMPTS - 1:
-                return False
+            if exc.status == _NOT_FOUND:
+                return True
             await asyncio.sleep(0.1 * (attempt + 1))
         else:
             return True
@@ -53,6 +59,6 @@ async def _remove_network(docker: Docker, network_id: str) -> bool:
 async def _remove_volume(docker: Docker, name: str) -> bool:
     try:
         await docker._query_json(f"volumes/{name}", method="DELETE", params={"force": "1"})
-    except DockerError:
-        return False
+    except DockerError as exc:
+        return exc.status == _NOT_FOUND
     return True

@@ -6,7 +6,7 @@ import re
 from secrets import token_hex
 from typing import Any
 
-from pipelines.plan import StepPlan, VolumePlan
+from pipelines.plan import Plan, StepPlan, VolumePlan
 from pipelines.script import SHELL_ENTRYPOINT
 from runner.engine import ContainerSpec, StageSpec
 
@@ -16,8 +16,9 @@ STEP_LABEL = "io.hangar.step"
 OWNER_LABEL = "io.hangar.owner"
 RUNNER_LABEL = "io.hangar.runner"
 
-ARMED_SCRIPT = 'read -r _ && exec "$@"'
-"""An armed container's shell: wait for the go line (EOF without it exits 1, running nothing), then run."""
+ARMED_SCRIPT = 'read -r _ && { cd "$PWD" 2>/dev/null || :; } && exec "$@"'
+"""An armed container's shell: wait for the go line (EOF without it exits 1, running nothing), re-enter the
+working directory by name (an earlier step may have replaced it), then run the step."""
 
 _NOT_NAME = re.compile(r"[^a-z0-9_.-]+")
 
@@ -75,9 +76,18 @@ def volume_body(stage: StageSpec, volume: VolumePlan) -> dict[str, Any] | None:
     return {"Name": volume_name(stage, volume), "Labels": labels(stage)}
 
 
-def can_arm(step: StepPlan) -> bool:
-    """True for steps run by `/bin/sh -c` (the `commands` steps): their shell can wait for a go signal."""
-    return step.entrypoint == SHELL_ENTRYPOINT
+def can_arm(step: StepPlan, plan: Plan) -> bool:
+    """True when starting the step's container early changes nothing the step can see.
+
+    That needs a `/bin/sh -c` step (the `commands` steps: their shell waits for the go line) working in the
+    workspace itself: Docker creates a missing working directory and the mount points of volumes when a
+    container starts, and one created early inside the workspace could surprise a step that runs before.
+    """
+    base = plan.workspace.base.rstrip("/") + "/"
+    inside = any((mount.path.rstrip("/") + "/").startswith(base) for mount in step.volumes)
+    return (
+        step.entrypoint == SHELL_ENTRYPOINT and step.working_dir in ("", plan.workspace.full) and not inside
+    )
 
 
 def container_body(stage: StageSpec, spec: ContainerSpec, *, armed: bool = False) -> dict[str, Any]:

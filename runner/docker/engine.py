@@ -50,7 +50,10 @@ class DockerEngine:
         return cls(docker)
 
     async def close(self) -> None:
-        """Close the connection to the daemon."""
+        """Close the connection to the daemon (and any stdin still held for an armed container)."""
+        for _, stdin in self._armed.values():
+            await rawsocket.close(stdin)
+        self._armed.clear()
         await self.docker.close()
 
     async def __aenter__(self) -> Self:
@@ -71,8 +74,8 @@ class DockerEngine:
                 self.docker.networks.create(network),
                 *(self.docker.volumes.create(body) for body in volumes),  # type: ignore[no-untyped-call]
             )
-        except DockerError as exc:
-            raise EngineError(f"could not set up the stage: {exc.message}") from None
+        except (DockerError, aiohttp.ClientError, OSError) as exc:
+            raise EngineError(f"could not set up the stage: {_reason(exc)}") from None
 
     async def fill_workspace(self, stage: StageSpec, archive: BinaryIO) -> None:
         """Unpack the archive into the workspace through a created, never started, placeholder container."""
@@ -93,8 +96,8 @@ class DockerEngine:
                 await container.put_archive(workspace.full, archive)  # type: ignore[no-untyped-call]
             finally:
                 await container.delete(force=True)
-        except DockerError as exc:
-            raise EngineError(f"could not copy the files into the workspace: {exc.message}") from None
+        except (DockerError, aiohttp.ClientError, OSError) as exc:
+            raise EngineError(f"could not copy the files into the workspace: {_reason(exc)}") from None
 
     async def destroy(self, stage: StageSpec) -> None:
         """Remove every container, the network and the volumes labelled with the stage's id."""
@@ -102,12 +105,13 @@ class DockerEngine:
         for handle in [h for h, (stage_id, _) in self._armed.items() if stage_id == stage.id]:
             await rawsocket.close(self._armed.pop(handle)[1])
         try:
-            await remove_labelled(self.docker, {config.STAGE_LABEL: stage.id})
+            left = await remove_labelled(self.docker, {config.STAGE_LABEL: stage.id})
         except (DockerError, aiohttp.ClientError, OSError) as exc:
-            message = exc.message if isinstance(exc, DockerError) else str(exc) or type(exc).__name__
             raise EngineError(
-                f"could not remove the stage's containers, network and volumes: {message}"
+                f"could not remove the stage's containers, network and volumes: {_reason(exc)}"
             ) from None
+        if left:
+            raise EngineError(f"could not remove {', '.join(left)}")
 
     # -- containers ---------------------------------------------------------------------------------
 
@@ -117,7 +121,7 @@ class DockerEngine:
         auth = auth_for_image(step.image, stage.registry_auth)
         await self._images.ensure(stage.id, PullRequest(step.image, step.pull, auth))
         socket_path = self._socket_path()
-        armed = self.arm and socket_path is not None and config.can_arm(step)
+        armed = self.arm and socket_path is not None and config.can_arm(step, stage.plan)
         try:
             container = await self.docker.containers.create(
                 config.container_body(stage, spec, armed=armed), name=config.container_name(stage, step)
@@ -128,7 +132,7 @@ class DockerEngine:
             stdin = await rawsocket.attach_stdin(socket_path, container.id)
             try:
                 await self._start(container.id)
-            except EngineError:
+            except BaseException:  # cancelled too: the socket must not outlive this call
                 await rawsocket.close(stdin)
                 raise
             self._armed[container.id] = (stage.id, stdin)
@@ -257,3 +261,8 @@ def _directory_tar(name: str | None) -> bytes:
             info.type, info.mode = tarfile.DIRTYPE, 0o755
             tar.addfile(info)
     return buffer.getvalue()
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in the engine's words when it said something."""
+    return exc.message if isinstance(exc, DockerError) else str(exc) or type(exc).__name__

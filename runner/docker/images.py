@@ -40,9 +40,9 @@ class ImagePuller:
         await asyncio.shield(task)
 
     def forget(self, stage_id: str) -> None:
-        """Drop the stage's pull records."""
+        """Drop the stage's pull records, cancelling a pull still in flight."""
         for key in [key for key in self._pulls if key[0] == stage_id]:
-            del self._pulls[key]
+            self._pulls.pop(key).cancel()
 
     async def _ensure(self, request: PullRequest) -> None:
         image, policy = request.image, request.policy

@@ -321,3 +321,13 @@ async def test_a_step_the_engine_never_ends_cannot_hold_the_stage_forever() -> N
     assert report.step("one").status == Status.ERROR
     assert report.step("one").error == "the engine never reported how the step ended"
     assert report.step("two").status == Status.SKIPPED
+
+
+async def test_a_secret_across_the_cut_of_a_very_long_line_is_still_masked() -> None:
+    output = [b"a" * 65530, b"s3cr3t-value" + b"b" * 70000 + b"\n"]
+    engine, reporter = FakeEngine({"leak": Behaviour(output=output)}), RecordingReporter()
+    secrets = {"token": "s3cr3t-value", "key": "unused"}
+    await run_stage(engine, reporter, plan_of(SECRETS), options=StageOptions(secrets=secrets))
+    text = "".join(reporter.text("leak"))
+    assert "s3cr3t" not in text
+    assert text == "a" * 65530 + "******" + "b" * 70000

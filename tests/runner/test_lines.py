@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from hypothesis import given
@@ -30,15 +31,21 @@ def chunked(draw: st.DrawFn, data: st.SearchStrategy[bytes]) -> tuple[bytes, lis
 
 
 def expected(data: bytes, max_line: int) -> list[str]:
-    """The reference: split on LF, drop one CR before each LF (and at the end), cut long lines."""
+    """The reference: split on LF, drop one CR before each LF (and at the end), cut long lines where no
+    UTF-8 character is cut in two (a cut moves back at most 3 bytes)."""
     lines = data.split(b"\n")
     if lines[-1] == b"":
         lines.pop()  # the output ended with a newline: there is no last partial line
     result: list[str] = []
     for line in lines:
         text = line.removesuffix(b"\r")
-        cuts = range(0, len(text), max_line) if text else [0]
-        result.extend(text[i : i + max_line].decode("utf-8", errors="replace") for i in cuts)
+        while len(text) > max_line:
+            cut = max_line
+            while cut > 1 and max_line - cut < 3 and text[cut] & 0xC0 == 0x80:  # not inside a character
+                cut -= 1
+            result.append(text[:cut].decode("utf-8", errors="replace"))
+            text = text[cut:]
+        result.append(text.decode("utf-8", errors="replace"))
     return result
 
 
@@ -114,3 +121,18 @@ def test_empty_lines_are_kept() -> None:
 def test_cr_handling_does_not_depend_on_where_a_long_line_is_cut(chunk: bytes, lines: list[str]) -> None:
     splitter = LineSplitter(4)
     assert splitter.feed(chunk) + splitter.flush() == lines
+
+
+def test_a_cut_never_splits_a_secret_or_a_character() -> None:
+    secret = b"hunter2-secret"
+    guard = re.compile(re.escape(secret))
+    data = b"x" * 60 + secret + b"y" * 60 + "€".encode() * 30 + b"\n"
+    for size in (1, 7, len(data)):
+        splitter = LineSplitter(64, guard=guard, reach=len(secret))
+        pieces: list[str] = []
+        for i in range(0, len(data), size):
+            pieces += splitter.feed(data[i : i + size])
+        assert pieces[0] == "x" * 60  # ends before the secret instead of cutting it
+        assert pieces[1].startswith("hunter2-secret")
+        assert "".join(pieces) == data[:-1].decode()
+        assert "\ufffd" not in "".join(pieces)

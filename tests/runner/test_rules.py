@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipelines.plan import RunPolicy, StepPlan
 from pipelines.report import StepReport
 from pipelines.status import Status
-from runner.dag import dependencies_done, should_run
+from runner.rules import dependencies_done, should_run
 
 
 def reports(**statuses: tuple[Status, bool]) -> dict[str, StepReport]:

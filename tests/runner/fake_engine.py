@@ -21,6 +21,7 @@ class Behaviour:
     create_error: str = ""
     start_error: str = ""
     oom: bool = False
+    create_delay: float = 0.0
 
 
 @dataclass
@@ -77,7 +78,7 @@ class FakeEngine:
     async def create(self, stage: StageSpec, spec: ContainerSpec) -> str:
         """A container that will follow its Behaviour."""
         behaviour = self.behaviours.get(spec.step.name, Behaviour())
-        await asyncio.sleep(0)
+        await asyncio.sleep(behaviour.create_delay)
         if behaviour.create_error:
             raise EngineError(behaviour.create_error)
         handle = f"c{len(self.containers)}"

@@ -331,3 +331,47 @@ async def test_a_secret_across_the_cut_of_a_very_long_line_is_still_masked() -> 
     text = "".join(reporter.text("leak"))
     assert "s3cr3t" not in text
     assert text == "a" * 65530 + "******" + "b" * 70000
+
+
+async def test_a_cancel_before_the_clone_has_begun_ends_the_stage_at_once() -> None:
+    async def source(log: LogWriter) -> BinaryIO:
+        await asyncio.sleep(3600)
+        raise AssertionError
+
+    cancel = asyncio.Event()
+    cancel.set()
+    engine, reporter = FakeEngine(), RecordingReporter()
+    run = run_stage(engine, reporter, plan_of(CLONED), workspace=source, cancel=cancel)
+    report = await asyncio.wait_for(run, 5)
+    assert report.status == Status.KILLED
+    assert {step.status for step in report.steps} <= {Status.SKIPPED, Status.KILLED}
+
+
+async def test_error_messages_are_masked_like_log_lines() -> None:
+    behaviours = {"leak": Behaviour(create_error="invalid environment variable: =s3cr3t-value")}
+    engine, reporter = FakeEngine(behaviours), RecordingReporter()
+    options = StageOptions(secrets={"token": "s3cr3t-value", "key": "k3y-value"})
+    report = await run_stage(engine, reporter, plan_of(SECRETS), options=options)
+    assert report.step("leak").error == "invalid environment variable: =******"
+    assert reporter.text("leak") == ["invalid environment variable: =******"]
+
+
+async def test_failure_fast_skips_a_sibling_that_had_not_started_yet() -> None:
+    text = DAG.replace(
+        "commands: [sleep 1]}\n  - {name: right", "commands: [sleep 1], failure: fast}\n  - {name: right"
+    )
+    behaviours = {"left": Behaviour(exit_code=1), "right": Behaviour(create_delay=0.3, duration=3600)}
+    _, reporter, status = await run(text, behaviours, lookahead=0)
+    assert status == Status.FAILURE
+    assert statuses(reporter)["right"] == Status.SKIPPED
+
+
+async def test_a_workspace_that_cannot_be_read_is_a_stage_error_not_a_crash() -> None:
+    async def source(log: LogWriter) -> BinaryIO:
+        raise PermissionError("permission denied: '/work/secret-folder'")
+
+    engine, reporter = FakeEngine(), RecordingReporter()
+    report = await run_stage(engine, reporter, plan_of(SERIAL), workspace=source)
+    assert report.status == Status.ERROR
+    assert "permission denied" in report.error
+    assert engine.alive() == []

@@ -21,10 +21,11 @@ from runner.docker.config import OWNER_LABEL
 from runner.docker.leftovers import owner_label, remove_orphans
 from runner.engine import EngineError
 from runner.executor import StageOptions, run_stage
+from runner.rules import stage_order, stage_should_run
 from runner.workspace import local_workspace
 
 _console = Console(stderr=True, highlight=False)
-EXIT_FAILED, EXIT_CONFIG = 1, 2
+EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 
 
 @click.command("exec")
@@ -64,7 +65,11 @@ def exec_command(
     plans = _selected(compilation, pipelines)
     options = StageOptions(secrets=secret_values, labels={OWNER_LABEL: owner_label()}, timeout=timeout * 60)
     plans = [_with_environment(plan, environment) for plan in plans]
-    ok = asyncio.run(_run_all(plans, options, Path.cwd()))
+    try:
+        ok = asyncio.run(_run_all(plans, options, Path.cwd()))
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        _console.print("[yellow]killed: every container, network and volume of the run was removed[/]")
+        sys.exit(EXIT_INTERRUPTED)
     sys.exit(0 if ok else EXIT_FAILED)
 
 
@@ -95,12 +100,13 @@ async def _run_all(plans: list[Plan], options: StageOptions, root: Path) -> bool
     try:
         sweep = asyncio.create_task(_sweep(engine))  # runs beside the first stage: it touches only orphans
         reporter = ConsoleReporter(_console)
-        for plan in plans:
-            if cancel.is_set() or any(
-                outcomes.get(dep, Status.SUCCESS).is_failed for dep in plan.stage.depends_on
-            ):
-                outcomes[plan.stage.name] = Status.SKIPPED
-                _console.print(reporter.outcome(plan.stage.name, Status.SKIPPED, None, None))
+        by_name = {plan.stage.name: plan for plan in plans}
+        for name in stage_order({name: plan.stage.depends_on for name, plan in by_name.items()}):
+            plan = by_name[name]
+            upstream = [outcomes[dep] for dep in plan.stage.depends_on if dep in outcomes]
+            if cancel.is_set() or not stage_should_run(plan.stage.run_policy, upstream):
+                outcomes[name] = Status.SKIPPED
+                _console.print(reporter.outcome(name, Status.SKIPPED, None, None))
                 continue
             report = await run_stage(
                 engine, reporter, plan, workspace=local_workspace(root), options=options, cancel=cancel

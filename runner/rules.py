@@ -59,3 +59,27 @@ def stage_outcome(failed: Collection[Status], *, aborted: bool, errored: bool) -
     if Status.ERROR in failed:
         return Status.ERROR
     return Status.FAILURE if failed else Status.SUCCESS
+
+
+def stage_order(names: Mapping[str, Collection[str]]) -> list[str]:
+    """Stages in an order where each comes after those it depends on (file order otherwise kept)."""
+    ordered: list[str] = []
+    placed: set[str] = set()
+    pending = list(names)
+    while pending:
+        ready = [n for n in pending if all(d in placed or d not in names for d in names[n])] or pending[:1]
+        ordered.append(ready[0])
+        placed.add(ready[0])
+        pending.remove(ready[0])
+    return ordered
+
+
+def stage_should_run(policy: RunPolicy, dependencies: Collection[Status]) -> bool:
+    """Whether a stage runs once the stages it depends on have ended, from its `trigger: status`."""
+    failed = any(status.is_failed for status in dependencies)
+    succeeded = all(status == Status.SUCCESS for status in dependencies)
+    if policy == RunPolicy.ALWAYS:
+        return True
+    if policy == RunPolicy.ON_FAILURE:
+        return failed
+    return policy == RunPolicy.ON_SUCCESS and succeeded

@@ -139,3 +139,53 @@ def test_a_killed_exec_leaves_containers_that_the_next_run_removes(tmp_path: Pat
     assert result.returncode == 0, result.stderr
     assert "removed 1 stage(s) left by crashed runs" in result.stderr
     assert containers_of(process.pid) == []
+
+
+STAGES = """
+kind: pipeline
+name: second
+depends_on: [first]
+steps: [{name: s, image: busybox, commands: ["echo second ran"]}]
+---
+kind: pipeline
+name: first
+steps: [{name: f, image: busybox, commands: ["echo first ran", "exit 1"]}]
+---
+kind: pipeline
+name: cleanup
+depends_on: [first]
+trigger: {status: [failure]}
+steps: [{name: c, image: busybox, commands: ["echo cleaning after first"]}]
+"""
+
+
+def test_exec_runs_pipelines_after_their_dependencies_and_by_their_trigger_status(tmp_path: Path) -> None:
+    result = hangar(project(tmp_path, STAGES))
+    assert result.returncode == 1
+    assert "[f] first ran" in result.stdout
+    assert "second ran" not in result.stdout
+    assert "[c] cleaning after first" in result.stdout
+    assert "- second  skipped" in result.stderr
+
+
+STUBBORN = """
+kind: pipeline
+name: long
+steps:
+  - {name: wait, image: busybox, commands: ["trap '' TERM", "echo started", "sleep 300"]}
+"""
+
+
+def test_a_second_ctrl_c_kills_at_once_and_still_leaves_nothing_behind(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    process = start_long_exec(
+        project(tmp_path / "a", STUBBORN.replace("echo started", "echo '[wait] started'"))
+    )
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "killed: every container, network and volume of the run was removed" in stderr
+    assert "Traceback" not in stderr
+    assert containers_of(process.pid) == []

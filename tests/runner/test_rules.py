@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipelines.plan import RunPolicy, StepPlan
 from pipelines.report import StepReport
 from pipelines.status import Status
-from runner.rules import dependencies_done, should_run
+from runner.rules import dependencies_done, should_run, stage_order, stage_should_run
 
 
 def reports(**statuses: tuple[Status, bool]) -> dict[str, StepReport]:
@@ -30,3 +30,19 @@ def test_run_policies_follow_the_stage_status() -> None:
     assert green == {RunPolicy.ON_SUCCESS, RunPolicy.ALWAYS}
     assert red == {RunPolicy.ON_FAILURE, RunPolicy.ALWAYS}
     assert not any(should_run(step, [], skip_all=True) for step in policies.values())
+
+
+def test_stages_come_after_their_dependencies_and_keep_file_order_otherwise() -> None:
+    graph = {"second": ["first"], "lint": [], "first": [], "notify": ["second", "lint"]}
+    assert stage_order(graph) == ["lint", "first", "second", "notify"]
+    assert stage_order({"a": ["elsewhere"], "b": []}) == ["a", "b"]
+
+
+def test_a_stage_runs_by_its_trigger_status_and_its_dependencies_outcomes() -> None:
+    ok, failed, skipped = Status.SUCCESS, Status.FAILURE, Status.SKIPPED
+    assert stage_should_run(RunPolicy.ON_SUCCESS, [ok, ok])
+    assert not stage_should_run(RunPolicy.ON_SUCCESS, [ok, failed])
+    assert not stage_should_run(RunPolicy.ON_SUCCESS, [skipped])
+    assert stage_should_run(RunPolicy.ON_FAILURE, [ok, failed])
+    assert not stage_should_run(RunPolicy.ON_FAILURE, [skipped])
+    assert stage_should_run(RunPolicy.ALWAYS, [skipped])

@@ -21,6 +21,7 @@ RETRY_BACKOFF = 0.5
 """Seconds before the first fetch retry; doubled before each further one."""
 
 _TAIL_LINES = 3
+_MIN_SECRET = 2
 _SHA = re.compile(r"[0-9a-fA-F]{4,64}")
 _TRACE = re.compile(r"^\d\d:\d\d:\d\d\.\d+ \S+:\d+ ")  # GIT_TRACE lines stay out of error messages
 _NOISE = re.compile(r"^(fatal|error|warning): ")
@@ -66,7 +67,7 @@ def clone_repository(
     if netrc is not None:
         _check_netrc(netrc)
     _prepare(dest)
-    secrets = [s for s in (netrc.password if netrc else "", urlsplit(plan.remote_url).password or "") if s]
+    secrets = [s for s in (netrc.password if netrc else "", *_url_credentials(plan.remote_url)) if s]
     git = _Git(dest, _environment(plan, netrc), log, secrets)
     if netrc is not None:
         host = urlsplit(plan.remote_url).hostname or ""
@@ -235,8 +236,18 @@ def _refspec(ref: str) -> str:
 
 
 def _redact_url(url: str) -> str:
+    """The URL with its password masked, or its user when there is no password (a token as user name)."""
     parts = urlsplit(url)
-    if parts.password is None:
+    if parts.username is None:
         return url
-    netloc = f"{parts.username}:******@{parts.netloc.rpartition('@')[2]}"
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{parts.username}:******@{host}" if parts.password is not None else f"******@{host}"
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _url_credentials(url: str) -> tuple[str, ...]:
+    """What of the URL's user part is secret: the password, or the user name when it stands alone."""
+    parts = urlsplit(url)
+    if parts.password is not None:
+        return (parts.password,)
+    return (parts.username,) if parts.username and len(parts.username) >= _MIN_SECRET else ()

@@ -33,17 +33,31 @@ def cloned_workspace(plan: ClonePlan, netrc: Netrc | None = None) -> WorkspaceSo
             while (line := await lines.get()) is not None:
                 await log(line)
 
+        def clone_and_pack(folder: Path) -> BinaryIO:
+            clone_repository(plan, folder / "src", log=collect, netrc=netrc)
+            return pack(folder / "src")
+
         forwarder = asyncio.create_task(forward())
         folder = Path(tempfile.mkdtemp(prefix="hangar-clone-"))
+        work = asyncio.ensure_future(asyncio.to_thread(clone_and_pack, folder))
         try:
-            await asyncio.to_thread(clone_repository, plan, folder / "src", log=collect, netrc=netrc)
-            return await asyncio.to_thread(pack, folder / "src")
+            return await asyncio.shield(work)
         finally:
             loop.call_soon_threadsafe(lines.put_nowait, None)
             await forwarder
-            await asyncio.to_thread(shutil.rmtree, folder, True)
+            if work.done():
+                await asyncio.to_thread(shutil.rmtree, folder, True)
+            else:  # cancelled while git still runs in its thread: clean up once it is done
+                work.add_done_callback(lambda done: _discard_clone(done, folder))
 
     return source
+
+
+def _discard_clone(work: asyncio.Future[BinaryIO], folder: Path) -> None:
+    """Close the archive of a clone nobody waits for any more, and remove its folder."""
+    if not work.cancelled() and work.exception() is None:
+        work.result().close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def local_workspace(root: Path) -> WorkspaceSource:

@@ -196,6 +196,19 @@ def test_unreachable_remote_is_retried_then_fails(tmp_path: Path) -> None:
     assert "fetch failed (attempt 2 of 3), retrying in 1 s" in lines
 
 
+def test_a_token_given_as_the_user_name_never_reaches_the_log_or_the_error(tmp_path: Path) -> None:
+    lines: list[str] = []
+    with pytest.raises(CloneError) as caught:
+        clone_repository(
+            ClonePlan(remote_url="http://ghp_T0KEN1234@127.0.0.1:9/octo/x.git", ref="refs/heads/main"),
+            tmp_path / "src",
+            log=lines.append,
+        )
+    assert "ghp_T0KEN1234" not in str(caught.value)
+    assert not [line for line in lines if "ghp_T0KEN1234" in line]
+    assert "+ git remote add origin http://******@127.0.0.1:9/octo/x.git" in lines
+
+
 def test_refuses_a_folder_that_is_not_empty(remote: Remote, tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "stray").write_text("x")

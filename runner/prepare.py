@@ -62,10 +62,9 @@ class Preparer:
         prepared = self._created.pop(step.name, None)
         if prepared is not None:
             self._slots.release()
-            prepared[
-                0
-            ].cancel()  # a pull in flight is not waited for; a container it made goes with the stage
-            self._leftovers.append(asyncio.create_task(self._remove_when_created(prepared[0])))
+            creation = prepared[0]
+            creation.cancel()  # no waiting for a pull in flight; a container it made goes with the stage
+            self._leftovers.append(asyncio.create_task(self._remove_when_created(creation)))
 
     async def close(self) -> None:
         """Stop preparing; wait for removals in flight (the stage's destroy removes anything left)."""
@@ -91,8 +90,9 @@ class Preparer:
             self._created[step.name] = (task, environment)
 
     async def _remove_when_created(self, creation: asyncio.Task[str]) -> None:
-        with contextlib.suppress(Exception):
-            await self._engine.remove(await creation)
+        await asyncio.wait([creation])
+        if not creation.cancelled() and creation.exception() is None:
+            await quietly(self._engine.remove(creation.result()))
 
     def _discard_handle(self, handle: str) -> None:
         self._leftovers.append(asyncio.create_task(quietly(self._engine.remove(handle))))

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from pipelines import BuildContext, Compilation, ConfigError, Plan, Repo, compile_file
 from pipelines.cli import default_config_file
+from pipelines.stage_rules import stage_should_run
 from pipelines.status import Status
 from runner.console import ConsoleReporter
 from runner.docker import DockerEngine
@@ -21,7 +22,7 @@ from runner.docker.config import OWNER_LABEL
 from runner.docker.leftovers import owner_label, remove_orphans
 from runner.engine import EngineError
 from runner.executor import StageOptions, run_stage
-from runner.rules import stage_order, stage_should_run
+from runner.rules import stage_order
 from runner.workspace import local_workspace
 
 _console = Console(stderr=True, highlight=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from git import Git
 from git.exc import GitCommandNotFound
 
+from pipelines.git_env import git_environment
 from pipelines.plan import ClonePlan
 
 RETRY_BACKOFF = 0.5
@@ -25,15 +25,6 @@ _MIN_SECRET = 2
 _SHA = re.compile(r"[0-9a-fA-F]{4,64}")
 _TRACE = re.compile(r"^\d\d:\d\d:\d\d\.\d+ \S+:\d+ ")  # GIT_TRACE lines stay out of error messages
 _NOISE = re.compile(r"^(fatal|error|warning): ")
-
-# A credential helper written inline in git's config (so no file is ever written): it answers only `get`
-# requests for the netrc machine (with or without a port) and reads the secrets from its environment.
-_HELPER = (
-    '!f() { test "$1" = get || return 0; h=; '
-    'while IFS= read -r l; do case "$l" in host=*) h=${l#host=};; esac; done; '
-    'case "$h" in "$HANGAR_NETRC_MACHINE"|"$HANGAR_NETRC_MACHINE":*) '
-    'printf \'username=%s\\npassword=%s\\n\' "$HANGAR_NETRC_LOGIN" "$HANGAR_NETRC_PASSWORD";; esac; }; f'
-)
 
 
 class CloneError(Exception):
@@ -205,28 +196,13 @@ def _prepare(dest: Path) -> None:
 
 
 def _environment(plan: ClonePlan, netrc: Netrc | None) -> dict[str, str]:
-    env = {"GIT_TERMINAL_PROMPT": "0"}
+    # A fixed initial branch name keeps `git init` from printing its ten-line hint; HEAD ends up detached.
+    credentials = (netrc.machine, netrc.login, netrc.password) if netrc is not None else None
+    env = git_environment([("init.defaultBranch", "main")], credentials)
     if plan.skip_verify:
         env["GIT_SSL_NO_VERIFY"] = "true"
     if plan.trace:
         env["GIT_TRACE"] = "1"
-    # A fixed initial branch name keeps `git init` from printing its ten-line hint; HEAD ends up detached.
-    config = [("init.defaultBranch", "main")]
-    if netrc is not None:
-        config += [("credential.helper", ""), ("credential.helper", _HELPER)]
-        env |= {
-            "HANGAR_NETRC_MACHINE": netrc.machine,
-            "HANGAR_NETRC_LOGIN": netrc.login,
-            "HANGAR_NETRC_PASSWORD": netrc.password,
-        }
-    try:
-        first = int(os.environ.get("GIT_CONFIG_COUNT", "0"))
-    except ValueError:
-        first = 0
-    for index, (key, value) in enumerate(config, start=first):
-        env[f"GIT_CONFIG_KEY_{index}"] = key
-        env[f"GIT_CONFIG_VALUE_{index}"] = value
-    env["GIT_CONFIG_COUNT"] = str(first + len(config))
     return env
 
 

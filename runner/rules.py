@@ -72,14 +72,3 @@ def stage_order(names: Mapping[str, Collection[str]]) -> list[str]:
         placed.add(ready[0])
         pending.remove(ready[0])
     return ordered
-
-
-def stage_should_run(policy: RunPolicy, dependencies: Collection[Status]) -> bool:
-    """Whether a stage runs once the stages it depends on have ended, from its `trigger: status`."""
-    failed = any(status.is_failed for status in dependencies)
-    succeeded = all(status == Status.SUCCESS for status in dependencies)
-    if policy == RunPolicy.ALWAYS:
-        return True
-    if policy == RunPolicy.ON_FAILURE:
-        return failed
-    return policy == RunPolicy.ON_SUCCESS and succeeded

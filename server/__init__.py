@@ -1,0 +1,1 @@
+"""Hangar's server: webhooks, queue, runner API, notifications, REST API."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pipelines.plan import RunPolicy, StepPlan
 from pipelines.report import StepReport
+from pipelines.stage_rules import stage_should_run
 from pipelines.status import Status
-from runner.rules import dependencies_done, should_run, stage_order, stage_should_run
+from runner.rules import dependencies_done, should_run, stage_order
 
 
 def reports(**statuses: tuple[Status, bool]) -> dict[str, StepReport]:

@@ -1,0 +1,96 @@
+"""The runner API's wire models: what a runner and the server say to each other over HTTP.
+
+Every route is under `/api/runner`, authenticated by `Authorization: Bearer <runner token or shared secret>`
+and named by `X-Hangar-Runner: <runner name>`:
+
+| verb and path | body | answer |
+|---|---|---|
+| `POST /stages/request` (long-poll) | `RunnerInfo` | 200 `StageOffer`, or 204 when nothing came in time |
+| `POST /stages/{id}/accept` | `AcceptRequest` | 200 `Assignment`; 409 when another runner took it |
+| `POST /stages/{id}/lease` | — | 200 `LeaseReply`; 409 when the stage is no longer this runner's |
+| `GET /stages/{id}/watch` (long-poll) | — | 200 `LeaseReply` with `cancel` true, or 204 |
+| `POST /stages/{id}/steps` | `StepReport` | 204 |
+| `POST /stages/{id}/logs` | `LogBatch` | 200 `LogAck` |
+| `POST /stages/{id}` | `StageReport` | 204 (a finished status ends the stage) |
+
+Reports are idempotent: a step or stage report replaces the last one, and a log batch names the position of
+its first line, so the server stores each line once however often a batch is retried.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipelines.plan import Plan, Platform
+
+RUNNER_HEADER = "X-Hangar-Runner"
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RunnerInfo(_Message):
+    """Who asks for work: its platform and labels decide which stages it may take."""
+
+    platform: Platform = Field(default_factory=Platform)
+    labels: dict[str, str] = Field(default_factory=dict)
+    capacity: int = 1
+    version: str = ""
+
+
+class StageOffer(_Message):
+    """A stage waiting for a runner; the runner accepts it with the version it was offered at."""
+
+    stage_id: int
+    version: int
+    repo: str
+    build: int
+    name: str
+
+
+class AcceptRequest(_Message):
+    """Accept an offered stage (optimistic lock on its version)."""
+
+    version: int
+
+
+class Credentials(_Message):
+    """What the clone authenticates with (a `.netrc` entry)."""
+
+    machine: str
+    login: str
+    password: str
+
+
+class Assignment(_Message):
+    """An accepted stage: the Plan, its secrets (values), clone credentials, lease and time limit."""
+
+    stage_id: int
+    plan: Plan
+    secrets: dict[str, str] = Field(default_factory=dict)
+    credentials: Credentials | None = None
+    lease_seconds: float = 60.0
+    timeout_minutes: float = 60.0
+    link: str = ""
+
+
+class LeaseReply(_Message):
+    """The answer to a lease renewal or a cancel watch."""
+
+    cancel: bool = False
+    lease_seconds: float = 60.0
+
+
+class LogBatch(_Message):
+    """Consecutive lines of one step's log: line `first + i` is `lines[i]` as [seconds, text]."""
+
+    step: int
+    first: int
+    lines: list[tuple[float, str]]
+
+
+class LogAck(_Message):
+    """The position of the next line the server expects for that step."""
+
+    next: int

@@ -1,0 +1,1 @@
+"""HTTP routes: webhooks, the runner API, the REST API and live streams."""

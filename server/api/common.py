@@ -1,0 +1,66 @@
+"""What every route uses: the shared services, JSON bodies in and out, errors as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.services import Services
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def services(request: Request) -> Services:
+    """The process's shared services."""
+    found: Services = request.app.state.services
+    return found
+
+
+async def read_model(request: Request, model: type[Model]) -> Model:
+    """The request's JSON body as `model`; 400 with the reason when it is not one."""
+    body = await request.body()
+    try:
+        return model.model_validate_json(body or b"{}")
+    except ValidationError as exc:
+        raise HTTPException(400, f"invalid {model.__name__}: {_first_error(exc)}") from None
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The request's JSON object; 400 when it is not one."""
+    try:
+        data = json.loads(await request.body() or b"{}")
+    except ValueError:
+        raise HTTPException(400, "the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise HTTPException(400, "the body must be a JSON object")
+    return data
+
+
+def model_response(model: BaseModel, status_code: int = 200) -> Response:
+    """A pydantic model as a JSON response."""
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+
+
+def json_error(_request: Request, exc: Exception) -> Response:
+    """HTTP errors as `{"error": "..."}`."""
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def int_param(request: Request, name: str) -> int:
+    """A path parameter that must be a number; 404 otherwise."""
+    try:
+        return int(request.path_params[name])
+    except (KeyError, ValueError):
+        raise HTTPException(404, f"no such {name}") from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    return f"{where}: {error.get('msg', '')}" if where else str(error.get("msg", ""))

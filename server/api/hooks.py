@@ -1,0 +1,84 @@
+"""`POST /hook`: verify a webhook, record the delivery once, queue the trigger (and answer at once)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from server.api.common import services
+from server.forges import (
+    Hook,
+    HookError,
+    Ignored,
+    Ping,
+    delivery_id,
+    detect_forge,
+    parse_hook,
+    read_payload,
+    repository_slug,
+    verify_signature,
+)
+from server.services import QUEUE_NAME
+from server.store.deliveries import create_delivery
+from server.store.repos import find_repo
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The body, or 413 as soon as it is longer than `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the body is larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def receive_hook(request: Request) -> Response:
+    """Verify, de-duplicate and queue a webhook; 401 and nothing stored when the signature is wrong."""
+    hangar = services(request)
+    body = await read_limited(request, hangar.settings.max_hook_bytes)
+    forge = detect_forge(request.headers)
+    if forge is None:
+        raise HTTPException(400, "not a GitHub, Gitea/Forgejo or GitLab webhook (no event header)")
+    try:
+        payload = read_payload(request.headers, body)
+        owner, name = repository_slug(forge, payload)
+    except HookError as exc:
+        raise HTTPException(400, str(exc)) from None
+    async with hangar.reading() as session:
+        repo = await find_repo(session, owner, name)
+    if repo is None:
+        raise HTTPException(404, f"repository {owner}/{name} is not registered with Hangar")
+    if not verify_signature(forge, request.headers, body, hangar.cipher.decrypt(repo.webhook_secret)):
+        raise HTTPException(401, "the webhook signature does not match the repository's secret")
+    try:
+        result = parse_hook(forge, request.headers, payload)
+    except HookError as exc:
+        raise HTTPException(400, str(exc)) from None
+    if isinstance(result, Ping):
+        return JSONResponse({"message": "pong"})
+    if isinstance(result, Ignored):
+        return JSONResponse({"ignored": result.reason}, status_code=202)
+    return await _record(request, repo.id or 0, delivery_id(forge, request.headers, body), result)
+
+
+async def _record(request: Request, repo_id: int, delivery: str, hook: Hook) -> Response:
+    hangar = services(request)
+    async with hangar.transaction() as (session, _changes):
+        row = await create_delivery(session, repo_id, delivery, hook.event, dataclasses.asdict(hook))
+    if row is None:
+        return JSONResponse({"duplicate": delivery}, status_code=200)
+    await hangar.jobs.enqueue_job("trigger_build", row.id, _queue_name=QUEUE_NAME)
+    return JSONResponse({"delivery": delivery, "queued": True}, status_code=202)
+
+
+routes = [Route("/hook", receive_hook, methods=["POST"])]

@@ -1,0 +1,227 @@
+"""The runner API (see `pipelines.runner_api` for the protocol): offers, accepts, leases, reports, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pipelines.plan import Plan
+from pipelines.report import StageReport, StepReport
+from pipelines.runner_api import (
+    AcceptRequest,
+    Assignment,
+    Credentials,
+    LeaseReply,
+    LogAck,
+    LogBatch,
+    RunnerInfo,
+    StageOffer,
+)
+from server.api.auth import runner_name
+from server.api.common import int_param, model_response, read_model, services
+from server.db.models import Build, Repo, Stage
+from server.scheduler import (
+    accept_stage,
+    held_stage,
+    next_offer,
+    renew_lease,
+    report_stage,
+    report_step,
+    stage_secrets_allowed,
+)
+from server.services import Services
+from server.store.builds import find_build_by_id, find_step
+from server.store.logs import append_lines
+from server.store.repos import find_repo_by_id
+from server.store.secrets import list_secrets
+
+RECHECK_SECONDS = 2.0
+"""Long-polls read the database at least this often, so a lost wake-up only delays."""
+
+
+async def long_poll(
+    request: Request, channel: str, check: Callable[[AsyncSession], Awaitable[Response | None]]
+) -> Response:
+    """`check`'s response as soon as it has one (woken by `channel`), or 204 after the poll time."""
+    hangar = services(request)
+    deadline = time.monotonic() + hangar.settings.poll_seconds
+    async with hangar.broker.listen(channel) as wake_ups:
+        while True:
+            async with hangar.reading() as session:
+                answer = await check(session)
+            if answer is not None:
+                return answer
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or await request.is_disconnected():
+                return Response(status_code=204)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake_ups.get(), min(remaining, RECHECK_SECONDS))
+
+
+async def request_stage(request: Request) -> Response:
+    """Long-poll for a stage this runner may take: 200 with an offer, or 204 when none came in time."""
+    await runner_name(request)
+    info = await read_model(request, RunnerInfo)
+
+    async def offer(session: AsyncSession) -> Response | None:
+        stage = await next_offer(session, info)
+        if stage is None:
+            return None
+        build = await find_build_by_id(session, stage.build_id)
+        repo = await find_repo_by_id(session, stage.repo_id)
+        assert build is not None and repo is not None
+        return model_response(
+            StageOffer(
+                stage_id=stage.id or 0,
+                version=stage.version,
+                repo=repo.slug,
+                build=build.number,
+                name=stage.name,
+            )
+        )
+
+    return await long_poll(request, "stages", offer)
+
+
+async def accept(request: Request) -> Response:
+    """Take an offered stage: 200 with the Plan, secrets and credentials; 409 when it is gone."""
+    name = await runner_name(request)
+    stage_id = int_param(request, "stage_id")
+    body = await read_model(request, AcceptRequest)
+    hangar = services(request)
+    lease = hangar.settings.lease_seconds
+    async with hangar.transaction() as (session, changes):
+        stage = await accept_stage(session, changes, stage_id, body.version, name, lease)
+        if stage is None:
+            raise HTTPException(409, "another runner took this stage, or it was cancelled")
+        build = await find_build_by_id(session, stage.build_id)
+        repo = await find_repo_by_id(session, stage.repo_id)
+        assert build is not None and repo is not None
+        assignment = await _assignment(hangar, session, stage, build, repo)
+    return model_response(assignment)
+
+
+async def _assignment(
+    hangar: Services, session: AsyncSession, stage: Stage, build: Build, repo: Repo
+) -> Assignment:
+    plan = Plan.model_validate(stage.plan)
+    wanted = set(plan.secrets) | set(plan.image_pull_secrets)
+    secrets: dict[str, str] = {}
+    if wanted:
+        for secret in await list_secrets(session, repo.id or 0):
+            if secret.name in wanted and stage_secrets_allowed(build, secret.pull_request):
+                secrets[secret.name] = hangar.cipher.decrypt(secret.value)
+    credentials = None
+    if repo.clone_login or repo.clone_password:
+        credentials = Credentials(
+            machine=urlsplit(repo.clone_url).hostname or "",
+            login=repo.clone_login,
+            password=hangar.cipher.decrypt(repo.clone_password),
+        )
+    return Assignment(
+        stage_id=stage.id or 0,
+        plan=plan,
+        secrets=secrets,
+        credentials=credentials,
+        lease_seconds=hangar.settings.lease_seconds,
+        timeout_minutes=float(repo.timeout),
+        link=f"{hangar.settings.url.rstrip('/')}/{repo.slug}/{build.number}",
+    )
+
+
+async def renew(request: Request) -> Response:
+    """Extend the lease; the answer says whether the stage was cancelled. 409 when it is no longer yours."""
+    name = await runner_name(request)
+    stage_id = int_param(request, "stage_id")
+    hangar = services(request)
+    async with hangar.transaction() as (session, _changes):
+        stage = await _held(session, stage_id, name)
+        await renew_lease(session, stage, hangar.settings.lease_seconds)
+        cancel = stage.cancel_requested
+    return model_response(LeaseReply(cancel=cancel, lease_seconds=hangar.settings.lease_seconds))
+
+
+async def watch(request: Request) -> Response:
+    """Long-poll until the stage is cancelled (200 with `cancel`), or 204 after the poll time."""
+    name = await runner_name(request)
+    stage_id = int_param(request, "stage_id")
+    lease = services(request).settings.lease_seconds
+
+    async def cancelled(session: AsyncSession) -> Response | None:
+        stage = await session.get(Stage, stage_id, populate_existing=True)
+        gone = stage is None or stage.runner != name or stage.finished is not None
+        if gone or (stage is not None and stage.cancel_requested):
+            return model_response(LeaseReply(cancel=True, lease_seconds=lease))
+        return None
+
+    return await long_poll(request, f"cancel:{stage_id}", cancelled)
+
+
+async def step_update(request: Request) -> Response:
+    """A step's state."""
+    name = await runner_name(request)
+    stage_id = int_param(request, "stage_id")
+    report = await read_model(request, StepReport)
+    async with services(request).transaction() as (session, changes):
+        stage = await _held(session, stage_id, name)
+        await report_step(session, changes, stage, report)
+    return Response(status_code=204)
+
+
+async def logs(request: Request) -> Response:
+    """Store a batch of log lines (idempotent by position) and send them to live viewers."""
+    name = await runner_name(request)
+    stage_id = int_param(request, "stage_id")
+    batch = await read_model(request, LogBatch)
+    hangar = services(request)
+    async with hangar.transaction() as (session, _changes):
+        stage = await _held(session, stage_id, name)
+        step = await find_step(session, stage_id, batch.step)
+        if step is None:
+            raise HTTPException(404, f"stage {stage_id} has no step {batch.step}")
+        have = step.log_lines
+        after = await append_lines(session, step, batch.first, batch.lines)
+    if after > have:
+        fresh = batch.lines[have - batch.first : after - batch.first]
+        message = json.dumps({"first": have, "lines": fresh, "stage": stage.number, "step": batch.step})
+        await hangar.broker.publish(f"log:{step.id}", message)
+    return model_response(LogAck(next=after))
+
+
+async def stage_update(request: Request) -> Response:
+    """The stage's state; a finished one ends it and moves the build on."""
+    name = await runner_name(request)
+    stage_id = int_param(request, "stage_id")
+    report = await read_model(request, StageReport)
+    async with services(request).transaction() as (session, changes):
+        stage = await _held(session, stage_id, name)
+        await report_stage(session, changes, stage, report)
+    return Response(status_code=204)
+
+
+async def _held(session: AsyncSession, stage_id: int, name: str) -> Stage:
+    stage = await held_stage(session, stage_id, name)
+    if stage is None:
+        raise HTTPException(409, f"stage {stage_id} is no longer held by runner {name!r}")
+    return stage
+
+
+routes = [
+    Route("/stages/request", request_stage, methods=["POST"]),
+    Route("/stages/{stage_id}/accept", accept, methods=["POST"]),
+    Route("/stages/{stage_id}/lease", renew, methods=["POST"]),
+    Route("/stages/{stage_id}/watch", watch, methods=["GET"]),
+    Route("/stages/{stage_id}/steps", step_update, methods=["POST"]),
+    Route("/stages/{stage_id}/logs", logs, methods=["POST"]),
+    Route("/stages/{stage_id}", stage_update, methods=["POST"]),
+]

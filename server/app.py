@@ -1,0 +1,63 @@
+"""The Starlette application: webhooks, the runner API, the REST API, live streams, health and metrics."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from server.api import hooks, rest, runner
+from server.api.common import json_error
+from server.bootstrap import bootstrap
+from server.metrics import metrics
+from server.services import Services, open_services
+from server.settings import Settings
+
+
+async def healthz(request: Request) -> Response:
+    """200 when the database and Redis answer."""
+    hangar: Services = request.app.state.services
+    problems: list[str] = []
+    try:
+        async with hangar.reading() as session:
+            await session.connection()
+    except Exception as exc:
+        problems.append(f"database: {exc}")
+    try:
+        await hangar.redis.ping()
+    except Exception as exc:
+        problems.append(f"redis: {exc}")
+    return JSONResponse({"ok": not problems, "problems": problems}, status_code=503 if problems else 200)
+
+
+def create_app(settings: Settings, redis_url: str, services: Services | None = None) -> Starlette:
+    """The application; it opens its services on start-up unless given them (as tests and `hangar up` do)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        opened = services is None
+        hangar = services or await open_services(settings, redis_url)
+        app.state.services = hangar
+        await bootstrap(hangar)
+        try:
+            yield
+        finally:
+            if opened:
+                await hangar.close()
+
+    routes = [
+        *hooks.routes,
+        Mount("/api/runner", routes=runner.routes),
+        Mount("/api", routes=rest.routes),
+        Route("/healthz", healthz),
+        Route("/metrics", metrics),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: json_error})
+    if services is not None:
+        app.state.services = services
+    return app

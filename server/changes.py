@@ -1,0 +1,72 @@
+"""What a transaction changed, published once it commits (live events, runner wake-ups, notifications)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.db.models import Build, Stage, Step
+
+
+def build_view(build: Build) -> dict[str, Any]:
+    """The fields of a build that live views show."""
+    return {
+        "type": "build", "id": build.id, "number": build.number, "status": build.status, "error": build.error,
+        "started": build.started, "finished": build.finished,
+    }  # fmt: skip
+
+
+def stage_view(stage: Stage) -> dict[str, Any]:
+    """The fields of a stage that live views show."""
+    return {
+        "type": "stage", "id": stage.id, "number": stage.number, "name": stage.name, "status": stage.status,
+        "error": stage.error, "runner": stage.runner, "started": stage.started, "finished": stage.finished,
+    }  # fmt: skip
+
+
+def step_view(step: Step, stage_number: int) -> dict[str, Any]:
+    """The fields of a step that live views show."""
+    return {
+        "type": "step", "id": step.id, "stage": stage_number, "number": step.number, "name": step.name,
+        "status": step.status, "exit_code": step.exit_code, "error": step.error, "started": step.started,
+        "finished": step.finished,
+    }  # fmt: skip
+
+
+@dataclass
+class Changes:
+    """Collected during a transaction; `server.services.Services.commit` publishes them afterwards."""
+
+    messages: list[tuple[str, str]] = field(default_factory=list)
+    wake_runners: bool = False
+    cancelled_stages: set[int] = field(default_factory=set)
+    statuses: list[tuple[int, str, int]] = field(default_factory=list)
+    """(build id, status, sequence) of commit statuses to send (created, started, finished)."""
+    finished_builds: set[int] = field(default_factory=set)
+    """Builds that just finished (email)."""
+
+    def build(self, build: Build) -> None:
+        """A build's state changed."""
+        self._send(build.id, build_view(build))
+        self._send_all(build)
+
+    def commit_status(self, build: Build) -> None:
+        """The forge should show the build's new status on its commit."""
+        self.statuses.append((build.id or 0, build.status, time.time_ns()))
+
+    def stage(self, stage: Stage) -> None:
+        """A stage's state changed."""
+        self._send(stage.build_id, stage_view(stage))
+
+    def step(self, step: Step, stage: Stage) -> None:
+        """A step's state changed."""
+        self._send(stage.build_id, step_view(step, stage.number))
+
+    def _send(self, build_id: int | None, view: dict[str, Any]) -> None:
+        self.messages.append((f"build:{build_id}", json.dumps(view)))
+
+    def _send_all(self, build: Build) -> None:
+        view = build_view(build) | {"repo_id": build.repo_id}
+        self.messages.append(("events", json.dumps(view)))

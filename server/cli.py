@@ -1,0 +1,171 @@
+"""`hangar up` (everything on one machine), and `hangar server` / `hangar worker` for production."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import uvicorn
+from rich.console import Console
+
+from server.app import create_app
+from server.db.migrate import upgrade_async
+from server.embedded import embedded_redis, kept_secret
+from server.jobs import create_worker
+from server.services import open_services
+from server.settings import Settings
+
+_console = Console(stderr=True, highlight=False)
+
+
+@click.command("up")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), help="Where all state lives.")
+@click.option("--port", type=int, default=None, help="The port to listen on (default 8080).")
+@click.option("--host", default=None, help="The address to listen on (default 127.0.0.1).")
+@click.option("--no-runner", is_flag=True, help="Do not start the local runner.")
+@click.option("--capacity", default=2, show_default=True, help="Stages the local runner runs at once.")
+def up_command(data: Path | None, port: int | None, host: str | None, no_runner: bool, capacity: int) -> None:
+    """Run Hangar here: SQLite, embedded Redis, server, worker and a local runner, all in one folder."""
+    overrides: dict[str, object] = {}
+    if data is not None:
+        overrides["data"] = data.resolve()
+    if port is not None:
+        overrides["port"] = port
+    if host is not None:
+        overrides["host"] = host
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if port is not None and "HANGAR_URL" not in os.environ:
+        settings.url = f"http://localhost:{port}"
+    settings.data.mkdir(parents=True, exist_ok=True)
+    settings.runner_secret = kept_secret(settings.data / "runner.secret", settings.runner_secret)
+    settings.admin_token = kept_secret(settings.data / "admin.token", settings.admin_token)
+    _logging()
+    _console.print("starting the embedded Redis…")
+    with embedded_redis(settings.data) as redis_url, contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_up(settings, redis_url, None if no_runner else capacity))
+    _console.print("[bold]stopped[/]")
+
+
+async def _up(settings: Settings, redis_url: str, capacity: int | None) -> None:
+    with _console.status("migrating the database…"):
+        await upgrade_async(settings.sqlalchemy_url)
+    hangar = await open_services(settings, redis_url)
+    app = create_app(settings, redis_url, hangar)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
+    worker = create_worker(settings, redis_url, hangar, handle_signals=False)
+    worker_task = asyncio.create_task(worker.async_run(), name="hangar-worker")
+    runner: subprocess.Popen[bytes] | None = None
+    try:
+        serving = asyncio.create_task(server.serve(), name="hangar-server")
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.05)
+        if serving.done():
+            await serving
+            return
+        if capacity is not None:
+            runner = _start_runner(settings, capacity)
+        _welcome(settings, runner is not None)
+        await serving
+    finally:
+        if runner is not None:
+            _stop(runner)
+        worker_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await worker_task
+        await worker.close()
+        await hangar.close()
+
+
+def _start_runner(settings: Settings, capacity: int) -> subprocess.Popen[bytes]:
+    """The local runner, as its own process (server and runner only ever talk over HTTP)."""
+    local = f"http://127.0.0.1:{settings.port}"
+    env = os.environ | {
+        "HANGAR_RUNNER_SERVER": local,
+        "HANGAR_RUNNER_SECRET": settings.runner_secret,
+        "HANGAR_RUNNER_NAME": os.environ.get("HANGAR_RUNNER_NAME", f"{socket.gethostname()}-local"),
+        "HANGAR_RUNNER_CAPACITY": str(capacity),
+    }
+    command = [sys.executable, "-c", "from pipelines.cli import main; main()", "runner"]
+    return subprocess.Popen(command, env=env, start_new_session=True)
+
+
+def _stop(runner: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (stages finish), then after a while SIGINT again (cancel), then kill."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGTERM, 30)):
+        if runner.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            runner.send_signal(sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            runner.wait(wait)
+    if runner.poll() is None:
+        runner.kill()
+        runner.wait()
+
+
+def _welcome(settings: Settings, with_runner: bool) -> None:
+    url = settings.url.rstrip("/")
+    _console.print(f"[bold green]Hangar is up[/] at [link={url}]{url}[/link]  (data: {settings.data})")
+    _console.print(f"  admin API token: {settings.admin_token}   (also in {settings.data / 'admin.token'})")
+    _console.print(
+        "  runner: " + ("a local runner takes stages" if with_runner else "none started (--no-runner)")
+    )
+    example = '{"owner": "me", "name": "app", "clone_url": "https://git.example.com/me/app.git"}'
+    _console.print("  add a repository:")
+    _console.print(
+        f"    curl -H 'Authorization: Bearer {settings.admin_token}' -H 'Content-Type: application/json' \\\n"
+        f"      -d '{example}' {url}/api/repos"
+    )
+    _console.print(f"  then point the forge's webhook at {url}/hook with the returned webhook_secret.")
+
+
+@click.command("server")
+def server_command() -> None:
+    """Run the web server (webhooks, runner API, REST API); needs HANGAR_REDIS_URL and a database."""
+    settings = Settings()
+    redis_url = _required_redis(settings)
+    _logging()
+
+    async def serve() -> None:
+        await upgrade_async(settings.sqlalchemy_url)
+        app = create_app(settings, redis_url)
+        await uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port)).serve()
+
+    asyncio.run(serve())
+
+
+@click.command("worker")
+def worker_command() -> None:
+    """Run the job worker (triggers, commit statuses, emails, lost-runner reaping)."""
+    settings = Settings()
+    redis_url = _required_redis(settings)
+    _logging()
+
+    async def work() -> None:
+        await upgrade_async(settings.sqlalchemy_url)
+        worker = create_worker(settings, redis_url)
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()
+
+    asyncio.run(work())
+
+
+def _required_redis(settings: Settings) -> str:
+    if not settings.redis_url:
+        raise click.UsageError("set HANGAR_REDIS_URL (redis://host:6379/0); `hangar up` embeds one instead")
+    return settings.redis_url
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("arq").setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""The database: SQLModel tables, the asyncio engine, and Alembic migrations."""

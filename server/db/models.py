@@ -1,0 +1,221 @@
+"""The tables: users, tokens, repos, builds, stages, steps, log chunks, secrets, runners, deliveries."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def now() -> float:
+    """Unix seconds: every timestamp in the database is one."""
+    return time.time()
+
+
+class User(SQLModel, table=True):
+    """A person who signs in or calls the API."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(unique=True, max_length=200)
+    email: str = ""
+    admin: bool = False
+    password_hash: str = ""
+    created: float = Field(default_factory=now)
+
+
+class Token(SQLModel, table=True):
+    """A user's API token, stored as its SHA-256 only."""
+
+    __tablename__ = "tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = ""
+    token_hash: str = Field(unique=True, max_length=64)
+    created: float = Field(default_factory=now)
+
+
+class Repo(SQLModel, table=True):
+    """A repository Hangar builds, with its forge settings and notification policy."""
+
+    __tablename__ = "repos"
+    __table_args__ = (UniqueConstraint("owner", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(max_length=200)
+    name: str = Field(max_length=200)
+    forge: str = "github"
+    clone_url: str = ""
+    link: str = ""
+    default_branch: str = "main"
+    private: bool = False
+    webhook_secret: str = ""
+    """Encrypted."""
+    api_url: str = ""
+    api_token: str = ""
+    """Encrypted."""
+    clone_login: str = ""
+    clone_password: str = ""
+    """Encrypted; the credentials a runner clones with (empty: anonymous)."""
+    email_recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    email_policy: str = "change"
+    trusted: bool = False
+    config_path: str = ""
+    timeout: int = 60
+    counter: int = 0
+    created: float = Field(default_factory=now)
+
+    @property
+    def slug(self) -> str:
+        """`owner/name`."""
+        return f"{self.owner}/{self.name}"
+
+
+class Build(SQLModel, table=True):
+    """One run of a repository's pipelines for one commit."""
+
+    __tablename__ = "builds"
+    __table_args__ = (
+        UniqueConstraint("repo_id", "number"),
+        Index("ix_builds_repo_number", "repo_id", "number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    repo_id: int = Field(foreign_key="repos.id")
+    number: int
+    status: str = "pending"
+    event: str = "push"
+    action: str = ""
+    ref: str = ""
+    sha: str = ""
+    before: str = ""
+    branch: str = ""
+    source_branch: str = ""
+    target_branch: str = ""
+    pull_request: int = 0
+    title: str = ""
+    message: str = Field(default="", sa_column=Column(Text, nullable=False))
+    author_login: str = ""
+    author_name: str = ""
+    author_email: str = ""
+    author_avatar: str = ""
+    link: str = ""
+    sender: str = ""
+    fork: bool = False
+    error: str = Field(default="", sa_column=Column(Text, nullable=False))
+    parent: int = 0
+    cancelled: bool = False
+    created: float = Field(default_factory=now)
+    started: float | None = None
+    finished: float | None = None
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """The BuildContext it was compiled with (a restart compiles again from it)."""
+
+
+class Stage(SQLModel, table=True):
+    """One pipeline of a build: what a runner takes and runs."""
+
+    __tablename__ = "stages"
+    __table_args__ = (UniqueConstraint("build_id", "number"), Index("ix_stages_status", "status"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    build_id: int = Field(foreign_key="builds.id", index=True)
+    repo_id: int = Field(foreign_key="repos.id")
+    number: int
+    name: str
+    status: str = "pending"
+    error: str = Field(default="", sa_column=Column(Text, nullable=False))
+    os: str = "linux"
+    arch: str = "amd64"
+    labels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    depends_on: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    run_policy: str = "on_success"
+    plan: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    runner: str = ""
+    lease_expires: float | None = None
+    cancel_requested: bool = False
+    version: int = 0
+    created: float = Field(default_factory=now)
+    started: float | None = None
+    finished: float | None = None
+
+
+class Step(SQLModel, table=True):
+    """One container of a stage (or its clone)."""
+
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("stage_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stage_id: int = Field(foreign_key="stages.id", index=True)
+    number: int
+    name: str
+    status: str = "pending"
+    exit_code: int | None = None
+    error: str = Field(default="", sa_column=Column(Text, nullable=False))
+    detached: bool = False
+    started: float | None = None
+    finished: float | None = None
+    log_lines: int = 0
+    """How many log lines are stored: the position the next line must have."""
+
+
+class LogChunk(SQLModel, table=True):
+    """Consecutive log lines of a step: `lines[i]` is line `first + i` as [seconds, text]."""
+
+    __tablename__ = "log_chunks"
+    __table_args__ = (UniqueConstraint("step_id", "first"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    step_id: int = Field(foreign_key="steps.id", index=True)
+    first: int
+    count: int
+    lines: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Secret(SQLModel, table=True):
+    """A repository secret, encrypted at rest."""
+
+    __tablename__ = "secrets"
+    __table_args__ = (UniqueConstraint("repo_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    repo_id: int = Field(foreign_key="repos.id", index=True)
+    name: str = Field(max_length=200)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    """Encrypted."""
+    pull_request: bool = False
+    """Whether pull requests (which may come from forks) get it."""
+    created: float = Field(default_factory=now)
+
+
+class Runner(SQLModel, table=True):
+    """A registered runner and its token (stored as its SHA-256 only)."""
+
+    __tablename__ = "runners"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    token_hash: str = Field(unique=True, max_length=64)
+    created: float = Field(default_factory=now)
+    last_seen: float | None = None
+
+
+class Delivery(SQLModel, table=True):
+    """A webhook delivery: recorded once per forge delivery id, so a redelivery builds nothing twice."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("repo_id", "delivery"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    repo_id: int = Field(foreign_key="repos.id")
+    delivery: str = Field(max_length=200)
+    event: str = ""
+    status: str = "queued"
+    build_id: int | None = None
+    hook: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received: float = Field(default_factory=now)

@@ -1,0 +1,120 @@
+"""The arq jobs: trigger builds, send commit statuses and emails (retried), reap stages of lost runners."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from arq import Retry
+from arq.cron import cron
+from arq.worker import Function, Worker, func
+
+from server.notifications import send_build_email as email_build
+from server.notifications import send_status
+from server.notify import NotifyError
+from server.scheduler import extend_leases, reap_lost_stages
+from server.services import QUEUE_NAME, Services, open_services, redis_settings
+from server.settings import Settings
+from server.trigger import trigger_delivery
+
+_log = logging.getLogger("hangar.jobs")
+NOTIFY_TRIES = 12
+
+
+def _hangar(ctx: dict[str, Any]) -> Services:
+    hangar: Services = ctx["hangar"]
+    return hangar
+
+
+async def trigger_build(ctx: dict[str, Any], delivery_id: int) -> int | None:
+    """Turn a recorded webhook into a build."""
+    return await trigger_delivery(_hangar(ctx), delivery_id)
+
+
+async def send_commit_status(ctx: dict[str, Any], build_id: int, status: str, sequence: int) -> str:
+    """Send one commit status, in order: an older status of a build never overwrites a newer one."""
+    hangar = _hangar(ctx)
+    async with hangar.redis.lock(f"hangar:lock:status:{build_id}", timeout=60, blocking_timeout=60):
+        sent_key = f"hangar:status-sent:{build_id}"
+        last = int(await hangar.redis.get(sent_key) or 0)
+        if sequence < last:
+            return "stale"
+        try:
+            sent = await send_status(hangar, ctx["http"], build_id, status)
+        except NotifyError as exc:
+            return _retry_or_give_up(ctx, exc, f"commit status {status} of build {build_id}")
+        await hangar.redis.set(sent_key, sequence, ex=7 * 24 * 3600)
+    return "sent" if sent else "no forge API set"
+
+
+async def send_build_email(ctx: dict[str, Any], build_id: int) -> str:
+    """Email about a finished build, as the repository's policy says."""
+    try:
+        sent = await email_build(_hangar(ctx), build_id)
+    except NotifyError as exc:
+        return _retry_or_give_up(ctx, exc, f"email of build {build_id}")
+    return "sent" if sent else "not needed"
+
+
+def _retry_or_give_up(ctx: dict[str, Any], exc: NotifyError, what: str) -> str:
+    tries = int(ctx.get("job_try", 1))
+    if exc.retryable and tries < NOTIFY_TRIES:
+        _log.warning("%s failed (try %d, will retry): %s", what, tries, exc)
+        raise Retry(defer=min(2.0**tries, 60.0))
+    _log.error("%s failed for good: %s", what, exc)
+    return f"failed: {exc}"
+
+
+async def reap_leases(ctx: dict[str, Any]) -> int:
+    """End the stages of runners that stopped renewing their lease."""
+    hangar = _hangar(ctx)
+    async with hangar.transaction() as (session, changes):
+        lost = await reap_lost_stages(session, changes, hangar.settings.lease_seconds)
+    for stage in lost:
+        _log.warning("stage %s of build %s: %s", stage.name, stage.build_id, stage.error)
+    return len(lost)
+
+
+async def _startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx["settings"]
+    if "hangar" not in ctx:
+        ctx["hangar"] = await open_services(settings, ctx["redis_url"])
+        ctx["own_services"] = True
+    ctx["http"] = httpx.AsyncClient(timeout=30, trust_env=False)
+    async with _hangar(ctx).transaction() as (session, _changes):
+        await extend_leases(session, settings.lease_seconds)
+
+
+async def _shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["http"].aclose()
+    if ctx.pop("own_services", False):
+        await ctx.pop("hangar").close()
+
+
+def create_worker(
+    settings: Settings, redis_url: str, hangar: Services | None = None, **options: Any
+) -> Worker:
+    """The arq worker of these jobs (shares `hangar`'s connections when given, as `hangar up` does)."""
+    functions: list[Function] = [
+        func(trigger_build, max_tries=5),
+        func(send_commit_status, max_tries=NOTIFY_TRIES),
+        func(send_build_email, max_tries=NOTIFY_TRIES),
+    ]
+    seconds = max(1, int(settings.reap_seconds))
+    context: dict[str, Any] = {"settings": settings, "redis_url": redis_url}
+    if hangar is not None:
+        context["hangar"] = hangar
+    return Worker(
+        functions=functions,
+        cron_jobs=[cron(reap_leases, second=set(range(0, 60, seconds)), run_at_startup=True, unique=True)],
+        redis_settings=redis_settings(redis_url),
+        queue_name=QUEUE_NAME,
+        on_startup=_startup,
+        on_shutdown=_shutdown,
+        ctx=context,
+        poll_delay=0.05,
+        max_jobs=20,
+        keep_result=60,
+        **options,
+    )

@@ -1,0 +1,112 @@
+"""A bare mirror per repository (gitpython): fetch the commit to build, read its pipeline file and changes."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import git
+
+from pipelines.git_env import git_environment
+
+_ZERO = re.compile(r"^0*$")
+_locks: dict[Path, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+class MirrorError(Exception):
+    """The commit could not be fetched; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """HTTP(S) credentials for the forge (empty: anonymous)."""
+
+    login: str = ""
+    password: str = ""
+
+
+class Mirror:
+    """`<data>/mirrors/<repo id>.git`, fetched from the repository's clone URL. Blocking: run in a thread."""
+
+    def __init__(self, folder: Path, clone_url: str, credentials: Credentials | None = None) -> None:
+        self.folder = folder
+        self.clone_url = clone_url
+        creds = credentials or Credentials()
+        machine = urlsplit(clone_url).hostname or ""
+        secret = (machine, creds.login, creds.password) if creds.login or creds.password else None
+        self._env = git_environment((), secret)
+
+    def fetch(self, ref: str, sha: str) -> None:
+        """Make sure commit `sha` (and `ref`) are in the mirror."""
+        with _lock_for(self.folder):
+            repo = self._open()
+            if self._has(repo, sha):
+                return
+            refspecs = [f"+{ref}:{ref}"] if ref.startswith("refs/") else []
+            try:
+                if refspecs:
+                    repo.git.fetch("--quiet", "--no-tags", self.clone_url, *refspecs, env=self._env)
+                if not self._has(repo, sha):
+                    repo.git.fetch("--quiet", "--no-tags", self.clone_url, sha, env=self._env)
+            except git.GitCommandError as exc:
+                raise MirrorError(
+                    f"cannot fetch {sha[:12]} from {_safe(self.clone_url)}: {_last_words(exc)}"
+                ) from None
+            if not self._has(repo, sha):
+                raise MirrorError(f"{_safe(self.clone_url)} has no commit {sha}")
+
+    def read_file(self, sha: str, path: str) -> str | None:
+        """The text of `path` at `sha`, or None when the commit has no such file."""
+        repo = git.Repo(self.folder)
+        try:
+            blob = repo.commit(sha).tree / path
+        except KeyError:
+            return None
+        data: bytes = blob.data_stream.read()
+        return data.decode("utf-8", errors="replace")
+
+    def changed_files(self, before: str, sha: str) -> list[str] | None:
+        """Files changed from `before` to `sha` (the commit's own files when `before` is unknown)."""
+        repo = git.Repo(self.folder)
+        try:
+            if before and not _ZERO.match(before) and self._has(repo, before):
+                output = repo.git.diff("--name-only", "--no-renames", before, sha)
+            else:
+                output = repo.git.show("--name-only", "--no-renames", "--format=", "--no-commit-id", sha)
+        except git.GitCommandError:
+            return None
+        return sorted({line for line in output.splitlines() if line})
+
+    def _open(self) -> git.Repo:
+        if (self.folder / "HEAD").exists():
+            return git.Repo(self.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return git.Repo.init(self.folder, bare=True)
+
+    @staticmethod
+    def _has(repo: git.Repo, sha: str) -> bool:
+        try:
+            repo.git.cat_file("-e", f"{sha}^{{commit}}")
+        except git.GitCommandError:
+            return False
+        return True
+
+
+def _lock_for(folder: Path) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(folder, threading.Lock())
+
+
+def _safe(url: str) -> str:
+    """The URL without any user or password in it."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.hostname or "").geturl() if parts.username or parts.password else url
+
+
+def _last_words(exc: git.GitCommandError) -> str:
+    lines = [line.strip() for line in str(exc.stderr or "").splitlines() if line.strip()]
+    return lines[-1].removeprefix("stderr: ").strip("'") if lines else f"git exited with {exc.status}"

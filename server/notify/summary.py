@@ -1,0 +1,105 @@
+"""What notifications say about a build: a frozen summary the caller fills from the database."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipelines.status import Status
+
+_PULL_REQUEST_REF = re.compile(r"^refs/(?:pull|pull-requests|merge-requests)/(\d+)/")
+_TAG_PREFIX = "refs/tags/"
+_BRANCH_PREFIX = "refs/heads/"
+
+
+def elapsed(started: float | None, finished: float | None) -> float | None:
+    """Seconds between two unix times, or None when either is unknown (or the clock went backwards)."""
+    if started is None or finished is None or finished < started:
+        return None
+    return finished - started
+
+
+def format_duration(seconds: float | None) -> str:
+    """A short human duration: "34s", "2m 05s", "1h 02m"; "" when unknown."""
+    if seconds is None or seconds < 0:
+        return ""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+@dataclass(frozen=True, slots=True)
+class StepSummary:
+    """One step's outcome, as listed in notifications."""
+
+    stage: str
+    name: str
+    status: Status
+    exit_code: int | None
+    started: float | None
+    finished: float | None
+
+    @property
+    def path(self) -> str:
+        """`stage/step`, the way the build page and the failing-step header name it."""
+        return f"{self.stage}/{self.name}"
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds the step ran, None if it never ran or is still running."""
+        return elapsed(self.started, self.finished)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSummary:
+    """What notifications say about a build."""
+
+    repo: str  # owner/name
+    number: int
+    status: Status
+    event: str  # push | tag | pull_request
+    ref: str
+    branch: str
+    sha: str
+    message: str  # commit message
+    author_name: str
+    author_email: str
+    author_login: str
+    started: float | None  # unix seconds
+    finished: float | None
+    link: str  # the build page URL
+    error: str  # the build's error message ("" if none)
+    steps: tuple[StepSummary, ...]
+    failing_step: str  # "stage/step" of the first failed step, "" if none
+    failing_lines: tuple[str, ...]  # its last log lines, already masked by the caller
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds the build ran, None if it never started or has not finished."""
+        return elapsed(self.started, self.finished)
+
+    @property
+    def short_sha(self) -> str:
+        """The first 8 characters of the commit sha."""
+        return self.sha[:8]
+
+    @property
+    def title(self) -> str:
+        """The commit message's first line."""
+        lines = self.message.strip().splitlines()
+        return lines[0].strip() if lines else ""
+
+    @property
+    def ref_label(self) -> str:
+        """What was built, as people say it: the branch, the tag name, or "PR #7"."""
+        if self.event == "tag" or self.ref.startswith(_TAG_PREFIX):
+            return self.ref.removeprefix(_TAG_PREFIX) or self.branch
+        if self.event == "pull_request":
+            match = _PULL_REQUEST_REF.match(self.ref)
+            return f"PR #{match.group(1)}" if match else f"PR to {self.branch}"
+        return self.branch or self.ref.removeprefix(_BRANCH_PREFIX)

@@ -1,0 +1,136 @@
+"""The runner-facing side of a build: offers, accepts with an optimistic lock, leases, reports, reaping."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import CursorResult, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from pipelines.report import StageReport, StepReport
+from pipelines.runner_api import RunnerInfo
+from pipelines.status import Status
+from server.changes import Changes
+from server.db.models import Build, Stage, Step
+from server.progress import finish_stage
+from server.store.builds import find_build_by_id, find_step, update_build, update_stage, update_step
+
+
+def runner_may_take(stage: Stage, info: RunnerInfo) -> bool:
+    """Same platform, and every label the stage asks for carried by the runner with the same value."""
+    if stage.os and stage.os != info.platform.os:
+        return False
+    if stage.arch and stage.arch != info.platform.arch:
+        return False
+    return all(info.labels.get(key) == value for key, value in stage.labels.items())
+
+
+async def next_offer(session: AsyncSession, info: RunnerInfo) -> Stage | None:
+    """The oldest pending stage this runner may take."""
+    query = select(Stage).where(Stage.status == Status.PENDING).order_by(col(Stage.id)).limit(200)
+    for stage in await session.exec(query):
+        if runner_may_take(stage, info):
+            return stage
+    return None
+
+
+async def accept_stage(
+    session: AsyncSession, changes: Changes, stage_id: int, version: int, runner: str, lease: float
+) -> Stage | None:
+    """Give the stage to `runner` if it is still pending at `version`; None when another runner was faster."""
+    now = time.time()
+    result = await session.exec(
+        update(Stage)
+        .where(col(Stage.id) == stage_id, col(Stage.version) == version, col(Stage.status) == Status.PENDING)
+        .values(
+            status=Status.RUNNING, runner=runner, version=version + 1, lease_expires=now + lease, started=now
+        )
+    )
+    assert isinstance(result, CursorResult)
+    if result.rowcount != 1:
+        return None
+    stage = await session.get(Stage, stage_id, populate_existing=True)
+    assert stage is not None
+    changes.stage(stage)
+    build = await find_build_by_id(session, stage.build_id, lock=True)
+    if build is not None and build.status == Status.PENDING:
+        build.status, build.started = Status.RUNNING, now
+        await update_build(session, build)
+        changes.build(build)
+        changes.commit_status(build)
+    return stage
+
+
+async def held_stage(session: AsyncSession, stage_id: int, runner: str) -> Stage | None:
+    """The stage if `runner` still holds it (running, its lease not reaped), else None."""
+    stage = await session.get(Stage, stage_id, populate_existing=True)
+    if stage is None or stage.runner != runner or stage.status != Status.RUNNING:
+        return None
+    return stage
+
+
+async def renew_lease(session: AsyncSession, stage: Stage, lease: float) -> None:
+    """Extend the runner's hold on the stage."""
+    stage.lease_expires = time.time() + lease
+    await update_stage(session, stage)
+
+
+async def report_step(session: AsyncSession, changes: Changes, stage: Stage, report: StepReport) -> Step:
+    """Store a step's state as the runner reports it (a finished step never goes back)."""
+    step = await find_step(session, stage.id or 0, report.number)
+    if step is None:
+        step = Step(stage_id=stage.id or 0, number=report.number, name=report.name)
+    elif Status(step.status).is_done and not report.status.is_done:
+        return step
+    step.status, step.exit_code, step.error = report.status, report.exit_code, report.error
+    step.started, step.finished, step.detached = report.started, report.finished, report.detached
+    await update_step(session, step)
+    changes.step(step, stage)
+    return step
+
+
+async def report_stage(session: AsyncSession, changes: Changes, stage: Stage, report: StageReport) -> None:
+    """Store a stage's state; a finished one ends the stage and moves the build on."""
+    for step_report in report.steps:
+        await report_step(session, changes, stage, step_report)
+    if report.status.is_done:
+        await finish_stage(session, changes, stage, report.status, report.error, report.finished)
+    elif report.started and not stage.started:
+        stage.started = report.started
+        await update_stage(session, stage)
+        changes.stage(stage)
+
+
+async def reap_lost_stages(session: AsyncSession, changes: Changes, lease: float) -> list[Stage]:
+    """End every running stage whose runner stopped renewing its lease, naming the runner."""
+    now = time.time()
+    query = select(Stage).where(Stage.status == Status.RUNNING, col(Stage.lease_expires) < now)
+    lost = list(await session.exec(query))
+    for stage in lost:
+        reason = f"runner {stage.runner!r} lost: it has not renewed its lease for {lease:.0f}s"
+        await finish_stage(session, changes, stage, Status.ERROR, reason)
+    return lost
+
+
+async def extend_leases(session: AsyncSession, lease: float) -> None:
+    """After a server start, give every runner a full lease to reconnect before its stages are reaped."""
+    await session.exec(
+        update(Stage).where(col(Stage.status) == Status.RUNNING).values(lease_expires=time.time() + lease)
+    )
+
+
+def stage_secrets_allowed(build: Build, secret_allows_pull_requests: bool) -> bool:
+    """Pull requests get a secret only when it allows them (they may come from forks)."""
+    return build.event != "pull_request" or secret_allows_pull_requests
+
+
+async def mark_build_error(session: AsyncSession, changes: Changes, build: Build, error: str) -> None:
+    """A build that cannot run at all (a configuration error): `error`, with the reason."""
+    build.status, build.error = Status.ERROR, error
+    build.started = build.started or time.time()
+    build.finished = time.time()
+    await update_build(session, build)
+    changes.build(build)
+    changes.commit_status(build)
+    changes.finished_builds.add(build.id or 0)

@@ -1,0 +1,88 @@
+"""What every part of the server shares: settings, database, Redis, live events, job queue, secret cipher."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.broker import Broker
+from server.changes import Changes
+from server.crypto import Cipher
+from server.db.engine import create_engine, session_factory
+from server.settings import Settings
+
+QUEUE_NAME = "hangar:queue"
+
+
+def redis_settings(url: str) -> RedisSettings:
+    """arq's settings for a `redis://` or `unix://` URL."""
+    if url.startswith("unix://"):
+        return RedisSettings(unix_socket_path=url.removeprefix("unix://").split("?")[0])
+    return RedisSettings.from_dsn(url)
+
+
+@dataclass
+class Services:
+    """Opened once per process by `open_services`, closed by `close`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    jobs: ArqRedis
+    broker: Broker
+    cipher: Cipher
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[tuple[AsyncSession, Changes]]:
+        """A session committed at the end of the block; what changed is published after the commit."""
+        changes = Changes()
+        async with self.sessions() as session, session.begin():
+            yield session, changes
+        await self.publish(changes)
+
+    @contextlib.asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only."""
+        async with self.sessions() as session:
+            yield session
+
+    async def publish(self, changes: Changes) -> None:
+        """Send live events, wake runners and cancel watchers, queue the notifications."""
+        for channel, message in changes.messages:
+            await self.broker.publish(channel, message)
+        for stage_id in changes.cancelled_stages:
+            await self.broker.publish(f"cancel:{stage_id}", "cancel")
+        if changes.wake_runners:
+            await self.broker.publish("stages", "ready")
+        for build_id, status, sequence in changes.statuses:
+            await self.jobs.enqueue_job(
+                "send_commit_status", build_id, status, sequence, _queue_name=QUEUE_NAME
+            )
+        for build_id in changes.finished_builds:
+            await self.jobs.enqueue_job("send_build_email", build_id, _queue_name=QUEUE_NAME)
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self.broker.close()
+        await self.jobs.aclose()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+async def open_services(settings: Settings, redis_url: str) -> Services:
+    """Connect to the database and Redis, and start listening for live events."""
+    settings.data.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.sqlalchemy_url)
+    redis = Redis.from_url(redis_url)
+    jobs = await create_pool(redis_settings(redis_url), default_queue_name=QUEUE_NAME)
+    broker = Broker(redis)
+    await broker.start()
+    cipher = Cipher.from_file(settings.key_file)
+    return Services(settings, engine, session_factory(engine), redis, jobs, broker, cipher)

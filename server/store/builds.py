@@ -1,0 +1,119 @@
+"""Builds, with their stages and steps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.db.models import Build, Stage, Step
+
+
+async def find_build(session: AsyncSession, repo_id: int, number: int) -> Build | None:
+    """Build `number` of a repository."""
+    result = await session.exec(select(Build).where(Build.repo_id == repo_id, Build.number == number))
+    return result.first()
+
+
+async def find_build_by_id(session: AsyncSession, build_id: int, *, lock: bool = False) -> Build | None:
+    """The build with that id; `lock` takes its row lock (PostgreSQL) so state changes apply one at a time."""
+    query = select(Build).where(Build.id == build_id)
+    if lock:
+        query = query.with_for_update()
+    result = await session.exec(query)
+    return result.first()
+
+
+async def list_builds(
+    session: AsyncSession, repo_id: int, *, limit: int = 25, before: int | None = None, branch: str = ""
+) -> Sequence[Build]:
+    """A repository's builds, newest first, `limit` at a time, older than build number `before`."""
+    query = select(Build).where(Build.repo_id == repo_id)
+    if before is not None:
+        query = query.where(Build.number < before)
+    if branch:
+        query = query.where(Build.branch == branch)
+    result = await session.exec(query.order_by(col(Build.number).desc()).limit(limit))
+    return result.all()
+
+
+async def previous_build(session: AsyncSession, build: Build) -> Build | None:
+    """The last finished build before this one on the same branch and event (for "broken"/"fixed")."""
+    query = select(Build).where(
+        Build.repo_id == build.repo_id,
+        Build.number < build.number,
+        Build.branch == build.branch,
+        Build.event == build.event,
+        col(Build.finished).is_not(None),
+    )
+    result = await session.exec(query.order_by(col(Build.number).desc()).limit(1))
+    return result.first()
+
+
+async def create_build(
+    session: AsyncSession, build: Build, stages: Sequence[tuple[Stage, Sequence[Step]]]
+) -> Build:
+    """Store a build with its stages and their steps."""
+    session.add(build)
+    await session.flush()
+    assert build.id is not None
+    for stage, steps in stages:
+        stage.build_id, stage.repo_id = build.id, build.repo_id
+        session.add(stage)
+        await session.flush()
+        assert stage.id is not None
+        for step in steps:
+            step.stage_id = stage.id
+            session.add(step)
+    await session.flush()
+    return build
+
+
+async def update_build(session: AsyncSession, build: Build) -> Build:
+    """Save a build's changed fields."""
+    session.add(build)
+    await session.flush()
+    return build
+
+
+async def list_stages(session: AsyncSession, build_id: int) -> Sequence[Stage]:
+    """A build's stages in order."""
+    result = await session.exec(select(Stage).where(Stage.build_id == build_id).order_by(col(Stage.number)))
+    return result.all()
+
+
+async def find_stage(session: AsyncSession, stage_id: int) -> Stage | None:
+    """The stage with that id."""
+    return await session.get(Stage, stage_id)
+
+
+async def update_stage(session: AsyncSession, stage: Stage) -> Stage:
+    """Save a stage's changed fields."""
+    session.add(stage)
+    await session.flush()
+    return stage
+
+
+async def list_steps(session: AsyncSession, stage_ids: Sequence[int]) -> Sequence[Step]:
+    """The steps of these stages, by stage and number."""
+    if not stage_ids:
+        return []
+    query = (
+        select(Step).where(col(Step.stage_id).in_(stage_ids)).order_by(col(Step.stage_id), col(Step.number))
+    )
+    result = await session.exec(query)
+    return result.all()
+
+
+async def find_step(session: AsyncSession, stage_id: int, number: int) -> Step | None:
+    """Step `number` of a stage."""
+    result = await session.exec(select(Step).where(Step.stage_id == stage_id, Step.number == number))
+    return result.first()
+
+
+async def update_step(session: AsyncSession, step: Step) -> Step:
+    """Save a step's changed fields."""
+    session.add(step)
+    await session.flush()
+    return step

@@ -1,0 +1,46 @@
+"""Webhook deliveries: one row per forge delivery id and repository."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.db.models import Delivery
+
+
+async def create_delivery(
+    session: AsyncSession, repo_id: int, delivery: str, event: str, hook: dict[str, Any]
+) -> Delivery | None:
+    """Record a delivery; None when this delivery id was recorded before (a redelivery)."""
+    if await find_delivery(session, repo_id, delivery) is not None:
+        return None
+    row = Delivery(repo_id=repo_id, delivery=delivery, event=event, hook=hook)
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
+
+
+async def find_delivery(session: AsyncSession, repo_id: int, delivery: str) -> Delivery | None:
+    """The delivery with that id."""
+    result = await session.exec(
+        select(Delivery).where(Delivery.repo_id == repo_id, Delivery.delivery == delivery)
+    )
+    return result.first()
+
+
+async def find_delivery_by_id(session: AsyncSession, delivery_id: int) -> Delivery | None:
+    """The delivery row with that primary key."""
+    return await session.get(Delivery, delivery_id)
+
+
+async def update_delivery(session: AsyncSession, delivery: Delivery) -> Delivery:
+    """Save a delivery's status and build."""
+    session.add(delivery)
+    await session.flush()
+    return delivery

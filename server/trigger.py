@@ -1,0 +1,187 @@
+"""Trigger: from a recorded hook (or a restart) to a build with its stages, or an `error` build saying why."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from pipelines import BuildContext, ConfigError, compile_file
+from pipelines import Repo as WireRepo
+from pipelines.compiler import Compilation
+from pipelines.errors import errors_in
+from pipelines.status import Status
+from server.changes import Changes
+from server.db.models import Build, Repo, Stage, Step
+from server.mirror import Credentials, Mirror, MirrorError
+from server.progress import initial_status
+from server.scheduler import mark_build_error
+from server.services import Services
+from server.store.builds import create_build, find_build_by_id, list_stages, update_build
+from server.store.deliveries import find_delivery_by_id, update_delivery
+from server.store.repos import find_repo_by_id, next_build_number
+from server.store.secrets import list_secrets
+
+CONFIG_FILES = (".ci.yml", ".drone.yml")
+BUILD_FIELDS = (
+    "event", "action", "ref", "sha", "before", "branch", "source_branch", "target_branch", "pull_request",
+    "title", "message", "author_login", "author_name", "author_email", "author_avatar", "sender", "fork",
+)  # fmt: skip
+
+
+async def trigger_delivery(hangar: Services, delivery_id: int) -> int | None:
+    """Build a recorded hook (once: a retried job continues the same build); the build's id."""
+    async with hangar.transaction() as (session, changes):
+        delivery = await find_delivery_by_id(session, delivery_id)
+        if delivery is None:
+            return None
+        repo = await find_repo_by_id(session, delivery.repo_id)
+        if repo is None:
+            return None
+        build = await find_build_by_id(session, delivery.build_id) if delivery.build_id else None
+        if build is None:
+            fields = {key: delivery.hook[key] for key in BUILD_FIELDS if key in delivery.hook}
+            build = await new_build(session, changes, repo, fields, link=delivery.hook.get("commit_link", ""))
+            delivery.build_id, delivery.status = build.id, "built"
+            await update_delivery(session, delivery)
+    await compile_build(hangar, build.id or 0)
+    return build.id
+
+
+async def restart_build(hangar: Services, build: Build) -> Build:
+    """A new build of the same commit and event (Drone's restart), compiled again from the pipeline file."""
+    async with hangar.transaction() as (session, changes):
+        repo = await find_repo_by_id(session, build.repo_id)
+        assert repo is not None
+        fields = {key: getattr(build, key) for key in BUILD_FIELDS}
+        restarted = await new_build(session, changes, repo, fields, link=build.link, parent=build.number)
+    await compile_build(hangar, restarted.id or 0)
+    return restarted
+
+
+async def new_build(
+    session: AsyncSession, changes: Changes, repo: Repo, fields: dict[str, Any], link: str, parent: int = 0
+) -> Build:
+    """A pending build with the repository's next number."""
+    number = await next_build_number(session, repo.id or 0)
+    build = Build(repo_id=repo.id or 0, number=number, link=link, parent=parent, **fields)
+    await create_build(session, build, [])
+    changes.build(build)
+    return build
+
+
+async def compile_build(hangar: Services, build_id: int) -> None:
+    """Fetch the commit, compile its pipeline file, and store the stages (or end the build with the error)."""
+    async with hangar.reading() as session:
+        build = await find_build_by_id(session, build_id)
+        repo = await find_repo_by_id(session, build.repo_id) if build else None
+        if (
+            build is None
+            or repo is None
+            or build.finished is not None
+            or await list_stages(session, build_id)
+        ):
+            return
+        secrets = [
+            s.name for s in await list_secrets(session, repo.id or 0) if _may_use(build, s.pull_request)
+        ]
+    try:
+        text, filename, changed = await asyncio.to_thread(_read_commit, hangar, repo, build)
+        context = build_context(hangar, repo, build, changed, secrets)
+        compilation = compile_file(text, context, filename)
+    except (MirrorError, ConfigError) as exc:
+        async with hangar.transaction() as (session, changes):
+            build = await find_build_by_id(session, build_id, lock=True)
+            if build is not None:
+                await mark_build_error(session, changes, build, _error_text(exc))
+        return
+    async with hangar.transaction() as (session, changes):
+        build = await find_build_by_id(session, build_id, lock=True)
+        if build is None or build.finished is not None:
+            return
+        build.context = context.model_dump(mode="json")
+        await store_stages(session, changes, build, compilation)
+
+
+async def store_stages(
+    session: AsyncSession, changes: Changes, build: Build, compilation: Compilation
+) -> None:
+    """The build's stages and steps from its Plans; a build with none is `skipped`, saying why."""
+    names = [plan.stage.name for plan in compilation.plans]
+    stages: list[tuple[Stage, list[Step]]] = []
+    for plan in compilation.plans:
+        status = initial_status(plan.stage.depends_on, names)
+        stage = Stage(
+            build_id=build.id or 0, repo_id=build.repo_id, number=plan.stage.number, name=plan.stage.name,
+            status=status, os=plan.stage.platform.os, arch=plan.stage.platform.arch, labels=plan.stage.labels,
+            depends_on=[name for name in plan.stage.depends_on if name in names],
+            run_policy=plan.stage.run_policy, plan=plan.model_dump(mode="json"),
+        )  # fmt: skip
+        steps = [Step(stage_id=0, number=step.number, name=step.name) for step in plan.steps]
+        stages.append((stage, steps))
+    if not stages:
+        reasons = "; ".join(f"{skipped.name}: {skipped.reason}" for skipped in compilation.skipped)
+        build.status, build.error = (
+            Status.SKIPPED,
+            f"no pipeline runs for this event ({reasons or 'none defined'})",
+        )
+        build.started = build.finished = time.time()
+        await update_build(session, build)
+        changes.build(build)
+        return
+    for stage, steps in stages:
+        stage.build_id = build.id or 0
+        session.add(stage)
+        await session.flush()
+        for step in steps:
+            step.stage_id = stage.id or 0
+            session.add(step)
+        changes.stage(stage)
+    await update_build(session, build)
+    changes.build(build)
+    changes.commit_status(build)
+    changes.wake_runners = True
+
+
+def build_context(
+    hangar: Services, repo: Repo, build: Build, changed: list[str] | None, secrets: list[str]
+) -> BuildContext:
+    """What the compiler knows about the build."""
+    wire_repo = WireRepo(
+        owner=repo.owner, name=repo.name, link=repo.link, remote_url=repo.clone_url,
+        default_branch=repo.default_branch, private=repo.private,
+    )  # fmt: skip
+    return BuildContext(
+        repo=wire_repo, event=build.event, action=build.action, ref=build.ref, sha=build.sha,
+        before=build.before,
+        branch=build.branch, source_branch=build.source_branch, target_branch=build.target_branch,
+        pull_request=build.pull_request, pull_request_title=build.title, message=build.message,
+        author_login=build.author_login, author_name=build.author_name, author_email=build.author_email,
+        author_avatar=build.author_avatar, commit_link=build.link, number=build.number, parent=build.parent,
+        created=int(build.created), started=int(time.time()), server_url=hangar.settings.url,
+        changed_files=changed, secrets=secrets, trusted=repo.trusted,
+    )  # fmt: skip
+
+
+def _read_commit(hangar: Services, repo: Repo, build: Build) -> tuple[str, str, list[str] | None]:
+    credentials = Credentials(repo.clone_login, hangar.cipher.decrypt(repo.clone_password))
+    mirror = Mirror(hangar.settings.data / "mirrors" / f"{repo.id}.git", repo.clone_url, credentials)
+    mirror.fetch(build.ref, build.sha)
+    candidates = (repo.config_path,) if repo.config_path else CONFIG_FILES
+    for path in candidates:
+        text = mirror.read_file(build.sha, path)
+        if text is not None:
+            return text, path, mirror.changed_files(build.before, build.sha)
+    raise MirrorError(f"commit {build.sha[:12]} has no {' or '.join(candidates)}")
+
+
+def _may_use(build: Build, allows_pull_requests: bool) -> bool:
+    return build.event != "pull_request" or allows_pull_requests
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ConfigError):
+        return "\n".join(problem.format() for problem in errors_in(exc.problems))
+    return str(exc)

@@ -1,0 +1,173 @@
+"""Signatures and tokens: the documented test vectors pass, anything else fails without raising."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+
+import pytest
+from starlette.datastructures import Headers
+
+from server.forges import delivery_id, verify_signature
+from tests.server.forges.replay import body_of
+
+pytestmark = pytest.mark.corpus
+
+GITHUB_BODY = "github/push__go-scm__push.json"
+GITHUB_SIGNATURE = "sha256=e3bfe744d4e2e29ed990bde8acfb8255ca51ef65f99657767989fb6349f32957"
+GITHUB_SHA1 = "sha1=cf93f9ba3c8d3a789e61f91e1e5c6a360d036e98"
+GITEA_BODY = "gitea/pull_request__go-scm__pull_request_edited.json"
+GITEA_SECRET = "71295b197fa25f4356d2fb9965df3f2379d903d7"
+GITEA_SIGNATURE = "a31111f057bafe895837f4a93c0f1f528919c199a20438b1fc8e23485780a33a"
+GITLAB_BODY = "gitlab/push__go-scm__branch_delete.json"
+
+
+def test_github_vector(corpus: Path) -> None:
+    body = body_of(GITHUB_BODY)
+    assert len(body) == 8556
+    headers = {
+        "X-GitHub-Event": "push",
+        "X-Hub-Signature-256": GITHUB_SIGNATURE,
+        "X-Hub-Signature": GITHUB_SHA1,
+    }
+    assert verify_signature("github", headers, body, "topsecret")
+    assert not verify_signature("github", headers, body, "topsecreT")
+
+
+def test_github_legacy_sha1_alone_is_not_enough(corpus: Path) -> None:
+    headers = {"X-GitHub-Event": "push", "X-Hub-Signature": GITHUB_SHA1}
+    assert not verify_signature("github", headers, body_of(GITHUB_BODY), "topsecret")
+
+
+def test_github_signature_without_its_prefix_fails(corpus: Path) -> None:
+    headers = {"X-Hub-Signature-256": GITHUB_SIGNATURE.removeprefix("sha256=")}
+    assert not verify_signature("github", headers, body_of(GITHUB_BODY), "topsecret")
+
+
+def test_gitea_vector(corpus: Path) -> None:
+    body = body_of(GITEA_BODY)
+    assert len(body) == 5109
+    headers = {"X-Gitea-Event": "pull_request", "X-Gitea-Signature": GITEA_SIGNATURE}
+    assert verify_signature("gitea", headers, body, GITEA_SECRET)
+    assert not verify_signature("gitea", headers, body, "topsecret")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("X-Forgejo-Signature", GITEA_SIGNATURE),
+        ("X-Gogs-Signature", GITEA_SIGNATURE),
+        ("X-Hub-Signature-256", f"sha256={GITEA_SIGNATURE}"),
+        ("x-gitea-signature", GITEA_SIGNATURE),
+    ],
+)
+def test_gitea_accepts_each_of_its_signature_headers(corpus: Path, name: str, value: str) -> None:
+    assert verify_signature("gitea", {name: value}, body_of(GITEA_BODY), GITEA_SECRET)
+
+
+def test_gitlab_token(corpus: Path) -> None:
+    body = body_of(GITLAB_BODY)
+    assert verify_signature("gitlab", {"X-Gitlab-Token": "topsecret"}, body, "topsecret")
+    assert not verify_signature("gitlab", {"X-Gitlab-Token": "void"}, body, "topsecret")
+    assert not verify_signature("gitlab", {"X-Gitlab-Token": "TOPSECRET"}, body, "topsecret")
+
+
+def test_gitlab_non_ascii_token_matches_as_starlette_and_as_text() -> None:
+    sent = Headers(raw=[(b"x-gitlab-token", "tøp-sécret".encode())])  # decoded by starlette as latin-1
+    assert verify_signature("gitlab", sent, b"{}", "tøp-sécret")
+    assert verify_signature("gitlab", {"X-Gitlab-Token": "tøp-sécret"}, b"{}", "tøp-sécret")
+    assert not verify_signature("gitlab", {"X-Gitlab-Token": "t?p-s?cret"}, b"{}", "tøp-sécret")
+
+
+def test_a_wrong_forge_header_proves_nothing(corpus: Path) -> None:
+    body = body_of(GITHUB_BODY)
+    assert not verify_signature("gitlab", {"X-Hub-Signature-256": GITHUB_SIGNATURE}, body, "topsecret")
+    assert not verify_signature("github", {"X-Gitlab-Token": "topsecret"}, body, "topsecret")
+    assert not verify_signature("bitbucket", {"X-Hub-Signature-256": GITHUB_SIGNATURE}, body, "topsecret")
+
+
+@pytest.mark.parametrize("forge", ["github", "gitea", "gitlab"])
+def test_missing_signature_fails(corpus: Path, forge: str) -> None:
+    assert not verify_signature(
+        forge, {"Content-Type": "application/json"}, body_of(GITHUB_BODY), "topsecret"
+    )
+
+
+def test_one_changed_byte_fails(corpus: Path) -> None:
+    body = bytearray(body_of(GITHUB_BODY))
+    body[100] ^= 0x20
+    headers = {"X-Hub-Signature-256": GITHUB_SIGNATURE}
+    assert not verify_signature("github", headers, bytes(body), "topsecret")
+    assert not verify_signature("github", headers, body_of(GITHUB_BODY) + b"\n", "topsecret")
+
+
+def test_empty_secret_fails_even_with_a_matching_signature() -> None:
+    body = b'{"ref": "refs/heads/main"}'
+    unkeyed = hmac.new(b"", body, hashlib.sha256).hexdigest()  # anyone can compute this one
+    assert not verify_signature("github", {"X-Hub-Signature-256": f"sha256={unkeyed}"}, body, "")
+    assert not verify_signature("gitea", {"X-Gitea-Signature": unkeyed}, body, "")
+    assert not verify_signature("gitlab", {"X-Gitlab-Token": ""}, body, "")
+
+
+GARBAGE = [
+    "",
+    "   ",
+    "sha256=",
+    "sha256=zz",
+    "sha256=" + "0" * 64,
+    "sha256=" + "e3bfe744" * 4,  # right prefix, half the length
+    GITHUB_SIGNATURE + "00",
+    "sha256=ü" + "e" * 63,
+    "sha256=\x00" + "e" * 63,
+    "sha256=\udcff" + "e" * 63,  # a lone surrogate, as a sloppy decoder may leave one
+    "x" * 100_000,
+    GITHUB_SHA1,
+]
+
+
+@pytest.mark.parametrize("value", GARBAGE, ids=range(len(GARBAGE)))
+@pytest.mark.parametrize("forge", ["github", "gitea", "gitlab"])
+def test_garbage_header_values_fail_without_raising(corpus: Path, forge: str, value: str) -> None:
+    names = ["X-Hub-Signature-256", "X-Gitea-Signature", "X-Forgejo-Signature", "X-Gogs-Signature"]
+    headers = dict.fromkeys([*names, "X-Gitlab-Token"], value)
+    assert not verify_signature(forge, headers, body_of(GITHUB_BODY), "topsecret")
+
+
+def test_non_latin1_bytes_from_starlette_fail_without_raising(corpus: Path) -> None:
+    raw = [(b"x-hub-signature-256", b"sha256=\xff\xfe" + b"e" * 62), (b"x-gitlab-token", b"\xc3\x28")]
+    headers = Headers(raw=raw)
+    for forge in ("github", "gitea", "gitlab"):
+        assert not verify_signature(forge, headers, body_of(GITHUB_BODY), "topsecret")
+
+
+def test_delivery_ids_per_forge() -> None:
+    body = b'{"zen": "Design for failure."}'
+    assert delivery_id("github", {"X-GitHub-Delivery": "72d3162e"}, body) == "72d3162e"
+    assert delivery_id("gitea", {"X-Gitea-Delivery": "gitea-1"}, body) == "gitea-1"
+    assert delivery_id("gitea", {"X-Forgejo-Delivery": "forgejo-1"}, body) == "forgejo-1"
+    assert delivery_id("gitea", {"X-Gogs-Delivery": "gogs-1"}, body) == "gogs-1"
+    both = {"X-Gitlab-Event-UUID": "event-1", "X-Gitlab-Webhook-UUID": "hook-1"}
+    assert delivery_id("gitlab", both, body) == "event-1"
+
+
+def test_gitlab_webhook_uuid_is_combined_with_the_body() -> None:
+    headers = {"X-Gitlab-Webhook-UUID": "hook-1"}
+    first = delivery_id("gitlab", headers, b'{"after": "1"}')
+    assert first == "hook-1:" + hashlib.sha256(b'{"after": "1"}').hexdigest()
+    assert delivery_id("gitlab", headers, b'{"after": "1"}') == first
+    assert delivery_id("gitlab", headers, b'{"after": "2"}') != first
+
+
+def test_without_an_id_the_body_digest_recognises_a_redelivery() -> None:
+    body = b'{"ref": "refs/heads/main"}'
+    expected = "sha256:" + hashlib.sha256(body).hexdigest()
+    assert delivery_id("github", {}, body) == expected
+    assert delivery_id("gitlab", {"X-Gitlab-Token": "x"}, body) == expected
+    assert delivery_id("github", {}, body + b" ") != expected
+
+
+@pytest.mark.parametrize("value", ["", "   ", "x" * 500, "id\nwith-newline", "ïd"])
+def test_unusable_delivery_header_falls_back_to_the_digest(value: str) -> None:
+    body = b"{}"
+    assert delivery_id("github", {"X-GitHub-Delivery": value}, body).startswith("sha256:")

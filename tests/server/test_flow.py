@@ -1,0 +1,329 @@
+"""From a signed webhook to a finished build, through the real app, worker, SQLite and Redis.
+
+The runner here is scripted over HTTP; the runner daemon's tests and the end-to-end tests use the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from pipelines.report import StageReport, StepReport
+from pipelines.runner_api import RUNNER_HEADER
+from pipelines.status import Status
+from server.db.models import Build, Delivery, Stage
+from server.jobs import create_worker, reap_leases
+from server.progress import cancel_build
+from server.services import Services
+from server.store.builds import find_build, list_stages, list_steps
+from server.store.logs import read_lines
+from tests.server.conftest import RUNNER_SECRET
+from tests.server.support import PushedRepo, github_headers, github_push, register_repo, send_push
+
+PIPELINE = """\
+kind: pipeline
+name: test
+steps:
+  - name: hello
+    image: busybox
+    commands: [echo hello]
+  - name: world
+    image: busybox
+    commands: [echo world]
+"""
+
+RUNNER = {"Authorization": f"Bearer {RUNNER_SECRET}", RUNNER_HEADER: "scripted"}
+INFO = {"platform": {"os": "linux", "arch": "amd64"}, "labels": {}}
+
+
+async def run_jobs(hangar: Services, redis_url: str) -> None:
+    """Run every queued job (trigger, statuses, emails) to the end."""
+    worker = create_worker(hangar.settings, redis_url, hangar, burst=True, handle_signals=False)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+
+
+@pytest.fixture
+async def pushed(tmp_path: Path, hangar: Services) -> PushedRepo:
+    repo = PushedRepo(tmp_path / "git")
+    await register_repo(hangar, "octo", "app", str(repo.bare))
+    return repo
+
+
+async def build_of(hangar: Services, number: int) -> Build:
+    async with hangar.reading() as session:
+        build = await find_build(session, 1, number)
+    assert build is not None
+    return build
+
+
+async def take_stage(client: httpx.AsyncClient) -> dict[str, Any]:
+    offer = await client.post("/api/runner/stages/request", json=INFO, headers=RUNNER)
+    assert offer.status_code == 200, offer.text
+    accepted = await client.post(
+        f"/api/runner/stages/{offer.json()['stage_id']}/accept",
+        json={"version": offer.json()["version"]},
+        headers=RUNNER,
+    )
+    assert accepted.status_code == 200, accepted.text
+    answer: dict[str, Any] = accepted.json()
+    return answer
+
+
+async def test_a_push_becomes_a_build_that_a_runner_takes_runs_and_finishes(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    before, sha = pushed.push({".ci.yml": PIPELINE}, "first")
+    answer = await send_push(client, "octo", "app", before, sha, "first")
+    assert answer.status_code == 202, answer.text
+    await run_jobs(hangar, redis_url)
+    build = await build_of(hangar, 1)
+    assert (build.status, build.sha, build.event, build.branch) == ("pending", sha, "push", "main")
+
+    offer = (await client.post("/api/runner/stages/request", json=INFO, headers=RUNNER)).json()
+    assignment = await take_stage_from(client, offer)
+    plan = assignment["plan"]
+    assert [step["name"] for step in plan["steps"]] == ["clone", "hello", "world"]
+    assert plan["clone"]["sha"] == sha and plan["clone"]["remote_url"] == str(pushed.bare)
+    assert assignment["link"] == "http://hangar.test/octo/app/1"
+    again = await client.post(
+        f"/api/runner/stages/{offer['stage_id']}/accept", json={"version": offer["version"]}, headers=RUNNER
+    )
+    assert again.status_code == 409
+
+    stage_id = offer["stage_id"]
+    hello = StepReport(number=2, name="hello", status=Status.RUNNING, started=1.0)
+    assert (
+        await client.post(
+            f"/api/runner/stages/{stage_id}/steps", content=hello.model_dump_json(), headers=RUNNER
+        )
+    ).status_code == 204
+    first = {"step": 2, "first": 0, "lines": [[0.1, "line 0"], [0.2, "line 1"]]}
+    retried = {"step": 2, "first": 1, "lines": [[0.2, "line 1"], [0.3, "line 2"]]}
+    gap = {"step": 2, "first": 9, "lines": [[0.4, "line 9"]]}
+    for batch, expected_next in ((first, 2), (first, 2), (retried, 3), (gap, 3)):
+        ack = await client.post(f"/api/runner/stages/{stage_id}/logs", json=batch, headers=RUNNER)
+        assert ack.json() == {"next": expected_next}
+    done = StageReport(
+        number=1, name="test", status=Status.SUCCESS, started=1.0, finished=2.0,
+        steps=[
+            StepReport(number=1, name="clone", status=Status.SUCCESS, exit_code=0),
+            StepReport(number=2, name="hello", status=Status.SUCCESS, exit_code=0),
+            StepReport(number=3, name="world", status=Status.SUCCESS, exit_code=0),
+        ],
+    )  # fmt: skip
+    assert (
+        await client.post(f"/api/runner/stages/{stage_id}", content=done.model_dump_json(), headers=RUNNER)
+    ).status_code == 204
+
+    build = await build_of(hangar, 1)
+    assert build.status == "success" and build.finished is not None
+    async with hangar.reading() as session:
+        steps = await list_steps(session, [stage_id])
+        assert [(s.name, s.status) for s in steps] == [
+            ("clone", "success"),
+            ("hello", "success"),
+            ("world", "success"),
+        ]
+        lines = await read_lines(session, steps[1].id or 0)
+    assert [(pos, text) for pos, _, text in lines] == [(0, "line 0"), (1, "line 1"), (2, "line 2")]
+    late = await client.post(f"/api/runner/stages/{stage_id}/logs", json=first, headers=RUNNER)
+    assert late.status_code == 409, "a finished stage is no longer the runner's"
+
+
+async def take_stage_from(client: httpx.AsyncClient, offer: dict[str, Any]) -> dict[str, Any]:
+    accepted = await client.post(
+        f"/api/runner/stages/{offer['stage_id']}/accept", json={"version": offer["version"]}, headers=RUNNER
+    )
+    assert accepted.status_code == 200, accepted.text
+    answer: dict[str, Any] = accepted.json()
+    return answer
+
+
+async def test_a_bad_signature_gets_401_and_stores_nothing(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    before, sha = pushed.push({".ci.yml": PIPELINE})
+    body = github_push("octo", "app", before, sha, "x")
+    for headers in (
+        github_headers(body, secret="wrong"),
+        {k: v for k, v in github_headers(body).items() if "Signature" not in k},
+    ):
+        assert (await client.post("/hook", content=body, headers=headers)).status_code == 401
+    tampered = body.replace(b'"x"', b'"y"')
+    assert (await client.post("/hook", content=tampered, headers=github_headers(body))).status_code == 401
+    await run_jobs(hangar, redis_url)
+    async with hangar.reading() as session:
+        assert (await session.exec(select(Delivery))).all() == []
+        assert (await session.exec(select(Build))).all() == []
+
+
+async def test_webhook_answers(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    before, sha = pushed.push({".ci.yml": PIPELINE})
+    body = github_push("octo", "app", before, sha, "x")
+    headers = github_headers(body)
+    assert (await client.post("/hook", content=body, headers=headers)).status_code == 202
+    assert (await client.post("/hook", content=body, headers=headers)).json() == {
+        "duplicate": headers["X-GitHub-Delivery"]
+    }
+    other = github_push("someone", "else", before, sha, "x")
+    assert (await client.post("/hook", content=other, headers=github_headers(other))).status_code == 404
+    skipped = github_push("octo", "app", before, sha, "docs [skip ci]")
+    answer = await client.post("/hook", content=skipped, headers=github_headers(skipped))
+    assert answer.status_code == 202 and "skip" in answer.json()["ignored"]
+    issue = b'{"action": "opened", "repository": {"full_name": "octo/app"}}'
+    answer = await client.post("/hook", content=issue, headers=github_headers(issue, event="issues"))
+    assert answer.status_code == 202 and "ignored" in answer.json()
+    huge = b"{" + b" " * (hangar.settings.max_hook_bytes + 1) + b"}"
+    assert (await client.post("/hook", content=huge, headers=github_headers(huge))).status_code == 413
+    assert (
+        await client.post("/hook", content=b"{}", headers={"Content-Type": "application/json"})
+    ).status_code == 400
+    await run_jobs(hangar, redis_url)
+    async with hangar.reading() as session:
+        assert len((await session.exec(select(Build))).all()) == 1, "a redelivery builds nothing twice"
+
+
+async def test_a_broken_pipeline_file_makes_an_error_build_naming_the_line(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    broken = PIPELINE.replace(
+        "    commands: [echo world]", "    commands: [echo world]\n    depends_on: [helo]"
+    )
+    before, sha = pushed.push({".ci.yml": broken})
+    assert (await send_push(client, "octo", "app", before, sha, "oops")).status_code == 202
+    await run_jobs(hangar, redis_url)
+    build = await build_of(hangar, 1)
+    assert build.status == "error"
+    assert ".ci.yml:10:" in build.error and "helo" in build.error, build.error
+
+
+async def test_a_drone_file_is_read_when_there_is_no_ci_file(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    before, sha = pushed.push({".drone.yml": PIPELINE})
+    await send_push(client, "octo", "app", before, sha, "drone")
+    await run_jobs(hangar, redis_url)
+    async with hangar.reading() as session:
+        stages = await list_stages(session, (await build_of(hangar, 1)).id or 0)
+    assert [stage.name for stage in stages] == ["test"]
+
+
+STAGES = """\
+kind: pipeline
+name: build
+steps: [{name: b, image: busybox, commands: [true]}]
+---
+kind: pipeline
+name: deploy
+depends_on: [build]
+steps: [{name: d, image: busybox, commands: [true]}]
+---
+kind: pipeline
+name: cleanup
+depends_on: [build]
+trigger: {status: [failure]}
+steps: [{name: c, image: busybox, commands: [true]}]
+"""
+
+
+async def test_a_finished_stage_releases_those_waiting_on_it(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    before, sha = pushed.push({".ci.yml": STAGES})
+    await send_push(client, "octo", "app", before, sha, "stages")
+    await run_jobs(hangar, redis_url)
+    build = await build_of(hangar, 1)
+    async with hangar.reading() as session:
+        statuses = [(s.name, s.status) for s in await list_stages(session, build.id or 0)]
+    waiting = "waiting_on_dependencies"
+    assert statuses == [("build", "pending"), ("deploy", waiting), ("cleanup", waiting)]
+    assignment = await take_stage(client)
+    assert assignment["plan"]["stage"]["name"] == "build"
+    done = StageReport(number=1, name="build", status=Status.SUCCESS, finished=5.0)
+    await client.post(
+        f"/api/runner/stages/{assignment['stage_id']}", content=done.model_dump_json(), headers=RUNNER
+    )
+    async with hangar.reading() as session:
+        statuses = [(s.name, s.status) for s in await list_stages(session, build.id or 0)]
+    assert statuses == [("build", "success"), ("deploy", "pending"), ("cleanup", "skipped")]
+    assert (await take_stage(client))["plan"]["stage"]["name"] == "deploy"
+
+
+async def test_two_runners_never_get_the_same_stage(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    before, sha = pushed.push({".ci.yml": PIPELINE})
+    await send_push(client, "octo", "app", before, sha, "race")
+    await run_jobs(hangar, redis_url)
+    offer = (await client.post("/api/runner/stages/request", json=INFO, headers=RUNNER)).json()
+    url = f"/api/runner/stages/{offer['stage_id']}/accept"
+    answers = await asyncio.gather(
+        *(
+            client.post(url, json={"version": offer["version"]}, headers={**RUNNER, RUNNER_HEADER: f"r{i}"})
+            for i in range(6)
+        )
+    )
+    assert sorted(answer.status_code for answer in answers) == [200, 409, 409, 409, 409, 409]
+    empty = await client.post("/api/runner/stages/request", json=INFO, headers=RUNNER)
+    assert empty.status_code == 204
+
+
+async def test_a_runner_that_stops_renewing_loses_its_stage_with_a_reason(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    hangar.settings.lease_seconds = 0.5
+    before, sha = pushed.push({".ci.yml": PIPELINE})
+    await send_push(client, "octo", "app", before, sha, "lost")
+    await run_jobs(hangar, redis_url)
+    assignment = await take_stage(client)
+    renewed = await client.post(f"/api/runner/stages/{assignment['stage_id']}/lease", headers=RUNNER)
+    assert renewed.json()["cancel"] is False
+    await asyncio.sleep(0.7)
+    assert await reap_leases({"hangar": hangar}) == 1
+    build = await build_of(hangar, 1)
+    assert build.status == "error"
+    async with hangar.reading() as session:
+        stage = (await list_stages(session, build.id or 0))[0]
+    assert stage.status == "error" and "runner 'scripted' lost" in stage.error
+    lost = await client.post(f"/api/runner/stages/{assignment['stage_id']}/lease", headers=RUNNER)
+    assert lost.status_code == 409
+
+
+async def test_cancel_reaches_the_runners_watch_at_once(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    hangar.settings.poll_seconds = 20
+    before, sha = pushed.push({".ci.yml": PIPELINE})
+    await send_push(client, "octo", "app", before, sha, "cancel")
+    await run_jobs(hangar, redis_url)
+    assignment = await take_stage(client)
+    watch = asyncio.create_task(
+        client.get(f"/api/runner/stages/{assignment['stage_id']}/watch", headers=RUNNER)
+    )
+    await asyncio.sleep(0.3)
+    assert not watch.done()
+    async with hangar.transaction() as (session, changes):
+        build = await session.get(Build, 1)
+        assert build is not None
+        await cancel_build(session, changes, build)
+    answer = await asyncio.wait_for(watch, 2)
+    assert answer.json()["cancel"] is True
+    async with hangar.reading() as session:
+        stage = (await session.exec(select(Stage))).one()
+    assert stage.cancel_requested
+
+
+async def test_the_runner_api_wants_a_runner_token(client: httpx.AsyncClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer nope"}):
+        answer = await client.post("/api/runner/stages/request", json=INFO, headers=headers)
+        assert answer.status_code == 401

@@ -1,0 +1,151 @@
+"""The store verbs against real SQLite and PostgreSQL databases, migrated by Alembic."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import command
+from alembic.util.exc import CommandError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.changes import Changes
+from server.db.migrate import alembic_config
+from server.db.models import Build, Repo, Stage, Step, User
+from server.progress import advance_build, cancel_build
+from server.store.builds import (
+    create_build,
+    find_build,
+    list_builds,
+    list_stages,
+    list_steps,
+    previous_build,
+    update_build,
+)
+from server.store.deliveries import create_delivery
+from server.store.logs import append_lines, last_lines, read_lines
+from server.store.repos import create_repo, find_repo, next_build_number
+from server.store.runners import create_runner, find_runner_by_token
+from server.store.users import create_token, create_user, find_user_by_token
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def new_repo(sessions: Sessions) -> int:
+    async with sessions() as session, session.begin():
+        repo = await create_repo(session, Repo(owner="octo", name="app", email_recipients=["a@example.com"]))
+        return repo.id or 0
+
+
+async def test_builds_are_numbered_per_repository_without_two_getting_the_same(sessions: Sessions) -> None:
+    repo_id = await new_repo(sessions)
+
+    async def reserve() -> int:
+        async with sessions() as session, session.begin():
+            return await next_build_number(session, repo_id)
+
+    numbers = await asyncio.gather(*(reserve() for _ in range(20)))
+    assert sorted(numbers) == list(range(1, 21))
+    async with sessions() as session:
+        repo = await find_repo(session, "octo", "app")
+        assert repo is not None and repo.counter == 20 and repo.email_recipients == ["a@example.com"]
+
+
+async def test_a_build_is_stored_with_its_stages_and_steps_newest_first(
+    sessions: Sessions,
+) -> None:
+    repo_id = await new_repo(sessions)
+    async with sessions() as session, session.begin():
+        for number in (1, 2, 3):
+            stage = Stage(
+                build_id=0, repo_id=0, number=1, name="test", plan={"steps": [1]}, labels={"a": "b"}
+            )
+            steps = [Step(stage_id=0, number=1, name="clone"), Step(stage_id=0, number=2, name="test")]
+            build = Build(
+                repo_id=repo_id, number=number, branch="main", status="success", finished=float(number)
+            )
+            await create_build(session, build, [(stage, steps)])
+    async with sessions() as session:
+        assert [b.number for b in await list_builds(session, repo_id)] == [3, 2, 1]
+        assert [b.number for b in await list_builds(session, repo_id, limit=1, before=3)] == [2]
+        latest = await find_build(session, repo_id, 3)
+        assert latest is not None
+        assert (await previous_build(session, latest)).number == 2  # type: ignore[union-attr]
+        stages = await list_stages(session, latest.id or 0)
+        assert [(s.name, s.labels, s.plan) for s in stages] == [("test", {"a": "b"}, {"steps": [1]})]
+        assert [s.name for s in await list_steps(session, [stages[0].id or 0])] == ["clone", "test"]
+
+
+async def test_log_lines_are_stored_once_whatever_the_retries(sessions: Sessions) -> None:
+    repo_id = await new_repo(sessions)
+    async with sessions() as session, session.begin():
+        stage = Stage(build_id=0, repo_id=0, number=1, name="s")
+        await create_build(
+            session, Build(repo_id=repo_id, number=1), [(stage, [Step(stage_id=0, number=1, name="x")])]
+        )
+    async with sessions() as session, session.begin():
+        step = (await list_steps(session, [stage.id or 0]))[0]
+        assert await append_lines(session, step, 0, [(0.0, "a"), (0.1, "b")]) == 2
+        assert await append_lines(session, step, 0, [(0.0, "a"), (0.1, "b")]) == 2
+        assert await append_lines(session, step, 1, [(0.1, "b"), (0.2, "c")]) == 3
+        assert await append_lines(session, step, 7, [(0.7, "h")]) == 3, "a gap is refused"
+    async with sessions() as session:
+        lines = await read_lines(session, step.id or 0)
+        assert [(pos, text) for pos, _, text in lines] == [(0, "a"), (1, "b"), (2, "c")]
+        assert [pos for pos, _, _ in await read_lines(session, step.id or 0, start=1, limit=1)] == [1]
+        assert await last_lines(session, step.id or 0, 2) == ["b", "c"]
+
+
+async def test_cancel_skips_waiting_stages_and_asks_running_ones_to_stop(sessions: Sessions) -> None:
+    repo_id = await new_repo(sessions)
+    async with sessions() as session, session.begin():
+        running = Stage(build_id=0, repo_id=0, number=1, name="a", status="running")
+        waiting = Stage(
+            build_id=0, repo_id=0, number=2, name="b", status="waiting_on_dependencies", depends_on=["a"]
+        )
+        build = await create_build(
+            session, Build(repo_id=repo_id, number=1, status="running"), [(running, []), (waiting, [])]
+        )
+    changes = Changes()
+    async with sessions() as session, session.begin():
+        build = await find_build(session, repo_id, 1)  # type: ignore[assignment]
+        await cancel_build(session, changes, build)
+    async with sessions() as session:
+        assert [(s.status, s.cancel_requested) for s in await list_stages(session, build.id or 0)] == [
+            ("running", True),
+            ("skipped", False),
+        ]
+    assert changes.cancelled_stages == {running.id}
+    async with sessions() as session, session.begin():
+        stage = await session.get(Stage, running.id)
+        assert stage is not None
+        stage.status = "killed"
+        build = await find_build(session, repo_id, 1)  # type: ignore[assignment]
+        await advance_build(session, changes, build)
+        await update_build(session, build)
+    assert build.status == "killed" and build.id in changes.finished_builds
+
+
+async def test_deliveries_users_and_runners(sessions: Sessions) -> None:
+    repo_id = await new_repo(sessions)
+    async with sessions() as session, session.begin():
+        assert await create_delivery(session, repo_id, "d-1", "push", {"sha": "x"}) is not None
+        assert await create_delivery(session, repo_id, "d-1", "push", {"sha": "x"}) is None
+        user = await create_user(session, User(login="ann"))
+        await create_token(session, user, "secret-token")
+        await create_runner(session, "box", "runner-token")
+    async with sessions() as session:
+        assert (await find_user_by_token(session, "secret-token")).login == "ann"  # type: ignore[union-attr]
+        assert await find_user_by_token(session, "other") is None
+        assert (await find_runner_by_token(session, "runner-token")).name == "box"  # type: ignore[union-attr]
+
+
+def test_the_migrations_match_the_models(database_url: str) -> None:
+    from server.settings import Settings
+
+    config = alembic_config(Settings(database_url=database_url).sqlalchemy_url)
+    command.upgrade(config, "head")
+    try:
+        command.check(config)
+    except CommandError as exc:  # pragma: no cover - the message is the diff
+        raise AssertionError(f"models and migrations differ: {exc}") from None

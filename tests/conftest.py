@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.peers"]  # the recording forge and the SMTP inbox, for notify and end-to-end tests
 
 
 def shared_dir() -> Path:

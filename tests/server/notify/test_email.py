@@ -12,8 +12,8 @@ import pytest
 
 from pipelines.status import Status
 from server.notify.email import NotifyError, SmtpSettings, compose, send_email
+from tests.peers import PASSWORD, USERNAME, SmtpServer
 from tests.server.notify.builds import LINK, failed_build, failing_lines
-from tests.server.notify.conftest import PASSWORD, USERNAME, SmtpServer
 
 SENDER = "Hangar CI <hangar@example.com>"
 TO = ["jane@example.com", "ops@example.com"]

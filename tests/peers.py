@@ -1,4 +1,4 @@
-"""Real servers on 127.0.0.1 ephemeral ports: a forge that records commit statuses, and an SMTP inbox."""
+"""Real peers on 127.0.0.1 ephemeral ports: a forge API that records commit statuses, and an SMTP inbox."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ def step_view(step: Step, stage_number: int) -> dict[str, Any]:
 
 @dataclass
 class Changes:
-    """Collected during a transaction; `server.services.Services.commit` publishes them afterwards."""
+    """Collected during a transaction; `server.services.Services.publish` sends them after the commit."""
 
     messages: list[tuple[str, str]] = field(default_factory=list)
     wake_runners: bool = False

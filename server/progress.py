@@ -94,7 +94,9 @@ async def advance_build(session: AsyncSession, changes: Changes, build: Build) -
             else:
                 await skip_stage(session, changes, stage)
             moved = True
-    if stages and all(Status(stage.status).is_done for stage in stages) and build.finished is None:
+    # A build cancelled before its stages were stored (still compiling) ends at once, with none.
+    ended = (stages or build.cancelled) and all(Status(stage.status).is_done for stage in stages)
+    if ended and build.finished is None:
         build.status = build_outcome(stages, build.cancelled)
         build.finished = time.time()
         build.started = build.started or build.finished

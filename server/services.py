@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.broker import Broker
 from server.changes import Changes
 from server.crypto import Cipher
-from server.db.engine import create_engine, session_factory
+from server.db.engine import WRITE_OPTION, create_engine, session_factory
 from server.settings import Settings
 
 QUEUE_NAME = "hangar:queue"
@@ -44,6 +44,7 @@ class Services:
         """A session committed at the end of the block; what changed is published after the commit."""
         changes = Changes()
         async with self.sessions() as session, session.begin():
+            await session.connection(execution_options={WRITE_OPTION: True})
             yield session, changes
         await self.publish(changes)
 

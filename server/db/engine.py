@@ -8,6 +8,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+WRITE_OPTION = "hangar_writes"
+"""Execution option of sessions that will write (SQLite: their transaction takes the write lock first)."""
+
 
 def create_engine(url: str) -> AsyncEngine:
     """An engine for an asyncio driver URL (`sqlite+aiosqlite://` or `postgresql+asyncpg://`)."""
@@ -27,9 +30,11 @@ def create_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock up front: a deferred transaction that reads, then writes after another
-        # connection committed, fails at once with SQLITE_BUSY instead of waiting its turn.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front: a deferred transaction that reads, then writes after another
+        # connection committed, fails at once with SQLITE_BUSY instead of waiting its turn. Readers stay
+        # deferred, so in WAL mode they never block a writer.
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

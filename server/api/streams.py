@@ -1,0 +1,173 @@
+"""Live views as server-sent events: a build's state changes, and a step's log lines as they come.
+
+Both subscribe to their broker channel before reading the database, so nothing that happens in between is
+missed; pub/sub messages are hints only, and the database is read again every few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from pipelines.status import Status
+from server.api.builds import build_detail, query_int, readable_build, readable_step
+from server.api.common import services
+from server.api.views import line_view
+from server.changes import build_view
+from server.db.models import Step
+from server.services import Services
+from server.store.builds import find_build_by_id
+from server.store.logs import read_lines
+
+KEEP_ALIVE_SECONDS = 15.0
+"""A comment is sent after this long without an event, so proxies keep the connection open."""
+POLL_SECONDS = 2.0
+"""The database is read at least this often (a lost pub/sub message only delays)."""
+PAGE_LINES = 1000
+"""Log lines read from the database at a time."""
+KEEP_ALIVE = ": keep-alive\n\n"
+RETRY = "retry: 3000\n\n"
+DONE_STATUSES = frozenset(status.value for status in Status if status.is_done)
+
+
+def sse(event: str, data: str, event_id: int | None = None) -> str:
+    """One server-sent event."""
+    head = f"event: {event}\n" + (f"id: {event_id}\n" if event_id is not None else "")
+    return head + "".join(f"data: {part}\n" for part in data.split("\n")) + "\n"
+
+
+def event_stream(events: AsyncIterator[str]) -> Response:
+    """A `text/event-stream` response that proxies must not buffer."""
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+
+
+async def build_events(request: Request) -> Response:
+    """`snapshot` (the build as `GET` shows it), then `build`, `stage` and `step` changes until it ends."""
+    _repo, build = await readable_build(request)
+    return event_stream(follow_build(services(request), build.id or 0))
+
+
+async def follow_build(hangar: Services, build_id: int) -> AsyncIterator[str]:
+    """The events of one build; ends after the build's own event with a finished status."""
+    async with hangar.broker.listen(f"build:{build_id}") as queue:
+        async with hangar.reading() as session:
+            build = await find_build_by_id(session, build_id)
+            if build is None:
+                return
+            snapshot = await build_detail(session, build)
+        yield RETRY + sse("snapshot", json.dumps(snapshot))
+        if build.finished is not None:
+            return
+        while True:
+            try:
+                message = await asyncio.wait_for(queue.get(), KEEP_ALIVE_SECONDS)
+            except TimeoutError:
+                async with hangar.reading() as session:
+                    build = await find_build_by_id(session, build_id)
+                if build is None:
+                    return
+                if build.finished is not None:  # its own event was lost
+                    yield sse("build", json.dumps(build_view(build)))
+                    return
+                yield KEEP_ALIVE
+                continue
+            change = _decode(message)
+            kind = str(change.get("type", "message"))
+            yield sse(kind, message)
+            if kind == "build" and change.get("status") in DONE_STATUSES:
+                return
+
+
+async def log_stream(request: Request) -> Response:
+    """Every line of a step's log once and in order (`line` events), then `done` with the step's status."""
+    _repo, _build, _stage, step = await readable_step(request)
+    return event_stream(follow_log(services(request), step.id or 0, resume_position(request)))
+
+
+def resume_position(request: Request) -> int:
+    """The first line to send: after `Last-Event-ID` (a browser reconnecting), else `?start=`, else 0."""
+    last = request.headers.get("last-event-id", "").strip()
+    if not last:
+        return query_int(request, "start", 0) or 0
+    try:
+        return max(int(last) + 1, 0)
+    except ValueError:
+        raise HTTPException(400, f"Last-Event-ID must be a line position, not {last!r}") from None
+
+
+async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterator[str]:
+    """The step's lines from `start`: stored ones, then live ones; a gap in the live ones is read back."""
+    position = start
+    quiet_since = time.monotonic()
+    async with hangar.broker.listen(f"log:{step_id}") as queue:
+        while True:
+            async with hangar.reading() as session:
+                step = await session.get(Step, step_id)
+                stored = await read_lines(session, step_id, position, PAGE_LINES) if step else []
+            if step is None:
+                return
+            for line_position, seconds, text in stored:
+                yield _line(line_position, seconds, text)
+                position = line_position + 1
+                quiet_since = time.monotonic()
+            if len(stored) == PAGE_LINES:
+                continue
+            if step.status in DONE_STATUSES and position >= step.log_lines:
+                yield sse("done", json.dumps({"status": step.status, "exit_code": step.exit_code}))
+                return
+            deadline = time.monotonic() + POLL_SECONDS
+            while (remaining := deadline - time.monotonic()) > 0:
+                try:
+                    message = await asyncio.wait_for(queue.get(), remaining)
+                except TimeoutError:
+                    break
+                first, lines = _batch(message)
+                if first > position:  # lines were missed: read them from the database
+                    break
+                for offset, (seconds, text) in enumerate(lines):
+                    if first + offset >= position:
+                        yield _line(first + offset, seconds, text)
+                        position = first + offset + 1
+                        quiet_since = time.monotonic()
+            if time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:
+                yield KEEP_ALIVE
+                quiet_since = time.monotonic()
+
+
+def _line(position: int, seconds: float, text: str) -> str:
+    return sse("line", json.dumps(line_view(position, seconds, text)), event_id=position)
+
+
+def _decode(message: str) -> dict[str, Any]:
+    try:
+        data = json.loads(message)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _batch(message: str) -> tuple[int, list[tuple[float, str]]]:
+    """A live log message's first position and lines ((0, []) when it is not one)."""
+    data = _decode(message)
+    try:
+        first = int(data["first"])
+        lines = [(float(seconds), str(text)) for seconds, text in data["lines"]]
+    except (KeyError, TypeError, ValueError):
+        return 0, []
+    return first, lines
+
+
+PATH = "/repos/{owner}/{name}/builds/{number}"
+routes = [
+    Route(PATH + "/events", build_events, methods=["GET"]),
+    Route(PATH + "/logs/{stage}/{step}/stream", log_stream, methods=["GET"]),
+]

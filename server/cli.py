@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -54,34 +55,57 @@ def up_command(data: Path | None, port: int | None, host: str | None, no_runner:
     _console.print("[bold]stopped[/]")
 
 
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without its own signal handling: `hangar up` stops the runner first, while the server still
+    takes its last reports, and only then the server."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Leave the signals to `hangar up`."""
+        yield
+
+
 async def _up(settings: Settings, redis_url: str, capacity: int | None) -> None:
     with _console.status("migrating the database…"):
         await upgrade_async(settings.sqlalchemy_url)
     hangar = await open_services(settings, redis_url)
     app = create_app(settings, redis_url, hangar)
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning"))
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5
+    )
+    server = _EmbeddedServer(config)
     worker = create_worker(settings, redis_url, hangar, handle_signals=False)
     worker_task = asyncio.create_task(worker.async_run(), name="hangar-worker")
     runner: subprocess.Popen[bytes] | None = None
+    signals: asyncio.Queue[int] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, signals.put_nowait, sig)
+    serving = asyncio.create_task(server.serve(), name="hangar-server")
     try:
-        serving = asyncio.create_task(server.serve(), name="hangar-server")
         while not server.started and not serving.done():
             await asyncio.sleep(0.05)
-        if serving.done():
-            await serving
-            return
-        if capacity is not None:
-            runner = _start_runner(settings, capacity)
-        _welcome(settings, runner is not None)
-        await serving
-    finally:
+        if not serving.done():
+            if capacity is not None:
+                runner = _start_runner(settings, capacity)
+            _welcome(settings, runner is not None)
+            stop = asyncio.create_task(signals.get())
+            await asyncio.wait([serving, stop], return_when=asyncio.FIRST_COMPLETED)
         if runner is not None:
-            _stop(runner)
+            _console.print("stopping: running stages finish first (Ctrl-C again cancels them)…")
+            await _stop_runner(runner, signals)
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await serving
         worker_task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await worker_task
         await worker.close()
         await hangar.close()
+        if runner is not None and runner.poll() is None:
+            runner.kill()
+            runner.wait()
 
 
 def _start_runner(settings: Settings, capacity: int) -> subprocess.Popen[bytes]:
@@ -97,18 +121,21 @@ def _start_runner(settings: Settings, capacity: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, start_new_session=True)
 
 
-def _stop(runner: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (stages finish), then after a while SIGINT again (cancel), then kill."""
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGTERM, 30)):
-        if runner.poll() is not None:
-            return
+async def _stop_runner(runner: subprocess.Popen[bytes], signals: asyncio.Queue[int]) -> None:
+    """SIGTERM: the runner takes no more work and lets its stages finish; a second Ctrl-C (or two minutes)
+    sends another, which cancels them; their teardown still completes."""
+    runner.send_signal(signal.SIGTERM)
+    exited = asyncio.create_task(asyncio.to_thread(runner.wait))
+    again = asyncio.create_task(signals.get())
+    await asyncio.wait([exited, again], timeout=120, return_when=asyncio.FIRST_COMPLETED)
+    again.cancel()
+    if not exited.done():
         with contextlib.suppress(ProcessLookupError):
-            runner.send_signal(sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            runner.wait(wait)
-    if runner.poll() is None:
+            runner.send_signal(signal.SIGTERM)
+        await asyncio.wait([exited], timeout=60)
+    if not exited.done():
         runner.kill()
-        runner.wait()
+    await exited
 
 
 def _welcome(settings: Settings, with_runner: bool) -> None:

@@ -21,13 +21,16 @@ def owner_label() -> str:
 
 
 def is_orphan(labels: dict[str, str], runner: str | None) -> bool:
-    """True when the stage's owner is gone: our runner name in an earlier life, or a dead pid here."""
-    if runner and labels.get(RUNNER_LABEL) == runner:
-        return True
+    """True when the stage's owner is gone: a dead pid here, or our runner name in an earlier life elsewhere.
+
+    A live process on this host still owns its stages, whatever its runner name: two runners sharing a name
+    and an engine never remove each other's running stages.
+    """
     host, _, pid = labels.get(OWNER_LABEL, "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    return not _alive(int(pid))
+    here = host == socket.gethostname() and pid.isdigit()
+    if here:
+        return not _alive(int(pid))
+    return bool(runner) and labels.get(RUNNER_LABEL) == runner
 
 
 async def remove_orphans(docker: Docker, *, runner: str | None = None) -> list[str]:

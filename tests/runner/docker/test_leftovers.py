@@ -27,10 +27,12 @@ def test_a_stage_of_a_live_process_or_of_another_host_is_left_alone() -> None:
     assert not is_orphan({STAGE_LABEL: "s1"}, runner=None)
 
 
-def test_a_runner_claims_every_stage_of_its_own_name_at_start_up() -> None:
-    labels = {STAGE_LABEL: "s1", RUNNER_LABEL: "runner-1", OWNER_LABEL: owner_label()}
-    assert is_orphan(labels, runner="runner-1")
-    assert not is_orphan(labels, runner="runner-2")
+def test_a_runner_claims_the_stages_of_its_own_name_that_no_live_process_here_owns() -> None:
+    elsewhere = {STAGE_LABEL: "s1", RUNNER_LABEL: "runner-1", OWNER_LABEL: "old-container-id:7"}
+    assert is_orphan(elsewhere, runner="runner-1")
+    assert not is_orphan(elsewhere, runner="runner-2")
+    running_here = {STAGE_LABEL: "s1", RUNNER_LABEL: "runner-1", OWNER_LABEL: owner_label()}
+    assert not is_orphan(running_here, runner="runner-1"), "a live runner of the same name keeps its stages"
 
 
 def test_the_owner_label_names_this_process() -> None:

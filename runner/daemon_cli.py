@@ -1,0 +1,262 @@
+"""`hangar runner`: take stages from a Hangar server and run them on this machine's Docker engine."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import platform
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import click
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from rich.console import Console
+from rich.text import Text
+
+from pipelines.plan import Platform
+from pipelines.report import StageReport
+from pipelines.runner_api import StageOffer
+from runner.client import Unauthorized
+from runner.console import SYMBOLS
+from runner.daemon import Daemon, DaemonListener, EngineFactory
+from runner.docker import DockerEngine
+from runner.docker.leftovers import remove_orphans
+from runner.engine import Engine, EngineError
+
+_console = Console(stderr=True, highlight=False, soft_wrap=True)
+EXIT_FAILED = 1
+ENV_PREFIX = "HANGAR_RUNNER_"
+
+_ARCHITECTURES = {
+    "x86_64": ("amd64", ""),
+    "amd64": ("amd64", ""),
+    "aarch64": ("arm64", ""),
+    "arm64": ("arm64", ""),
+    "armv8l": ("arm", "v8"),
+    "armv7l": ("arm", "v7"),
+    "armv6l": ("arm", "v6"),
+    "i386": ("386", ""),
+    "i686": ("386", ""),
+}
+
+
+def docker_platform(machine: str | None = None) -> tuple[str, str]:
+    """The machine's architecture and variant as Docker names them (x86_64 → amd64, armv7l → arm v7)."""
+    name = (machine if machine is not None else platform.machine()).lower()
+    return _ARCHITECTURES.get(name, (name, ""))
+
+
+class RunnerSettings(BaseSettings):
+    """How the runner reaches its server and which stages it takes; each is a HANGAR_RUNNER_* variable too."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    server: str
+    token: SecretStr | None = None
+    secret: SecretStr | None = None
+    capacity: int = Field(default=1, ge=1)
+    name: str = Field(default_factory=socket.gethostname, min_length=1)
+    labels: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    os: str = "linux"
+    arch: str = Field(default_factory=lambda: docker_platform()[0])
+    variant: str = Field(default_factory=lambda: docker_platform()[1])
+
+    @field_validator("server")
+    @classmethod
+    def _http_address(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1].strip("/")) == 0:
+            raise ValueError(f"{value!r} is not an http:// or https:// address")
+        return value.rstrip("/")
+
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _label_pairs(cls, value: object) -> object:
+        """`k=v,k2=v2` (or a JSON object) as a dict."""
+        if not isinstance(value, str):
+            return value
+        if value.strip().startswith("{"):
+            return json.loads(value)
+        return parse_labels(part for part in value.split(",") if part.strip())
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> RunnerSettings:
+        if (self.token is None) == (self.secret is None):
+            raise ValueError(
+                "give either --token or --secret "
+                f"(or {ENV_PREFIX}TOKEN / {ENV_PREFIX}SECRET), not "
+                + ("both" if self.token is not None else "neither")
+            )
+        return self
+
+    @property
+    def credential(self) -> str:
+        """What the runner authenticates with: its token, else the shared secret."""
+        chosen = self.token or self.secret
+        return chosen.get_secret_value() if chosen is not None else ""
+
+    @property
+    def platform(self) -> Platform:
+        """The platform stages must ask for to run here."""
+        return Platform(os=self.os, arch=self.arch, variant=self.variant)
+
+
+def parse_labels(pairs: Any) -> dict[str, str]:
+    """`KEY=VALUE` strings as a dict; ValueError names the first that is not one."""
+    labels: dict[str, str] = {}
+    for pair in pairs:
+        key, equals, value = str(pair).strip().partition("=")
+        if not equals or not key:
+            raise ValueError(f"label {pair!r} is not KEY=VALUE")
+        labels[key] = value
+    return labels
+
+
+def load_settings(**given: Any) -> RunnerSettings:
+    """The settings from the options given (None: not given) over the HANGAR_RUNNER_* variables."""
+    try:
+        return RunnerSettings(**{key: value for key, value in given.items() if value is not None})
+    except ValidationError as exc:
+        raise click.UsageError("; ".join(_problem(error) for error in exc.errors())) from None
+
+
+def _problem(error: Any) -> str:
+    """One validation error in the words of the command line."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    where = f"--{field} (or {ENV_PREFIX}{field.upper()})" if field else ""
+    if error["type"] == "missing":
+        return f"missing {where}"
+    message = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
+    return f"{where}: {message}" if where else message
+
+
+@contextlib.asynccontextmanager
+async def docker_engine(runner: str, listener: DaemonListener) -> AsyncIterator[Engine]:
+    """The Docker engine of `DOCKER_HOST`, swept first of the stages this runner's earlier lives left."""
+    engine = await DockerEngine.connect()
+    try:
+        try:
+            removed = await remove_orphans(engine.docker, runner=runner)
+        except EngineError as exc:
+            removed = []
+            listener.warning(f"could not look for leftovers of earlier runs: {exc}")
+        if removed:
+            listener.warning(f"removed {len(removed)} stage(s) left by earlier runs")
+        yield engine
+    finally:
+        await engine.close()
+
+
+class ConsoleListener:
+    """Prints a line per stage taken and finished, and the daemon's warnings, on the console."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def taken(self, offer: StageOffer) -> None:
+        """`▶ stage 7 octo/hello #12 build`."""
+        self.console.print(Text.assemble(("▶ ", "cyan"), _stage(offer), " taken"))
+
+    def finished(self, offer: StageOffer, report: StageReport, delivered: bool) -> None:
+        """`✓ stage 7 octo/hello #12 build success (3.2s)`, and whether the server has the report."""
+        symbol, style = SYMBOLS.get(report.status, ("•", ""))
+        seconds = (report.finished or 0) - (report.started or report.finished or 0)
+        line = Text.assemble((f"{symbol} ", style), _stage(offer), " ", (str(report.status), style))
+        line.append(f" ({seconds:.1f}s)", "dim")
+        if report.error:
+            line.append(f": {report.error}")
+        if not delivered:
+            line.append(" (the server does not have this report)", "yellow")
+        self.console.print(line)
+
+    def warning(self, text: str) -> None:
+        """In yellow."""
+        self.console.print(Text(text, "yellow"))
+
+
+def _stage(offer: StageOffer) -> Text:
+    build = f"{offer.repo} #{offer.build}"
+    return Text.assemble(f"stage {offer.stage_id} ", (build, "bold"), f" {offer.name}")
+
+
+async def serve(settings: RunnerSettings, engine_factory: EngineFactory | None = None) -> int:
+    """Run the daemon until SIGTERM or SIGINT (twice: cancel the running stages); the exit code."""
+    listener = ConsoleListener(_console)
+    factory = engine_factory or functools.partial(docker_engine, settings.name, listener)
+    daemon = Daemon(settings, factory, listener=listener)
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        daemon.stop()
+        if daemon.stops == 1:
+            _console.print(
+                f"[yellow]stopping: no new stages; {daemon.running} running will finish "
+                "(signal again to cancel them)[/]"
+            )
+        elif daemon.stops == 2:
+            _console.print("[yellow]cancelling the running stages[/]")
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, on_signal)
+    try:
+        await daemon.run()
+    except EngineError as exc:
+        _console.print(Text.assemble(("error: ", "red"), str(exc)))
+        return EXIT_FAILED
+    except Unauthorized as exc:
+        _console.print(Text.assemble(("error: ", "red"), str(exc)))
+        return EXIT_FAILED
+    finally:
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(number)
+    _console.print("runner stopped")
+    return 0
+
+
+@click.command("runner")
+@click.option("--server", help="The Hangar server's address [HANGAR_RUNNER_SERVER].")
+@click.option("--token", help="This runner's token [HANGAR_RUNNER_TOKEN].")
+@click.option("--secret", help="The server's shared runner secret, not a token [HANGAR_RUNNER_SECRET].")
+@click.option(
+    "--capacity", type=click.IntRange(min=1), help="Stages run at once [HANGAR_RUNNER_CAPACITY, default 1]."
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A label stages may require (repeatable) [HANGAR_RUNNER_LABELS: k=v,k2=v2].",
+)
+@click.option("--name", help="This runner's name [HANGAR_RUNNER_NAME, default: the host name].")
+def runner_command(
+    server: str | None,
+    token: str | None,
+    secret: str | None,
+    capacity: int | None,
+    labels: tuple[str, ...],
+    name: str | None,
+) -> None:
+    """Take stages from a Hangar server and run them on this machine's Docker engine, until stopped."""
+    try:
+        label_map = parse_labels(labels) if labels else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--label") from None
+    settings = load_settings(
+        server=server, token=token, secret=secret, capacity=capacity, labels=label_map, name=name
+    )
+    where = f"{settings.platform.os}/{settings.platform.arch}"
+    where += f"/{settings.platform.variant}" if settings.platform.variant else ""
+    _console.print(
+        Text.assemble(
+            "runner ",
+            (settings.name, "bold"),
+            f" ({where}, {settings.capacity} at once) takes stages from ",
+            (settings.server, "bold"),
+        )
+    )
+    sys.exit(asyncio.run(serve(settings)))

@@ -1,0 +1,293 @@
+"""RemoteReporter: a stage's states and log lines delivered to the server in order, held while it is away."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pipelines.report import LogLine, StageReport, StepReport
+from pipelines.runner_api import LogAck, LogBatch
+from runner.client import (
+    Backoff,
+    RunnerClient,
+    RunnerError,
+    ServerUnavailable,
+    StageLost,
+    TooLarge,
+    Unauthorized,
+)
+
+MAX_UNSENT_BYTES = 32 * 1024 * 1024
+"""Log text held for the server before `step_output` waits (the engine keeps the rest meanwhile)."""
+MAX_BATCH_BYTES = 1024 * 1024
+MAX_BATCH_LINES = 5000
+MIN_BATCH_BYTES = 16 * 1024
+"""The smallest batch a 413 answer can shrink batches to."""
+_LINE_OVERHEAD = 16  # bytes counted per line beside its text: its position and time in the batch
+
+
+@dataclass
+class _StageState:
+    report: StageReport
+
+
+@dataclass
+class _StepState:
+    report: StepReport
+
+
+@dataclass
+class _Lines:
+    step: int
+    lines: list[LogLine]
+
+
+_Item = _StageState | _StepState | _Lines
+
+
+def _size(lines: Sequence[LogLine]) -> int:
+    return sum(len(line.out) + _LINE_OVERHEAD for line in lines)
+
+
+def _ignore(text: str) -> None:
+    """Warnings nobody listens to."""
+
+
+class RemoteReporter:
+    """The Reporter of one stage run for the server: one ordered outbox, delivered by one sender task.
+
+    States and log lines leave in the order they happened. While the server is unavailable they wait and
+    are retried with a capped exponential backoff; the stage goes on running meanwhile. Consecutive lines
+    of a step go as one LogBatch, and the server's LogAck says which lines it already has, so a retried
+    batch never stores a line twice nor skips one. When the server says the stage is no longer this
+    runner's, `lost` is set and nothing more is sent.
+    """
+
+    def __init__(
+        self,
+        client: RunnerClient,
+        stage_id: int,
+        *,
+        max_unsent: int = MAX_UNSENT_BYTES,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
+        max_batch_lines: int = MAX_BATCH_LINES,
+        backoff: Backoff | None = None,
+        warn: Callable[[str], None] = _ignore,
+    ) -> None:
+        self.client, self.stage_id = client, stage_id
+        self.max_unsent = max_unsent
+        self.max_batch_bytes, self.max_batch_lines = max_batch_bytes, max_batch_lines
+        self.backoff = backoff or Backoff()
+        self.warn = warn
+        self.lost = asyncio.Event()
+        """Set when the stage is no longer this runner's, or the server refuses the runner: stop the stage."""
+        self.error: RunnerError | None = None
+        """Why the reports stopped: StageLost, or Unauthorized."""
+        self.last_stage: StageReport | None = None
+        """The last stage state handed to the reporter."""
+        self._outbox: deque[_Item] = deque()
+        self._unsent = 0
+        self._wakeup = asyncio.Event()
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._sender: asyncio.Task[None] | None = None
+        self._outage = False
+
+    # -- the Reporter protocol ----------------------------------------------------------------------
+
+    async def stage_updated(self, stage: StageReport) -> None:
+        """Queue the stage's state."""
+        self.last_stage = stage.model_copy(deep=True)
+        self._put(_StageState(self.last_stage))
+
+    async def step_updated(self, step: StepReport) -> None:
+        """Queue the step's state."""
+        self._put(_StepState(step.model_copy()))
+
+    async def step_output(self, step: StepReport, lines: Sequence[LogLine]) -> None:
+        """Queue the lines; waits while more than `max_unsent` bytes of log text are undelivered."""
+        if not lines or self.lost.is_set():
+            return
+        tail = self._outbox[-1] if self._outbox else None
+        if (
+            isinstance(tail, _Lines)
+            and tail.step == step.number
+            and tail.lines[-1].pos + 1 == lines[0].pos
+            and len(tail.lines) < self.max_batch_lines
+        ):
+            tail.lines.extend(lines)
+            self._put(None)
+        else:
+            self._put(_Lines(step.number, list(lines)))
+        self._unsent += _size(lines)
+        while self._unsent > self.max_unsent and not self.lost.is_set():
+            self._room.clear()
+            await self._room.wait()
+
+    # -- delivery -----------------------------------------------------------------------------------
+
+    async def finish(self, report: StageReport, timeout: float | None = None) -> bool:
+        """Queue the stage's final state (unless it is already the last one queued) and `flush`."""
+        if report != self.last_stage:
+            await self.stage_updated(report)
+        return await self.flush(timeout)
+
+    async def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued is delivered; False if the stage was lost or the time ran out."""
+        try:
+            await asyncio.wait_for(self._drained.wait(), timeout)
+        except TimeoutError:
+            return False
+        return not self.lost.is_set()
+
+    async def close(self) -> None:
+        """Stop the sender, delivered or not (`flush` first to wait for delivery)."""
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
+            self._sender = None
+
+    def lose(self, error: RunnerError) -> None:
+        """The stage is no longer this runner's: drop what is queued and send nothing more."""
+        if self.error is None:
+            self.error = error
+        self._outbox.clear()
+        self._unsent = 0
+        self.lost.set()
+        self._room.set()
+        self._drained.set()
+
+    @property
+    def unsent(self) -> int:
+        """Bytes of log text not yet delivered."""
+        return self._unsent
+
+    def _put(self, item: _Item | None) -> None:
+        if self.lost.is_set():
+            return
+        if item is not None:
+            self._outbox.append(item)
+        self._drained.clear()
+        self._wakeup.set()
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._deliver(), name=f"reports of stage {self.stage_id}")
+
+    async def _deliver(self) -> None:
+        """Send the head of the outbox until it is empty; then wait for more."""
+        while True:
+            if not self._outbox:
+                self._drained.set()
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            head = self._outbox[0]
+            try:
+                await self._send_head(head)
+            except ServerUnavailable as exc:
+                if not self._outage:
+                    self._outage = True
+                    self.warn(f"stage {self.stage_id}: {exc}; holding its reports and retrying")
+                await asyncio.sleep(self.backoff.delay())
+                continue
+            except (StageLost, Unauthorized) as exc:
+                self.lose(exc)
+                continue
+            except RunnerError as exc:  # the server will never take it: drop it rather than retry forever
+                self.warn(f"stage {self.stage_id}: {exc}; that report is dropped")
+                self._drop_head(head)
+            if self._outage:
+                self._outage = False
+                self.warn(f"stage {self.stage_id}: the server is back, sending its reports")
+            self.backoff.reset()
+
+    async def _send_head(self, head: _Item) -> None:
+        if isinstance(head, _StageState):
+            await self.client.stage(self.stage_id, head.report)
+        elif isinstance(head, _StepState):
+            await self.client.step(self.stage_id, head.report)
+        else:
+            await self._send_lines(head.step)
+            return
+        self._drop_head(head)
+
+    async def _send_lines(self, step: int) -> None:
+        batch = self._batch(step)
+        try:
+            ack = await self.client.logs(self.stage_id, batch)
+        except (ServerUnavailable, StageLost, Unauthorized):
+            raise
+        except TooLarge as exc:  # a proxy's limit on bodies: smaller batches, down to a floor
+            if self.max_batch_bytes > MIN_BATCH_BYTES:
+                self.max_batch_bytes = max(MIN_BATCH_BYTES, self.max_batch_bytes // 2)
+                return
+            self._skip(batch, exc)
+        except RunnerError as exc:  # the server will never take it: drop it rather than retry forever
+            self._skip(batch, exc)
+        else:
+            self._acknowledge(batch, ack)
+
+    def _batch(self, step: int) -> LogBatch:
+        """Lines from the head of the outbox: consecutive ones of the same step, within the batch limits."""
+        head = self._outbox[0]
+        assert isinstance(head, _Lines)
+        first = head.lines[0].pos
+        lines: list[tuple[float, str]] = []
+        size = 0
+        for item in self._outbox:
+            if not isinstance(item, _Lines) or item.step != step:
+                break
+            for line in item.lines:
+                size += len(line.out) + _LINE_OVERHEAD
+                full = len(lines) >= self.max_batch_lines or size > self.max_batch_bytes
+                if line.pos != first + len(lines) or (lines and full):
+                    return LogBatch(step=step, first=first, lines=lines)
+                lines.append((line.time, line.out))
+        return LogBatch(step=step, first=first, lines=lines)
+
+    def _acknowledge(self, batch: LogBatch, ack: LogAck) -> None:
+        """Drop the lines the server has: those before `ack.next` (all of the batch if it took none)."""
+        end = batch.first + len(batch.lines)
+        if ack.next <= batch.first:  # it wants lines already delivered: resending this batch would loop
+            self.warn(
+                f"stage {self.stage_id}: the server expects line {ack.next} of step {batch.step}, "
+                f"not {batch.first}; lines {batch.first}-{end - 1} are dropped"
+            )
+            self._trim(batch.step, end)
+        else:
+            self._trim(batch.step, ack.next)
+
+    def _trim(self, step: int, before: int) -> None:
+        """Remove the step's lines positioned before `before` from the head of the outbox."""
+        while self._outbox:
+            head = self._outbox[0]
+            if not isinstance(head, _Lines) or head.step != step:
+                break
+            cut = max(0, before - head.lines[0].pos)  # an item's lines have consecutive positions
+            self._release(_size(head.lines[:cut]))
+            if cut < len(head.lines):
+                del head.lines[:cut]
+                break
+            self._outbox.popleft()
+
+    def _skip(self, batch: LogBatch, error: RunnerError) -> None:
+        end = batch.first + len(batch.lines)
+        lines = f"lines {batch.first}-{end - 1} of step {batch.step}"
+        self.warn(f"stage {self.stage_id}: {error}; {lines} dropped")
+        self._trim(batch.step, end)
+
+    def _drop_head(self, head: _Item) -> None:
+        if self._outbox and self._outbox[0] is head:
+            self._outbox.popleft()
+            if isinstance(head, _Lines):
+                self._release(_size(head.lines))
+
+    def _release(self, size: int) -> None:
+        self._unsent -= size
+        if self._unsent <= self.max_unsent:
+            self._room.set()

@@ -13,8 +13,10 @@ and named by `X-Hangar-Runner: <runner name>`:
 | `POST /stages/{id}/logs` | `LogBatch` | 200 `LogAck` |
 | `POST /stages/{id}` | `StageReport` | 204 (a finished status ends the stage) |
 
-Reports are idempotent: a step or stage report replaces the last one, and a log batch names the position of
-its first line, so the server stores each line once however often a batch is retried.
+Calls about an accepted stage carry `X-Hangar-Lease: <Assignment.lease>`, so a runner cut off from an
+earlier run of the same stage (since restarted) cannot report into the new run. Reports are idempotent: a
+step or stage report replaces the last one, and a log batch names the position of its first line, so the
+server stores each line once however often a batch is retried.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipelines.plan import Plan, Platform
 
 RUNNER_HEADER = "X-Hangar-Runner"
+LEASE_HEADER = "X-Hangar-Lease"
+"""Sent with every call about an accepted stage: the `Assignment.lease` it was accepted under."""
 
 
 class _Message(BaseModel):
@@ -67,6 +71,8 @@ class Assignment(_Message):
     """An accepted stage: the Plan, its secrets (values), clone credentials, lease and time limit."""
 
     stage_id: int
+    lease: str = ""
+    """Identifies this acceptance: reports of an earlier run of the same stage (a restart) are refused."""
     plan: Plan
     secrets: dict[str, str] = Field(default_factory=dict)
     credentials: Credentials | None = None

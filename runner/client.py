@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from pipelines.report import StageReport, StepReport
 from pipelines.runner_api import (
+    LEASE_HEADER,
     RUNNER_HEADER,
     AcceptRequest,
     Assignment,
@@ -85,6 +86,7 @@ class RunnerClient:
         self.server = server.rstrip("/")
         self.name = name
         self.poll_timeout = httpx.Timeout(timeout, read=poll_timeout)
+        self._leases: dict[int, str] = {}
         self._http = httpx.AsyncClient(
             base_url=self.server + API_PREFIX,
             headers={"Authorization": f"Bearer {token}", RUNNER_HEADER: name},
@@ -120,35 +122,47 @@ class RunnerClient:
         )
         if response.status_code in (_CONFLICT, _NOT_FOUND):
             return None
-        return self._parse(response, Assignment, what)
+        assignment = self._parse(response, Assignment, what)
+        if assignment.lease:
+            self._leases[stage_id] = assignment.lease
+        return assignment
 
     async def renew(self, stage_id: int) -> LeaseReply:
         """Renew the stage's lease; raises StageLost when the stage is no longer this runner's."""
         what = f"renewing the lease of stage {stage_id}"
-        response = await self._send("POST", f"/stages/{stage_id}/lease", None, what)
+        response = await self._send("POST", f"/stages/{stage_id}/lease", None, what, stage_id=stage_id)
         return self._parse(response, LeaseReply, what)
 
     async def watch(self, stage_id: int) -> bool:
         """Wait (long-poll) for the stage to be cancelled: True when it is, False when nothing happened."""
         what = f"watching stage {stage_id}"
-        response = await self._send("GET", f"/stages/{stage_id}/watch", None, what, poll=True)
+        response = await self._send(
+            "GET", f"/stages/{stage_id}/watch", None, what, poll=True, stage_id=stage_id
+        )
         if response.status_code == _NO_CONTENT:
             return False
         return self._parse(response, LeaseReply, what).cancel
 
     async def step(self, stage_id: int, report: StepReport) -> None:
         """Report a step's state."""
-        await self._send("POST", f"/stages/{stage_id}/steps", report, f"reporting a step of stage {stage_id}")
+        what = f"reporting a step of stage {stage_id}"
+        await self._send("POST", f"/stages/{stage_id}/steps", report, what, stage_id=stage_id)
 
     async def logs(self, stage_id: int, batch: LogBatch) -> LogAck:
         """Send consecutive lines of a step's log; the answer says which line the server expects next."""
         what = f"sending the log of stage {stage_id}"
-        response = await self._send("POST", f"/stages/{stage_id}/logs", batch, what)
+        response = await self._send("POST", f"/stages/{stage_id}/logs", batch, what, stage_id=stage_id)
         return self._parse(response, LogAck, what)
 
     async def stage(self, stage_id: int, report: StageReport) -> None:
         """Report the stage's state (a finished status ends it)."""
-        await self._send("POST", f"/stages/{stage_id}", report, f"reporting stage {stage_id}")
+        await self._send(
+            "POST", f"/stages/{stage_id}", report, f"reporting stage {stage_id}", stage_id=stage_id
+        )
+
+    def forget(self, stage_id: int) -> None:
+        """Drop the lease of a stage that is over for this runner."""
+        self._leases.pop(stage_id, None)
 
     async def _send(
         self,
@@ -160,10 +174,13 @@ class RunnerClient:
         poll: bool = False,
         lost_on: tuple[int, ...] = (_CONFLICT,),
         taken_on: tuple[int, ...] = (),
+        stage_id: int | None = None,
     ) -> httpx.Response:
         """The server's answer; a long-poll silent past its read timeout counts as 204 (nothing happened)."""
         content = body.model_dump_json() if body is not None else None
-        headers = {"Content-Type": "application/json"} if content is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else {}
+        if stage_id is not None and stage_id in self._leases:
+            headers[LEASE_HEADER] = self._leases[stage_id]
         timeout = self.poll_timeout if poll else httpx.USE_CLIENT_DEFAULT
         try:
             response = await self._http.request(

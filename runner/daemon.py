@@ -39,6 +39,7 @@ WorkspaceFactory = Callable[[Assignment], WorkspaceSource | None]
 """What fills an accepted stage's workspace (None: leave it empty)."""
 
 KILLED_FLUSH_TIMEOUT = 10.0
+ACCEPT_ATTEMPTS = 5
 """Seconds a killed daemon still tries to deliver a stage's last reports."""
 
 T = TypeVar("T")
@@ -169,7 +170,7 @@ class Daemon:
                 offer = await self._until_stopped(self.client.request(self.info))
                 if offer is None:
                     continue
-                assignment = await self.client.accept(offer.stage_id, offer.version)
+                assignment = await self._accept(offer)
             except ServerUnavailable as exc:
                 self._unavailable(str(exc))
                 await self._pause(backoff.delay())
@@ -185,6 +186,19 @@ class Daemon:
             backoff.reset()
             if assignment is not None:  # None: another runner took it first
                 await self._execute(engine, _Run(offer, assignment))
+
+    async def _accept(self, offer: StageOffer) -> Assignment | None:
+        """Accept the offer, asking again when the answer is lost: the server answers a repeated accept
+        of the same runner with the same assignment, so a lost answer never leaves a stage nobody runs."""
+        backoff = Backoff()
+        for attempt in range(ACCEPT_ATTEMPTS):
+            try:
+                return await self.client.accept(offer.stage_id, offer.version)
+            except ServerUnavailable:
+                if attempt == ACCEPT_ATTEMPTS - 1:
+                    raise
+                await self._pause(backoff.delay())
+        return None
 
     async def _execute(self, engine: Engine, run: _Run) -> None:
         """Run one accepted stage beside its lease renewal and cancel watch, then deliver its final report."""
@@ -222,6 +236,7 @@ class Daemon:
         finally:
             await _cancelled([lease])
             await reporter.close()
+            self.client.forget(stage_id)
         self.listener.finished(run.offer, report, delivered)
 
     async def _deliver(self, reporter: RemoteReporter, report: StageReport) -> bool:

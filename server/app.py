@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -15,8 +17,11 @@ from server.api import hooks, rest, runner
 from server.api.common import json_error
 from server.bootstrap import bootstrap
 from server.metrics import metrics
-from server.services import Services, open_services
+from server.scheduler import extend_leases
+from server.services import HEARTBEAT_KEY, HEARTBEAT_SECONDS, Services, open_services
 from server.settings import Settings
+
+_log = logging.getLogger("hangar.app")
 
 
 async def healthz(request: Request) -> Response:
@@ -35,6 +40,19 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"ok": not problems, "problems": problems}, status_code=503 if problems else 200)
 
 
+async def heartbeat(hangar: Services) -> None:
+    """Tell the lease reaper an API server is up; after none was, first give runners a full lease."""
+    while True:
+        try:
+            if not await hangar.redis.exists(HEARTBEAT_KEY):
+                async with hangar.transaction() as (session, _changes):
+                    await extend_leases(session, hangar.settings.lease_seconds)
+            await hangar.redis.set(HEARTBEAT_KEY, "1", ex=int(HEARTBEAT_SECONDS * 3))
+        except Exception:
+            _log.warning("heartbeat failed", exc_info=True)
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
 def create_app(settings: Settings, redis_url: str, services: Services | None = None) -> Starlette:
     """The application; it opens its services on start-up unless given them (as tests and `hangar up` do)."""
 
@@ -44,9 +62,13 @@ def create_app(settings: Settings, redis_url: str, services: Services | None = N
         hangar = services or await open_services(settings, redis_url)
         app.state.services = hangar
         await bootstrap(hangar)
+        beating = asyncio.create_task(heartbeat(hangar), name="hangar-heartbeat")
         try:
             yield
         finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
             if opened:
                 await hangar.close()
 

@@ -14,12 +14,17 @@ from server.notifications import send_build_email as email_build
 from server.notifications import send_status
 from server.notify import NotifyError
 from server.scheduler import extend_leases, reap_lost_stages
-from server.services import QUEUE_NAME, Services, open_services, redis_settings
+from server.services import HEARTBEAT_KEY, QUEUE_NAME, Services, open_services, redis_settings, trigger_job_id
 from server.settings import Settings
-from server.trigger import trigger_delivery
+from server.store.deliveries import stale_deliveries
+from server.trigger import FetchFailed, trigger_delivery
 
 _log = logging.getLogger("hangar.jobs")
 NOTIFY_TRIES = 12
+TRIGGER_TRIES = 5
+TRIGGER_TIMEOUT = 1800
+"""Seconds a trigger may take: the first fetch of a big repository is slow."""
+STALE_DELIVERY_SECONDS = 120.0
 
 
 def _hangar(ctx: dict[str, Any]) -> Services:
@@ -28,8 +33,13 @@ def _hangar(ctx: dict[str, Any]) -> Services:
 
 
 async def trigger_build(ctx: dict[str, Any], delivery_id: int) -> int | None:
-    """Turn a recorded webhook into a build."""
-    return await trigger_delivery(_hangar(ctx), delivery_id)
+    """Turn a recorded webhook into a build (a failed fetch is tried again, then ends the build in error)."""
+    tries = int(ctx.get("job_try", 1))
+    try:
+        return await trigger_delivery(_hangar(ctx), delivery_id, last_try=tries >= TRIGGER_TRIES)
+    except FetchFailed as exc:
+        _log.warning("delivery %s: %s (try %d, will retry)", delivery_id, exc, tries)
+        raise Retry(defer=min(2.0**tries, 30.0)) from None
 
 
 async def send_commit_status(ctx: dict[str, Any], build_id: int, status: str, sequence: int) -> str:
@@ -57,6 +67,16 @@ async def send_build_email(ctx: dict[str, Any], build_id: int) -> str:
     return "sent" if sent else "not needed"
 
 
+async def requeue_deliveries(hangar: Services) -> None:
+    """Queue again the trigger of deliveries recorded a while ago that never became a build."""
+    async with hangar.reading() as session:
+        stuck = await stale_deliveries(session, older_than=STALE_DELIVERY_SECONDS)
+    for delivery_id in stuck:
+        await hangar.jobs.enqueue_job(
+            "trigger_build", delivery_id, _queue_name=QUEUE_NAME, _job_id=trigger_job_id(delivery_id)
+        )
+
+
 def _retry_or_give_up(ctx: dict[str, Any], exc: NotifyError, what: str) -> str:
     tries = int(ctx.get("job_try", 1))
     if exc.retryable and tries < NOTIFY_TRIES:
@@ -67,8 +87,12 @@ def _retry_or_give_up(ctx: dict[str, Any], exc: NotifyError, what: str) -> str:
 
 
 async def reap_leases(ctx: dict[str, Any]) -> int:
-    """End the stages of runners that stopped renewing their lease."""
+    """End the stages of runners that stopped renewing their lease (only while an API server is up to hear
+    from them: runners cannot renew while every server is down), and re-queue deliveries never triggered."""
     hangar = _hangar(ctx)
+    await requeue_deliveries(hangar)
+    if not await hangar.redis.exists(HEARTBEAT_KEY):
+        return 0
     async with hangar.transaction() as (session, changes):
         lost = await reap_lost_stages(session, changes, hangar.settings.lease_seconds)
     for stage in lost:
@@ -97,7 +121,7 @@ def create_worker(
 ) -> Worker:
     """The arq worker of these jobs (shares `hangar`'s connections when given, as `hangar up` does)."""
     functions: list[Function] = [
-        func(trigger_build, max_tries=5),
+        func(trigger_build, max_tries=TRIGGER_TRIES, timeout=TRIGGER_TIMEOUT),
         func(send_commit_status, max_tries=NOTIFY_TRIES),
         func(send_build_email, max_tries=NOTIFY_TRIES),
     ]

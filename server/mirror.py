@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import re
-import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,8 +15,6 @@ import git
 from pipelines.git_env import git_environment
 
 _ZERO = re.compile(r"^0*$")
-_locks: dict[Path, threading.Lock] = {}
-_locks_guard = threading.Lock()
 
 
 class MirrorError(Exception):
@@ -40,13 +40,14 @@ class Mirror:
         secret = (machine, creds.login, creds.password) if creds.login or creds.password else None
         self._env = git_environment((), secret)
 
-    def fetch(self, ref: str, sha: str) -> None:
-        """Make sure commit `sha` (and `ref`) are in the mirror."""
-        with _lock_for(self.folder):
+    def fetch(self, ref: str, sha: str, *more_refs: str) -> None:
+        """Make sure commit `sha` (and `ref`, and `more_refs`) are in the mirror."""
+        with _locked(self.folder):
             repo = self._open()
-            if self._has(repo, sha):
+            if self._has(repo, sha) and not more_refs:
                 return
-            refspecs = [f"+{ref}:{ref}"] if ref.startswith("refs/") else []
+            refs = [name for name in (ref, *more_refs) if name.startswith("refs/")]
+            refspecs = [f"+{name}:{name}" for name in refs]
             try:
                 if refspecs:
                     repo.git.fetch("--quiet", "--no-tags", self.clone_url, *refspecs, env=self._env)
@@ -69,12 +70,14 @@ class Mirror:
         data: bytes = blob.data_stream.read()
         return data.decode("utf-8", errors="replace")
 
-    def changed_files(self, before: str, sha: str) -> list[str] | None:
-        """Files changed from `before` to `sha` (the commit's own files when `before` is unknown)."""
+    def changed_files(self, before: str, sha: str, *, merge_base: bool = False) -> list[str] | None:
+        """Files changed from `before` to `sha` (the commit's own files when `before` is unknown); with
+        `merge_base`, from where `sha` branched off `before` (a pull request against its target)."""
         repo = git.Repo(self.folder)
         try:
             if before and not _ZERO.match(before) and self._has(repo, before):
-                output = repo.git.diff("--name-only", "--no-renames", before, sha)
+                span = f"{before}...{sha}" if merge_base else f"{before}..{sha}"
+                output = repo.git.diff("--name-only", "--no-renames", span)
             else:
                 output = repo.git.show("--name-only", "--no-renames", "--format=", "--no-commit-id", sha)
         except git.GitCommandError:
@@ -96,15 +99,24 @@ class Mirror:
         return True
 
 
-def _lock_for(folder: Path) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(folder, threading.Lock())
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One fetch at a time per mirror, across threads and processes (several workers on one host)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _safe(url: str) -> str:
     """The URL without any user or password in it."""
     parts = urlsplit(url)
-    return parts._replace(netloc=parts.hostname or "").geturl() if parts.username or parts.password else url
+    if not (parts.username or parts.password):
+        return url
+    return parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else "")).geturl()
 
 
 def _last_words(exc: git.GitCommandError) -> str:

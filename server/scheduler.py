@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,6 +15,8 @@ from server.changes import Changes
 from server.db.models import Build, Stage, Step
 from server.progress import finish_stage
 from server.store.builds import find_build_by_id, find_step, update_build, update_stage, update_step
+
+OFFER_PAGE = 200
 
 
 def runner_may_take(stage: Stage, info: RunnerInfo) -> bool:
@@ -27,33 +29,58 @@ def runner_may_take(stage: Stage, info: RunnerInfo) -> bool:
 
 
 async def next_offer(session: AsyncSession, info: RunnerInfo) -> Stage | None:
-    """The oldest pending stage this runner may take."""
-    query = select(Stage).where(Stage.status == Status.PENDING).order_by(col(Stage.id)).limit(200)
-    for stage in await session.exec(query):
-        if runner_may_take(stage, info):
-            return stage
-    return None
+    """The oldest pending stage this runner may take (platform in SQL, labels page by page)."""
+    query = (
+        select(Stage)
+        .where(Stage.status == Status.PENDING)
+        .where(or_(col(Stage.os) == "", col(Stage.os) == info.platform.os))
+        .where(or_(col(Stage.arch) == "", col(Stage.arch) == info.platform.arch))
+        .order_by(col(Stage.id))
+    )
+    after = 0
+    while True:
+        page = list(await session.exec(query.where(col(Stage.id) > after).limit(OFFER_PAGE)))
+        for stage in page:
+            if runner_may_take(stage, info):
+                return stage
+        if len(page) < OFFER_PAGE:
+            return None
+        after = page[-1].id or 0
+
+
+async def lock_stage(session: AsyncSession, stage_id: int) -> Stage | None:
+    """The stage, its build's row locked first (PostgreSQL): every state change locks in that order."""
+    stage = await session.get(Stage, stage_id)
+    if stage is None:
+        return None
+    await find_build_by_id(session, stage.build_id, lock=True)
+    query = (
+        select(Stage).where(Stage.id == stage_id).with_for_update().execution_options(populate_existing=True)
+    )
+    return (await session.exec(query)).first()
 
 
 async def accept_stage(
     session: AsyncSession, changes: Changes, stage_id: int, version: int, runner: str, lease: float
 ) -> Stage | None:
-    """Give the stage to `runner` if it is still pending at `version`; None when another runner was faster."""
-    now = time.time()
-    result = await session.exec(
-        update(Stage)
-        .where(col(Stage.id) == stage_id, col(Stage.version) == version, col(Stage.status) == Status.PENDING)
-        .values(
-            status=Status.RUNNING, runner=runner, version=version + 1, lease_expires=now + lease, started=now
-        )
-    )
-    assert isinstance(result, CursorResult)
-    if result.rowcount != 1:
+    """Give the stage to `runner` if it is still pending at `version`; None when another runner was faster.
+
+    Accepting again what this runner already accepted at `version` gives it the stage again: the answer to
+    the first accept may have been lost on the way.
+    """
+    stage = await lock_stage(session, stage_id)
+    if stage is None:
         return None
-    stage = await session.get(Stage, stage_id, populate_existing=True)
-    assert stage is not None
+    if stage.status == Status.RUNNING and stage.runner == runner and stage.version == version + 1:
+        return stage
+    if stage.status != Status.PENDING or stage.version != version:
+        return None
+    now = time.time()
+    stage.status, stage.runner, stage.version = Status.RUNNING, runner, version + 1
+    stage.lease_expires, stage.started = now + lease, now
+    await update_stage(session, stage)
     changes.stage(stage)
-    build = await find_build_by_id(session, stage.build_id, lock=True)
+    build = await find_build_by_id(session, stage.build_id)
     if build is not None and build.status == Status.PENDING:
         build.status, build.started = Status.RUNNING, now
         await update_build(session, build)
@@ -62,10 +89,12 @@ async def accept_stage(
     return stage
 
 
-async def held_stage(session: AsyncSession, stage_id: int, runner: str) -> Stage | None:
-    """The stage if `runner` still holds it (running, its lease not reaped), else None."""
-    stage = await session.get(Stage, stage_id, populate_existing=True)
+async def held_stage(session: AsyncSession, stage_id: int, runner: str, lease: str = "") -> Stage | None:
+    """The stage (locked) if `runner` still holds it under `lease` (running, not reaped), else None."""
+    stage = await lock_stage(session, stage_id)
     if stage is None or stage.runner != runner or stage.status != Status.RUNNING:
+        return None
+    if lease and lease != str(stage.version):
         return None
     return stage
 
@@ -105,9 +134,13 @@ async def report_stage(session: AsyncSession, changes: Changes, stage: Stage, re
 async def reap_lost_stages(session: AsyncSession, changes: Changes, lease: float) -> list[Stage]:
     """End every running stage whose runner stopped renewing its lease, naming the runner."""
     now = time.time()
-    query = select(Stage).where(Stage.status == Status.RUNNING, col(Stage.lease_expires) < now)
-    lost = list(await session.exec(query))
-    for stage in lost:
+    query = select(Stage.id).where(Stage.status == Status.RUNNING, col(Stage.lease_expires) < now)
+    lost: list[Stage] = []
+    for stage_id in list(await session.exec(query)):
+        stage = await lock_stage(session, stage_id or 0)
+        if stage is None or stage.status != Status.RUNNING or (stage.lease_expires or 0) >= now:
+            continue  # its runner reported or renewed meanwhile
+        lost.append(stage)
         reason = f"runner {stage.runner!r} lost: it has not renewed its lease for {lease:.0f}s"
         await finish_stage(session, changes, stage, Status.ERROR, reason)
     return lost
@@ -127,6 +160,8 @@ def stage_secrets_allowed(build: Build, secret_allows_pull_requests: bool) -> bo
 
 async def mark_build_error(session: AsyncSession, changes: Changes, build: Build, error: str) -> None:
     """A build that cannot run at all (a configuration error): `error`, with the reason."""
+    if build.finished is not None:
+        return  # cancelled meanwhile: it stays killed
     build.status, build.error = Status.ERROR, error
     build.started = build.started or time.time()
     build.finished = time.time()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -18,6 +19,17 @@ from server.db.engine import WRITE_OPTION, create_engine, session_factory
 from server.settings import Settings
 
 QUEUE_NAME = "hangar:queue"
+HEARTBEAT_KEY = "hangar:api-heartbeat"
+"""Set (with a short expiry) by every running API server; the lease reaper waits while none is up."""
+HEARTBEAT_SECONDS = 5.0
+
+
+def trigger_job_id(delivery_id: int) -> str:
+    """The job id of a delivery's trigger: queuing it twice runs it once."""
+    return f"trigger:{delivery_id}"
+
+
+_log = logging.getLogger("hangar.services")
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -55,7 +67,14 @@ class Services:
             yield session
 
     async def publish(self, changes: Changes) -> None:
-        """Send live events, wake runners and cancel watchers, queue the notifications."""
+        """Send live events, wake runners and cancel watchers, queue the notifications; never raises: what
+        it sends after the commit is a hint (live views and long-polls also read the database)."""
+        try:
+            await self._publish(changes)
+        except Exception:
+            _log.exception("could not publish a change (Redis unavailable?)")
+
+    async def _publish(self, changes: Changes) -> None:
         for channel, message in changes.messages:
             await self.broker.publish(channel, message)
         for stage_id in changes.cancelled_stages:

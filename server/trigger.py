@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -25,13 +26,18 @@ from server.store.repos import find_repo_by_id, next_build_number
 from server.store.secrets import list_secrets
 
 CONFIG_FILES = (".ci.yml", ".drone.yml")
+_log = logging.getLogger("hangar.trigger")
 BUILD_FIELDS = (
     "event", "action", "ref", "sha", "before", "branch", "source_branch", "target_branch", "pull_request",
     "title", "message", "author_login", "author_name", "author_email", "author_avatar", "sender", "fork",
 )  # fmt: skip
 
 
-async def trigger_delivery(hangar: Services, delivery_id: int) -> int | None:
+class FetchFailed(Exception):
+    """The commit could not be fetched this time; the job is retried before the build ends in `error`."""
+
+
+async def trigger_delivery(hangar: Services, delivery_id: int, *, last_try: bool = True) -> int | None:
     """Build a recorded hook (once: a retried job continues the same build); the build's id."""
     async with hangar.transaction() as (session, changes):
         delivery = await find_delivery_by_id(session, delivery_id)
@@ -46,7 +52,7 @@ async def trigger_delivery(hangar: Services, delivery_id: int) -> int | None:
             build = await new_build(session, changes, repo, fields, link=delivery.hook.get("commit_link", ""))
             delivery.build_id, delivery.status = build.id, "built"
             await update_delivery(session, delivery)
-    await compile_build(hangar, build.id or 0)
+    await compile_build(hangar, build.id or 0, last_try=last_try)
     return build.id
 
 
@@ -72,8 +78,12 @@ async def new_build(
     return build
 
 
-async def compile_build(hangar: Services, build_id: int) -> None:
-    """Fetch the commit, compile its pipeline file, and store the stages (or end the build with the error)."""
+async def compile_build(hangar: Services, build_id: int, *, last_try: bool = True) -> None:
+    """Fetch the commit, compile its pipeline file, and store the stages (or end the build with the error).
+
+    A failed fetch raises FetchFailed unless this is the last try; any other failure ends the build in
+    `error` with the reason, so no build stays pending for ever.
+    """
     async with hangar.reading() as session:
         build = await find_build_by_id(session, build_id)
         repo = await find_repo_by_id(session, build.repo_id) if build else None
@@ -91,11 +101,17 @@ async def compile_build(hangar: Services, build_id: int) -> None:
         text, filename, changed = await asyncio.to_thread(_read_commit, hangar, repo, build)
         context = build_context(hangar, repo, build, changed, secrets)
         compilation = compile_file(text, context, filename)
-    except (MirrorError, ConfigError) as exc:
-        async with hangar.transaction() as (session, changes):
-            build = await find_build_by_id(session, build_id, lock=True)
-            if build is not None:
-                await mark_build_error(session, changes, build, _error_text(exc))
+    except MirrorError as exc:
+        if not last_try:
+            raise FetchFailed(str(exc)) from None
+        await _fail(hangar, build_id, str(exc))
+        return
+    except ConfigError as exc:
+        await _fail(hangar, build_id, _error_text(exc))
+        return
+    except Exception as exc:
+        _log.exception("build %s could not be compiled", build_id)
+        await _fail(hangar, build_id, f"internal error while reading the pipeline: {exc}")
         return
     async with hangar.transaction() as (session, changes):
         build = await find_build_by_id(session, build_id, lock=True)
@@ -165,15 +181,26 @@ def build_context(
     )  # fmt: skip
 
 
+async def _fail(hangar: Services, build_id: int, reason: str) -> None:
+    async with hangar.transaction() as (session, changes):
+        build = await find_build_by_id(session, build_id, lock=True)
+        if build is not None:
+            await mark_build_error(session, changes, build, reason)
+
+
 def _read_commit(hangar: Services, repo: Repo, build: Build) -> tuple[str, str, list[str] | None]:
     credentials = Credentials(repo.clone_login, hangar.cipher.decrypt(repo.clone_password))
     mirror = Mirror(hangar.settings.data / "mirrors" / f"{repo.id}.git", repo.clone_url, credentials)
-    mirror.fetch(build.ref, build.sha)
+    base = (
+        f"refs/heads/{build.target_branch}" if build.event == "pull_request" and build.target_branch else ""
+    )
+    mirror.fetch(build.ref, build.sha, *([base] if base else []))
     candidates = (repo.config_path,) if repo.config_path else CONFIG_FILES
     for path in candidates:
         text = mirror.read_file(build.sha, path)
         if text is not None:
-            return text, path, mirror.changed_files(build.before, build.sha)
+            changed = mirror.changed_files(base, build.sha, merge_base=True) if base else None
+            return text, path, changed or mirror.changed_files(build.before, build.sha)
     raise MirrorError(f"commit {build.sha[:12]} has no {' or '.join(candidates)}")
 
 

@@ -22,8 +22,8 @@ from server.forges import (
     repository_slug,
     verify_signature,
 )
-from server.services import QUEUE_NAME
-from server.store.deliveries import create_delivery
+from server.services import QUEUE_NAME, trigger_job_id
+from server.store.deliveries import create_delivery, find_delivery
 from server.store.repos import find_repo
 
 
@@ -75,9 +75,17 @@ async def _record(request: Request, repo_id: int, delivery: str, hook: Hook) -> 
     hangar = services(request)
     async with hangar.transaction() as (session, _changes):
         row = await create_delivery(session, repo_id, delivery, hook.event, dataclasses.asdict(hook))
+        earlier = await find_delivery(session, repo_id, delivery) if row is None else None
+    if earlier is not None and earlier.build_id is not None:
+        return JSONResponse({"duplicate": delivery}, status_code=200)
+    target = row or earlier
+    assert target is not None and target.id is not None
+    # Queued again for a redelivery whose first trigger never ran (Redis was away): the job id keeps it once.
+    await hangar.jobs.enqueue_job(
+        "trigger_build", target.id, _queue_name=QUEUE_NAME, _job_id=trigger_job_id(target.id)
+    )
     if row is None:
         return JSONResponse({"duplicate": delivery}, status_code=200)
-    await hangar.jobs.enqueue_job("trigger_build", row.id, _queue_name=QUEUE_NAME)
     return JSONResponse({"delivery": delivery, "queued": True}, status_code=202)
 
 

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from pipelines.plan import Plan
 from pipelines.report import StageReport, StepReport
 from pipelines.runner_api import (
+    LEASE_HEADER,
     AcceptRequest,
     Assignment,
     Credentials,
@@ -130,6 +131,7 @@ async def _assignment(
         )
     return Assignment(
         stage_id=stage.id or 0,
+        lease=str(stage.version),
         plan=plan,
         secrets=secrets,
         credentials=credentials,
@@ -145,7 +147,7 @@ async def renew(request: Request) -> Response:
     stage_id = int_param(request, "stage_id")
     hangar = services(request)
     async with hangar.transaction() as (session, _changes):
-        stage = await _held(session, stage_id, name)
+        stage = await _held(session, stage_id, name, request)
         await renew_lease(session, stage, hangar.settings.lease_seconds)
         cancel = stage.cancel_requested
     return model_response(LeaseReply(cancel=cancel, lease_seconds=hangar.settings.lease_seconds))
@@ -173,7 +175,7 @@ async def step_update(request: Request) -> Response:
     stage_id = int_param(request, "stage_id")
     report = await read_model(request, StepReport)
     async with services(request).transaction() as (session, changes):
-        stage = await _held(session, stage_id, name)
+        stage = await _held(session, stage_id, name, request)
         await report_step(session, changes, stage, report)
     return Response(status_code=204)
 
@@ -185,7 +187,7 @@ async def logs(request: Request) -> Response:
     batch = await read_model(request, LogBatch)
     hangar = services(request)
     async with hangar.transaction() as (session, _changes):
-        stage = await _held(session, stage_id, name)
+        stage = await _held(session, stage_id, name, request)
         step = await find_step(session, stage_id, batch.step)
         if step is None:
             raise HTTPException(404, f"stage {stage_id} has no step {batch.step}")
@@ -204,13 +206,21 @@ async def stage_update(request: Request) -> Response:
     stage_id = int_param(request, "stage_id")
     report = await read_model(request, StageReport)
     async with services(request).transaction() as (session, changes):
-        stage = await _held(session, stage_id, name)
+        stage = await session.get(Stage, stage_id)
+        if (
+            stage is not None
+            and stage.runner == name
+            and stage.finished is not None
+            and report.status.is_done
+        ):
+            return Response(status_code=204)  # a retry of the final report whose answer was lost
+        stage = await _held(session, stage_id, name, request)
         await report_stage(session, changes, stage, report)
     return Response(status_code=204)
 
 
-async def _held(session: AsyncSession, stage_id: int, name: str) -> Stage:
-    stage = await held_stage(session, stage_id, name)
+async def _held(session: AsyncSession, stage_id: int, name: str, request: Request) -> Stage:
+    stage = await held_stage(session, stage_id, name, request.headers.get(LEASE_HEADER, ""))
     if stage is None:
         raise HTTPException(409, f"stage {stage_id} is no longer held by runner {name!r}")
     return stage

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Delivery
@@ -44,3 +45,13 @@ async def update_delivery(session: AsyncSession, delivery: Delivery) -> Delivery
     session.add(delivery)
     await session.flush()
     return delivery
+
+
+async def stale_deliveries(session: AsyncSession, older_than: float) -> list[int]:
+    """Ids of deliveries recorded more than `older_than` seconds ago that have no build yet."""
+    query = select(Delivery.id).where(
+        Delivery.status == "queued",
+        col(Delivery.build_id).is_(None),
+        Delivery.received < time.time() - older_than,
+    )
+    return [delivery_id for delivery_id in await session.exec(query) if delivery_id is not None]

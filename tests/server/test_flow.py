@@ -14,12 +14,12 @@ import pytest
 from sqlmodel import select
 
 from pipelines.report import StageReport, StepReport
-from pipelines.runner_api import RUNNER_HEADER
+from pipelines.runner_api import LEASE_HEADER, RUNNER_HEADER
 from pipelines.status import Status
 from server.db.models import Build, Delivery, Stage
 from server.jobs import create_worker, reap_leases
 from server.progress import cancel_build
-from server.services import Services
+from server.services import HEARTBEAT_KEY, Services
 from server.store.builds import find_build, list_stages, list_steps
 from server.store.logs import read_lines
 from tests.server.conftest import RUNNER_SECRET
@@ -93,10 +93,18 @@ async def test_a_push_becomes_a_build_that_a_runner_takes_runs_and_finishes(
     assert [step["name"] for step in plan["steps"]] == ["clone", "hello", "world"]
     assert plan["clone"]["sha"] == sha and plan["clone"]["remote_url"] == str(pushed.bare)
     assert assignment["link"] == "http://hangar.test/octo/app/1"
-    again = await client.post(
-        f"/api/runner/stages/{offer['stage_id']}/accept", json={"version": offer["version"]}, headers=RUNNER
+    accept_url = f"/api/runner/stages/{offer['stage_id']}/accept"
+    again = await client.post(accept_url, json={"version": offer["version"]}, headers=RUNNER)
+    assert again.status_code == 200 and again.json()["lease"] == assignment["lease"], (
+        "a lost answer, asked again"
     )
-    assert again.status_code == 409
+    other = await client.post(
+        accept_url, json={"version": offer["version"]}, headers={**RUNNER, RUNNER_HEADER: "b"}
+    )
+    assert other.status_code == 409
+    stale = {**RUNNER, LEASE_HEADER: str(int(assignment["lease"]) - 1)}
+    refused = await client.post(f"/api/runner/stages/{offer['stage_id']}/lease", headers=stale)
+    assert refused.status_code == 409, "a report from an earlier run of the stage"
 
     stage_id = offer["stage_id"]
     hello = StepReport(number=2, name="hello", status=Status.RUNNING, started=1.0)
@@ -289,6 +297,8 @@ async def test_a_runner_that_stops_renewing_loses_its_stage_with_a_reason(
     renewed = await client.post(f"/api/runner/stages/{assignment['stage_id']}/lease", headers=RUNNER)
     assert renewed.json()["cancel"] is False
     await asyncio.sleep(0.7)
+    assert await reap_leases({"hangar": hangar}) == 0, "no API server is up: runners could not have renewed"
+    await hangar.redis.set(HEARTBEAT_KEY, "1", ex=10)
     assert await reap_leases({"hangar": hangar}) == 1
     build = await build_of(hangar, 1)
     assert build.status == "error"

@@ -1,0 +1,131 @@
+"""What must hold when things go wrong: lost answers, Redis hiccups, odd stages, failing compiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from pipelines.runner_api import RunnerInfo
+from server import trigger
+from server.db.models import Build, Delivery, Stage, Step
+from server.mirror import Mirror
+from server.progress import cancel_build
+from server.scheduler import next_offer
+from server.services import Services
+from server.store.builds import create_build
+from server.store.deliveries import create_delivery
+from tests.server.support import PushedRepo, git, github_headers, github_push, register_repo
+from tests.server.test_flow import PIPELINE, build_of, run_jobs
+
+
+@pytest.fixture
+async def pushed(tmp_path: Path, hangar: Services) -> PushedRepo:
+    repo = PushedRepo(tmp_path / "git")
+    await register_repo(hangar, "octo", "app", str(repo.bare))
+    return repo
+
+
+async def test_a_redelivery_of_a_hook_that_was_recorded_but_never_queued_builds_it(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    before, sha = pushed.push({".ci.yml": PIPELINE})
+    body = github_push("octo", "app", before, sha, "x")
+    headers = github_headers(body)
+    hook = await client.post("/hook", content=body, headers=headers)
+    assert hook.status_code == 202
+    await hangar.redis.flushdb()  # the queued trigger is lost, as when Redis restarts without saving
+    await run_jobs(hangar, redis_url)
+    async with hangar.reading() as session:
+        assert (await session.exec(select(Build))).all() == []
+    again = await client.post("/hook", content=body, headers=headers)
+    assert again.status_code == 200 and "duplicate" in again.json()
+    await run_jobs(hangar, redis_url)
+    assert (await build_of(hangar, 1)).sha == sha
+    third = await client.post("/hook", content=body, headers=headers)
+    await run_jobs(hangar, redis_url)
+    async with hangar.reading() as session:
+        assert len((await session.exec(select(Build))).all()) == 1 and third.status_code == 200
+
+
+async def test_runners_are_not_starved_by_stages_they_cannot_take(hangar: Services) -> None:
+    repo = await register_repo(hangar, "octo", "arm", "/nowhere")
+    async with hangar.transaction() as (session, _changes):
+        stages: list[tuple[Stage, list[Step]]] = [
+            (Stage(build_id=0, repo_id=0, number=n, name=f"s{n}", arch="arm64"), []) for n in range(1, 251)
+        ]
+        stages += [(Stage(build_id=0, repo_id=0, number=251, name="mine", labels={"gpu": "yes"}), [])]
+        stages += [(Stage(build_id=0, repo_id=0, number=252, name="plain"), [])]
+        await create_build(session, Build(repo_id=repo.id or 0, number=1), stages)
+    async with hangar.reading() as session:
+        plain = await next_offer(session, RunnerInfo())
+        gpu = await next_offer(session, RunnerInfo(labels={"gpu": "yes"}))
+    assert plain is not None and plain.name == "plain"
+    assert gpu is not None and gpu.name == "mine"
+
+
+async def test_an_unexpected_failure_while_compiling_ends_the_build_in_error(
+    client: httpx.AsyncClient,
+    hangar: Services,
+    redis_url: str,
+    pushed: PushedRepo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("compiler bug")
+
+    monkeypatch.setattr(trigger, "compile_file", explode)
+    before, sha = pushed.push({".ci.yml": PIPELINE})
+    body = github_push("octo", "app", before, sha, "x")
+    await client.post("/hook", content=body, headers=github_headers(body))
+    await run_jobs(hangar, redis_url)
+    build = await build_of(hangar, 1)
+    assert build.status == "error" and "compiler bug" in build.error
+
+
+async def test_a_build_cancelled_while_its_commit_cannot_be_fetched_stays_killed(hangar: Services) -> None:
+    repo = await register_repo(hangar, "octo", "gone", "/no/such/repository.git")
+    async with hangar.transaction() as (session, changes):
+        delivery = await create_delivery(
+            session, repo.id or 0, "d1", "push", {"sha": "a" * 40, "ref": "refs/heads/main"}
+        )
+        build = await trigger.new_build(
+            session, changes, repo, {"sha": "a" * 40, "ref": "refs/heads/main"}, link=""
+        )
+        assert delivery is not None
+    async with hangar.transaction() as (session, changes):
+        locked = await session.get(Build, build.id)
+        assert locked is not None
+        await cancel_build(session, changes, locked)
+    assert (await build_of_repo(hangar, build.id or 0)).status == "killed"
+    await trigger.compile_build(hangar, build.id or 0)
+    assert (await build_of_repo(hangar, build.id or 0)).status == "killed"
+    async with hangar.reading() as session:
+        assert (await session.exec(select(Delivery))).one().build_id is None
+
+
+async def build_of_repo(hangar: Services, build_id: int) -> Build:
+    async with hangar.reading() as session:
+        build = await session.get(Build, build_id, populate_existing=True)
+    assert build is not None
+    return build
+
+
+def test_a_pull_request_changes_what_its_branch_changed_since_it_left_the_target(tmp_path: Path) -> None:
+    repo = PushedRepo(tmp_path / "git")
+    repo.push({"README": "base"})
+    git(repo.work, "checkout", "--quiet", "-b", "feature")
+    git(repo.work, "commit", "--quiet", "--allow-empty", "-m", "start")
+    (repo.work / "feature.txt").write_text("f")
+    git(repo.work, "add", "-A")
+    git(repo.work, "commit", "--quiet", "-m", "feature")
+    head = git(repo.work, "rev-parse", "HEAD").strip()
+    git(repo.work, "push", "--quiet", "origin", "feature")
+    git(repo.work, "checkout", "--quiet", "main")
+    repo.push({"main_only.txt": "m"}, "main moves on")
+    mirror = Mirror(tmp_path / "mirror.git", str(repo.bare))
+    mirror.fetch("refs/heads/feature", head, "refs/heads/main")
+    assert mirror.changed_files("refs/heads/main", head, merge_base=True) == ["feature.txt"]
+    assert mirror.changed_files("refs/heads/main", head) == ["feature.txt", "main_only.txt"]

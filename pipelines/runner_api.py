@@ -54,9 +54,14 @@ class StageOffer(_Message):
 
 
 class AcceptRequest(_Message):
-    """Accept an offered stage (optimistic lock on its version)."""
+    """Accept an offered stage (optimistic lock on its version) under a lease id the runner chose.
+
+    Sending the same request again (its answer was lost) gets the same assignment; any other accept of a
+    stage already taken is refused, even from another slot of the same runner.
+    """
 
     version: int
+    lease: str = Field(default="", max_length=64)
 
 
 class Credentials(_Message):
@@ -72,7 +77,7 @@ class Assignment(_Message):
 
     stage_id: int
     lease: str = ""
-    """Identifies this acceptance: reports of an earlier run of the same stage (a restart) are refused."""
+    """The acceptance's lease id: reports under another one (an earlier run of the stage) are refused."""
     plan: Plan
     secrets: dict[str, str] = Field(default_factory=dict)
     credentials: Credentials | None = None

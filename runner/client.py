@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self, TypeVar
@@ -113,10 +114,10 @@ class RunnerClient:
             return None
         return self._parse(response, StageOffer, "asking for work")
 
-    async def accept(self, stage_id: int, version: int) -> Assignment | None:
-        """Accept an offered stage; None when another runner took it first."""
+    async def accept(self, stage_id: int, version: int, lease: str = "") -> Assignment | None:
+        """Accept an offered stage under `lease` (the same in a retry); None when it was taken first."""
         what = f"accepting stage {stage_id}"
-        body = AcceptRequest(version=version)
+        body = AcceptRequest(version=version, lease=lease or secrets.token_hex(8))
         response = await self._send(
             "POST", f"/stages/{stage_id}/accept", body, what, lost_on=(), taken_on=(_CONFLICT, _NOT_FOUND)
         )

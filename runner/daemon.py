@@ -191,9 +191,10 @@ class Daemon:
         """Accept the offer, asking again when the answer is lost: the server answers a repeated accept
         of the same runner with the same assignment, so a lost answer never leaves a stage nobody runs."""
         backoff = Backoff()
+        lease = secrets.token_hex(8)
         for attempt in range(ACCEPT_ATTEMPTS):
             try:
-                return await self.client.accept(offer.stage_id, offer.version)
+                return await self.client.accept(offer.stage_id, offer.version, lease)
             except ServerUnavailable:
                 if attempt == ACCEPT_ATTEMPTS - 1:
                     raise

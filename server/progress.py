@@ -154,7 +154,7 @@ async def restart_stages(session: AsyncSession, changes: Changes, build: Build, 
     for stage in reset:
         waits = [name for name in stage.depends_on if name in names]
         stage.status = initial_status(waits, all_names)
-        stage.error, stage.runner, stage.cancel_requested = "", "", False
+        stage.error, stage.runner, stage.lease, stage.cancel_requested = "", "", "", False
         stage.started = stage.finished = stage.lease_expires = None
         stage.version += 1
         await update_stage(session, stage)

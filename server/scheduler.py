@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
 from sqlalchemy import or_, update
@@ -9,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pipelines.report import StageReport, StepReport
-from pipelines.runner_api import RunnerInfo
+from pipelines.runner_api import AcceptRequest, RunnerInfo
 from pipelines.status import Status
 from server.changes import Changes
 from server.db.models import Build, Stage, Step
@@ -61,22 +62,25 @@ async def lock_stage(session: AsyncSession, stage_id: int) -> Stage | None:
 
 
 async def accept_stage(
-    session: AsyncSession, changes: Changes, stage_id: int, version: int, runner: str, lease: float
+    session: AsyncSession, changes: Changes, stage_id: int, request: AcceptRequest, runner: str, lease: float
 ) -> Stage | None:
     """Give the stage to `runner` if it is still pending at `version`; None when another runner was faster.
 
-    Accepting again what this runner already accepted at `version` gives it the stage again: the answer to
-    the first accept may have been lost on the way.
+    The same accept again (same runner, version and lease id) gives the stage again: the answer to the
+    first may have been lost on the way.
     """
     stage = await lock_stage(session, stage_id)
     if stage is None:
         return None
-    if stage.status == Status.RUNNING and stage.runner == runner and stage.version == version + 1:
+    version = request.version
+    same = stage.runner == runner and stage.version == version + 1 and request.lease == stage.lease
+    if stage.status == Status.RUNNING and request.lease and same:
         return stage
     if stage.status != Status.PENDING or stage.version != version:
         return None
     now = time.time()
     stage.status, stage.runner, stage.version = Status.RUNNING, runner, version + 1
+    stage.lease = request.lease or secrets.token_hex(8)
     stage.lease_expires, stage.started = now + lease, now
     await update_stage(session, stage)
     changes.stage(stage)
@@ -94,7 +98,7 @@ async def held_stage(session: AsyncSession, stage_id: int, runner: str, lease: s
     stage = await lock_stage(session, stage_id)
     if stage is None or stage.runner != runner or stage.status != Status.RUNNING:
         return None
-    if lease and lease != str(stage.version):
+    if lease and lease != stage.lease:
         return None
     return stage
 

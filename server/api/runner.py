@@ -102,7 +102,7 @@ async def accept(request: Request) -> Response:
     hangar = services(request)
     lease = hangar.settings.lease_seconds
     async with hangar.transaction() as (session, changes):
-        stage = await accept_stage(session, changes, stage_id, body.version, name, lease)
+        stage = await accept_stage(session, changes, stage_id, body, name, lease)
         if stage is None:
             raise HTTPException(409, "another runner took this stage, or it was cancelled")
         build = await find_build_by_id(session, stage.build_id)
@@ -131,7 +131,7 @@ async def _assignment(
         )
     return Assignment(
         stage_id=stage.id or 0,
-        lease=str(stage.version),
+        lease=stage.lease,
         plan=plan,
         secrets=secrets,
         credentials=credentials,

@@ -136,6 +136,8 @@ class Stage(SQLModel, table=True):
     run_policy: str = "on_success"
     plan: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     runner: str = ""
+    lease: str = ""
+    """The runner's id for this acceptance: its reports carry it; an accept repeated with it is the same."""
     lease_expires: float | None = None
     cancel_requested: bool = False
     version: int = 0

@@ -94,15 +94,13 @@ async def test_a_push_becomes_a_build_that_a_runner_takes_runs_and_finishes(
     assert plan["clone"]["sha"] == sha and plan["clone"]["remote_url"] == str(pushed.bare)
     assert assignment["link"] == "http://hangar.test/octo/app/1"
     accept_url = f"/api/runner/stages/{offer['stage_id']}/accept"
-    again = await client.post(accept_url, json={"version": offer["version"]}, headers=RUNNER)
-    assert again.status_code == 200 and again.json()["lease"] == assignment["lease"], (
-        "a lost answer, asked again"
-    )
-    other = await client.post(
-        accept_url, json={"version": offer["version"]}, headers={**RUNNER, RUNNER_HEADER: "b"}
-    )
-    assert other.status_code == 409
-    stale = {**RUNNER, LEASE_HEADER: str(int(assignment["lease"]) - 1)}
+    same = {"version": offer["version"], "lease": "lease-1"}
+    again = await client.post(accept_url, json=same, headers=RUNNER)
+    assert again.status_code == 200 and again.json()["lease"] == "lease-1", "a lost answer, asked again"
+    other_slot = await client.post(accept_url, json={**same, "lease": "lease-2"}, headers=RUNNER)
+    other_runner = await client.post(accept_url, json=same, headers={**RUNNER, RUNNER_HEADER: "b"})
+    assert other_slot.status_code == other_runner.status_code == 409
+    stale = {**RUNNER, LEASE_HEADER: "an-earlier-lease"}
     refused = await client.post(f"/api/runner/stages/{offer['stage_id']}/lease", headers=stale)
     assert refused.status_code == 409, "a report from an earlier run of the stage"
 
@@ -148,7 +146,9 @@ async def test_a_push_becomes_a_build_that_a_runner_takes_runs_and_finishes(
 
 async def take_stage_from(client: httpx.AsyncClient, offer: dict[str, Any]) -> dict[str, Any]:
     accepted = await client.post(
-        f"/api/runner/stages/{offer['stage_id']}/accept", json={"version": offer["version"]}, headers=RUNNER
+        f"/api/runner/stages/{offer['stage_id']}/accept",
+        json={"version": offer["version"], "lease": "lease-1"},
+        headers=RUNNER,
     )
     assert accepted.status_code == 200, accepted.text
     answer: dict[str, Any] = accepted.json()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
@@ -17,6 +18,7 @@ from server.bootstrap import bootstrap
 from server.db.migrate import upgrade_async
 from server.services import Services, open_services
 from server.settings import Settings
+from tests.server.support import PushedRepo, register_repo
 
 ADMIN_TOKEN = "admin-token-for-tests"
 RUNNER_SECRET = "runner-secret-for-tests"
@@ -127,3 +129,11 @@ async def client(hangar: Services, redis_url: str) -> AsyncIterator[httpx.AsyncC
 def admin_headers() -> dict[str, str]:
     """The bootstrap admin's Authorization header."""
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+async def pushed(tmp_path: Path, hangar: Services) -> PushedRepo:
+    """A git repository pushed to a bare remote, registered as octo/app (webhook secret WEBHOOK_SECRET)."""
+    repo = PushedRepo(tmp_path / "git")
+    await register_repo(hangar, "octo", "app", str(repo.bare))
+    return repo

@@ -107,3 +107,18 @@ async def send_push(
     """Send a signed GitHub push webhook for that commit."""
     body = github_push(owner, name, before, after, message)
     return await client.post("/hook", content=body, headers=github_headers(body))
+
+
+def github_pull_request(owner: str, name: str, number: int, head: str, base: str, branch: str) -> bytes:
+    """A GitHub `pull_request` (opened) payload from branch `branch` of the same repository into main."""
+    repo = {"full_name": f"{owner}/{name}", "name": name, "owner": {"login": owner},
+            "clone_url": f"https://github.example/{owner}/{name}.git", "default_branch": "main"}  # fmt: skip
+    payload = {
+        "action": "opened", "number": number, "repository": repo, "sender": {"login": "dev"},
+        "pull_request": {
+            "number": number, "title": f"PR {number}", "user": {"login": "dev"},
+            "head": {"sha": head, "ref": branch, "repo": repo},
+            "base": {"sha": base, "ref": "main", "repo": repo},
+        },
+    }  # fmt: skip
+    return json.dumps(payload).encode()

@@ -6,24 +6,22 @@ The runner here is scripted over HTTP; the runner daemon's tests and the end-to-
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlmodel import select
 
 from pipelines.report import StageReport, StepReport
 from pipelines.runner_api import LEASE_HEADER, RUNNER_HEADER
 from pipelines.status import Status
-from server.db.models import Build, Delivery, Stage
+from server.db.models import Build, Delivery, Secret, Stage
 from server.jobs import create_worker, reap_leases
 from server.progress import cancel_build
 from server.services import HEARTBEAT_KEY, Services
 from server.store.builds import find_build, list_stages, list_steps
 from server.store.logs import read_lines
 from tests.server.conftest import RUNNER_SECRET
-from tests.server.support import PushedRepo, github_headers, github_push, register_repo, send_push
+from tests.server.support import PushedRepo, git, github_headers, github_pull_request, github_push, send_push
 
 PIPELINE = """\
 kind: pipeline
@@ -48,13 +46,6 @@ async def run_jobs(hangar: Services, redis_url: str) -> None:
         await worker.main()
     finally:
         await worker.close()
-
-
-@pytest.fixture
-async def pushed(tmp_path: Path, hangar: Services) -> PushedRepo:
-    repo = PushedRepo(tmp_path / "git")
-    await register_repo(hangar, "octo", "app", str(repo.bare))
-    return repo
 
 
 async def build_of(hangar: Services, number: int) -> Build:
@@ -337,3 +328,50 @@ async def test_the_runner_api_wants_a_runner_token(client: httpx.AsyncClient) ->
     for headers in ({}, {"Authorization": "Bearer nope"}):
         answer = await client.post("/api/runner/stages/request", json=INFO, headers=headers)
         assert answer.status_code == 401
+
+
+SECRETS = """\
+kind: pipeline
+name: test
+steps:
+  - name: use
+    image: busybox
+    commands: [echo $A $B]
+    environment:
+      A: {from_secret: deploy_key}
+      B: {from_secret: public_token}
+"""
+
+
+async def test_pull_requests_get_only_the_secrets_that_allow_them(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    async with hangar.transaction() as (session, _changes):
+        for name, allowed in (("deploy_key", False), ("public_token", True)):
+            value = hangar.cipher.encrypt(f"value-of-{name}")
+            session.add(Secret(repo_id=1, name=name, value=value, pull_request=allowed))
+    assert "value-of" not in str(await hangar.redis.keys("*"))
+    base_before, base = pushed.push({".ci.yml": SECRETS}, "base")
+    await send_push(client, "octo", "app", base_before, base, "base")
+    git(pushed.work, "checkout", "--quiet", "-b", "feature")
+    (pushed.work / "f.txt").write_text("f")
+    git(pushed.work, "add", "-A")
+    git(pushed.work, "commit", "--quiet", "-m", "feature")
+    head = git(pushed.work, "rev-parse", "HEAD").strip()
+    git(pushed.work, "push", "--quiet", "origin", "HEAD:refs/pull/7/head")
+    body = github_pull_request("octo", "app", 7, head, base, "feature")
+    assert (
+        await client.post("/hook", content=body, headers=github_headers(body, event="pull_request"))
+    ).status_code == 202
+    await run_jobs(hangar, redis_url)
+    push_build, pr_build = await take_stage(client), await take_stage(client)
+    by_event = {a["plan"]["steps"][1]["environment"]["DRONE_BUILD_EVENT"]: a for a in (push_build, pr_build)}
+    assert by_event["push"]["secrets"] == {
+        "deploy_key": "value-of-deploy_key",
+        "public_token": "value-of-public_token",
+    }
+    assert by_event["pull_request"]["secrets"] == {"public_token": "value-of-public_token"}
+    assert by_event["pull_request"]["plan"]["clone"]["ref"] == "refs/pull/7/head"
+    async with hangar.reading() as session:
+        stored = (await session.exec(select(Secret.value))).all()
+    assert stored and not any("value-of" in value for value in stored), "encrypted at rest"

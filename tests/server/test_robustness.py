@@ -21,13 +21,6 @@ from tests.server.support import PushedRepo, git, github_headers, github_push, r
 from tests.server.test_flow import PIPELINE, build_of, run_jobs
 
 
-@pytest.fixture
-async def pushed(tmp_path: Path, hangar: Services) -> PushedRepo:
-    repo = PushedRepo(tmp_path / "git")
-    await register_repo(hangar, "octo", "app", str(repo.bare))
-    return repo
-
-
 async def test_a_redelivery_of_a_hook_that_was_recorded_but_never_queued_builds_it(
     client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
 ) -> None:

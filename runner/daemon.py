@@ -210,6 +210,7 @@ class Daemon:
             secrets=assignment.secrets,
             labels={RUNNER_LABEL: self.settings.name, OWNER_LABEL: owner_label()},
             timeout=assignment.timeout_minutes * 60,
+            grace=self.settings.grace,
             stage_id=f"{stage_id}-{secrets.token_hex(3)}",
         )
         self.listener.taken(run.offer)

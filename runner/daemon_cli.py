@@ -62,6 +62,8 @@ class RunnerSettings(BaseSettings):
     token: SecretStr | None = None
     secret: SecretStr | None = None
     capacity: int = Field(default=1, ge=1)
+    grace: float = Field(default=1.0, ge=0)
+    """Seconds a cancelled or timed-out step gets between SIGTERM and SIGKILL (Drone kills at once)."""
     name: str = Field(default_factory=socket.gethostname, min_length=1)
     labels: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     os: str = "linux"

@@ -14,9 +14,14 @@ import server.db.models  # noqa: F401  (registers the tables)
 target_metadata = SQLModel.metadata
 
 
+MIGRATION_LOCK = 0x48414E47  # "HANG": several processes starting at once migrate one after another
+
+
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 

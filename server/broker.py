@@ -51,6 +51,18 @@ class Broker:
         except (RedisError, OSError) as exc:
             _log.warning("could not publish on %s: %s", channel, exc)
 
+    async def publish_many(self, messages: list[tuple[str, str]]) -> None:
+        """Send several messages in one round trip."""
+        if not messages:
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for channel, message in messages:
+                    pipe.publish(PREFIX + channel, message)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            _log.warning("could not publish %d messages: %s", len(messages), exc)
+
     @contextlib.asynccontextmanager
     async def listen(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
         """A queue receiving every message on `channel` while the block runs."""

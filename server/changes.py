@@ -42,10 +42,10 @@ class Changes:
     messages: list[tuple[str, str]] = field(default_factory=list)
     wake_runners: bool = False
     cancelled_stages: set[int] = field(default_factory=set)
-    statuses: list[tuple[int, str, int]] = field(default_factory=list)
-    """(build id, status, sequence) of commit statuses to send (created, started, finished)."""
-    finished_builds: set[int] = field(default_factory=set)
-    """Builds that just finished (email)."""
+    statuses: list[tuple[int, int, str, int]] = field(default_factory=list)
+    """(build id, repo id, status, sequence) of commit statuses to send (created, started, finished)."""
+    finished_builds: dict[int, int] = field(default_factory=dict)
+    """Builds that just finished (email): build id -> repo id."""
 
     def build(self, build: Build) -> None:
         """A build's state changed."""
@@ -54,7 +54,7 @@ class Changes:
 
     def commit_status(self, build: Build) -> None:
         """The forge should show the build's new status on its commit."""
-        self.statuses.append((build.id or 0, build.status, time.time_ns()))
+        self.statuses.append((build.id or 0, build.repo_id, build.status, time.time_ns()))
 
     def stage(self, stage: Stage) -> None:
         """A stage's state changed."""

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 import uvicorn
+import uvloop
 from rich.console import Console
 
 from server.app import create_app
@@ -51,7 +52,7 @@ def up_command(data: Path | None, port: int | None, host: str | None, no_runner:
     _logging()
     _console.print("starting the embedded Redis…")
     with embedded_redis(settings.data) as redis_url, contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_up(settings, redis_url, None if no_runner else capacity))
+        uvloop.run(_up(settings, redis_url, None if no_runner else capacity))
     _console.print("[bold]stopped[/]")
 
 
@@ -71,7 +72,12 @@ async def _up(settings: Settings, redis_url: str, capacity: int | None) -> None:
     hangar = await open_services(settings, redis_url)
     app = create_app(settings, redis_url, hangar)
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning", timeout_graceful_shutdown=5
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+        http="httptools",
     )
     server = _EmbeddedServer(config)
     worker = create_worker(settings, redis_url, hangar, handle_signals=False)
@@ -165,9 +171,10 @@ def server_command() -> None:
     async def serve() -> None:
         await upgrade_async(settings.sqlalchemy_url)
         app = create_app(settings, redis_url)
-        await uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port)).serve()
+        config = uvicorn.Config(app, host=settings.host, port=settings.port, http="httptools")
+        await uvicorn.Server(config).serve()
 
-    asyncio.run(serve())
+    uvloop.run(serve())
 
 
 @click.command("worker")
@@ -185,7 +192,7 @@ def worker_command() -> None:
         finally:
             await worker.close()
 
-    asyncio.run(work())
+    uvloop.run(work())
 
 
 def _required_redis(settings: Settings) -> str:

@@ -103,7 +103,7 @@ async def advance_build(session: AsyncSession, changes: Changes, build: Build) -
         await update_build(session, build)
         changes.build(build)
         changes.commit_status(build)
-        changes.finished_builds.add(build.id or 0)
+        changes.finished_builds[build.id or 0] = build.repo_id
 
 
 async def skip_stage(session: AsyncSession, changes: Changes, stage: Stage) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.asyncio import Redis
@@ -16,6 +16,7 @@ from server.broker import Broker
 from server.changes import Changes
 from server.crypto import Cipher
 from server.db.engine import WRITE_OPTION, create_engine, session_factory
+from server.notify_cache import NotifyCache
 from server.settings import Settings
 
 QUEUE_NAME = "hangar:queue"
@@ -50,6 +51,10 @@ class Services:
     jobs: ArqRedis
     broker: Broker
     cipher: Cipher
+    notifies: NotifyCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.notifies = NotifyCache(self.sessions)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[tuple[AsyncSession, Changes]]:
@@ -75,18 +80,19 @@ class Services:
             _log.exception("could not publish a change (Redis unavailable?)")
 
     async def _publish(self, changes: Changes) -> None:
-        for channel, message in changes.messages:
-            await self.broker.publish(channel, message)
-        for stage_id in changes.cancelled_stages:
-            await self.broker.publish(f"cancel:{stage_id}", "cancel")
+        messages = list(changes.messages)
+        messages += [(f"cancel:{stage_id}", "cancel") for stage_id in changes.cancelled_stages]
         if changes.wake_runners:
-            await self.broker.publish("stages", "ready")
-        for build_id, status, sequence in changes.statuses:
-            await self.jobs.enqueue_job(
-                "send_commit_status", build_id, status, sequence, _queue_name=QUEUE_NAME
-            )
-        for build_id in changes.finished_builds:
-            await self.jobs.enqueue_job("send_build_email", build_id, _queue_name=QUEUE_NAME)
+            messages.append(("stages", "ready"))
+        await self.broker.publish_many(messages)
+        for build_id, repo_id, status, sequence in changes.statuses:
+            if await self.notifies.forge(repo_id):
+                await self.jobs.enqueue_job(
+                    "send_commit_status", build_id, status, sequence, _queue_name=QUEUE_NAME
+                )
+        for build_id, repo_id in changes.finished_builds.items():
+            if self.settings.smtp.host and await self.notifies.email(repo_id):
+                await self.jobs.enqueue_job("send_build_email", build_id, _queue_name=QUEUE_NAME)
 
     async def close(self) -> None:
         """Release connections."""

@@ -131,6 +131,7 @@ async def change(request: Request) -> Response:
             raise HTTPException(404, f"no repository {owner}/{name}")
         apply_settings(repo, body.model_dump(include=body.model_fields_set), hangar.cipher)
         await update_repo(session, repo)
+    hangar.notifies.forget(repo.id or 0)
     return JSONResponse(repo_view(repo, settings=True))
 
 

@@ -1,0 +1,44 @@
+"""Which repositories want notifications, cached briefly: no job is queued for a repository without a forge
+API or email recipients."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.db.models import Repo
+
+TTL_SECONDS = 10.0
+
+
+class NotifyCache:
+    """`forge(repo_id)`: a commit status can be sent; `email(repo_id)`: its policy may send email."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._known: dict[int, tuple[float, bool, bool]] = {}
+
+    async def forge(self, repo_id: int) -> bool:
+        """Whether the repository has a forge API to send commit statuses to."""
+        return (await self._lookup(repo_id))[0]
+
+    async def email(self, repo_id: int) -> bool:
+        """Whether the repository's email policy may send anything."""
+        return (await self._lookup(repo_id))[1]
+
+    async def _lookup(self, repo_id: int) -> tuple[bool, bool]:
+        cached = self._known.get(repo_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1], cached[2]
+        async with self._sessions() as session:
+            repo = await session.get(Repo, repo_id)
+        forge = bool(repo and repo.api_url)
+        email = bool(repo and repo.email_policy != "never")
+        self._known[repo_id] = (time.monotonic() + TTL_SECONDS, forge, email)
+        return forge, email
+
+    def forget(self, repo_id: int) -> None:
+        """Drop what is known about a repository (its settings changed)."""
+        self._known.pop(repo_id, None)

@@ -354,10 +354,17 @@ class _StageRun:
         for pump in self.pumps:  # pumps of steps given up on: no line may follow the stage's end
             pump.cancel()
         await asyncio.gather(*self.pumps, *self.background, return_exceptions=True)
+        # The outcome is known: report it before removing the containers, network and volumes (a few
+        # hundred milliseconds the build page and the commit status need not wait for).
+        await self._report_outcome()
         try:
             await self.engine.destroy(self.spec)
         except EngineError as exc:  # left for the next start-up's sweep, and said in the stage's error
             self.report.error = "; ".join(filter(None, [self.report.error, self._mask(str(exc))]))
+            await self.reporter.stage_updated(self.report)
+
+    async def _report_outcome(self) -> None:
+        """End the steps that never ran or never ended, then the stage, and report them."""
         for report in self.report.steps:
             if report.status == Status.PENDING:
                 report.status = Status.SKIPPED

@@ -41,7 +41,7 @@ from server.scheduler import (
     stage_secrets_allowed,
 )
 from server.services import Services
-from server.store.builds import find_build_by_id, find_step
+from server.store.builds import find_build_by_id, find_step, update_stage
 from server.store.logs import append_lines
 from server.store.repos import find_repo_by_id
 from server.store.secrets import list_secrets
@@ -213,7 +213,12 @@ async def stage_update(request: Request) -> Response:
             and stage.finished is not None
             and report.status.is_done
         ):
-            return Response(status_code=204)  # a retry of the final report whose answer was lost
+            # A retry of the final report whose answer was lost, or the teardown's own error said afterwards.
+            if report.error and report.error != stage.error:
+                stage.error = report.error
+                await update_stage(session, stage)
+                changes.stage(stage)
+            return Response(status_code=204)
         stage = await _held(session, stage_id, name, request)
         await report_stage(session, changes, stage, report)
     return Response(status_code=204)

@@ -171,12 +171,28 @@ class RemoteReporter:
     def _put(self, item: _Item | None) -> None:
         if self.lost.is_set():
             return
-        if item is not None:
+        if item is not None and not self._supersede(item):
             self._outbox.append(item)
         self._drained.clear()
         self._wakeup.set()
         if self._sender is None:
             self._sender = asyncio.create_task(self._deliver(), name=f"reports of stage {self.stage_id}")
+
+    def _supersede(self, item: _Item) -> bool:
+        """Put this state in place of the last queued one of the same step (or of the stage), if nothing was
+        queued after it and it is not being sent: a report replaces the one before, so one request less."""
+        if len(self._outbox) < 2:  # the head may be in flight
+            return False
+        tail = self._outbox[-1]
+        same_step = (
+            isinstance(item, _StepState)
+            and isinstance(tail, _StepState)
+            and tail.report.number == item.report.number
+        )
+        if same_step or (isinstance(item, _StageState) and isinstance(tail, _StageState)):
+            self._outbox[-1] = item
+            return True
+        return False
 
     async def _deliver(self) -> None:
         """Send the head of the outbox until it is empty; then wait for more."""

@@ -147,3 +147,25 @@ async def test_output_waits_while_too_much_is_unsent(standin: StandIn) -> None:
             await reporter.close()
     assert stage.lines(1) == ["x" * 90] * 50 + ["y" * 90] * 100
     assert reporter.unsent == 0
+
+
+async def test_a_state_queued_behind_an_unsent_one_of_the_same_step_replaces_it(standin: StandIn) -> None:
+    stage = standin.add(plan_of(one_step()))
+    stage.state, stage.runner = "running", RUNNER
+    standin.unavailable = True
+    async with RunnerClient(standin.url, TOKEN, RUNNER) as client:
+        reporter = RemoteReporter(client, stage.stage_id)
+        try:
+            step = StepReport(number=1, name="build", status=Status.PENDING)
+            await reporter.step_updated(step)  # the head: being sent (and refused) while the others queue
+            await standin.wait_for(lambda: any(r.status == 503 for r in standin.received))
+            for status in (Status.RUNNING, Status.SUCCESS):
+                await reporter.step_updated(step.model_copy(update={"status": status}))
+            await reporter.step_output(step, [LogLine(0, 0.0, "after")])
+            await reporter.step_updated(step.model_copy(update={"status": Status.FAILURE}))
+            standin.unavailable = False
+            assert await reporter.flush(30)
+        finally:
+            await reporter.close()
+    assert stage.step_states("build") == ["pending", "success", "failure"], "running was replaced, not sent"
+    assert stage.lines(1) == ["after"]

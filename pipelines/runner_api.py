@@ -31,7 +31,8 @@ LEASE_HEADER = "X-Hangar-Lease"
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Unknown fields are ignored, so a newer server's answers (or a newer runner's reports) still parse.
+    model_config = ConfigDict(extra="ignore")
 
 
 class RunnerInfo(_Message):

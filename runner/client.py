@@ -27,7 +27,8 @@ API_PREFIX = "/api/runner"
 POLL_READ_TIMEOUT = 90.0
 """Seconds a long-poll may stay silent: well past the server's ~30 s wait."""
 _NO_CONTENT, _CONFLICT, _NOT_FOUND, _TOO_LARGE = 204, 409, 404, 413
-_AUTH_REFUSED = (401, 403)
+_AUTH_REFUSED = (401,)
+"""Only a refused token stops the runner: a 403 from a proxy on one report must not."""
 _RETRY_LATER = (408, 429)
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -47,6 +48,11 @@ class TooLarge(RunnerError):
 
 class ServerUnavailable(RunnerError):
     """The server could not be reached or failed (connection error, 5xx): worth retrying."""
+
+    def __init__(self, message: str, *, answered: bool = False) -> None:
+        super().__init__(message)
+        self.answered = answered
+        """True when the server answered (5xx, 429): it is up, and this request fails."""
 
 
 class StageLost(RunnerError):
@@ -87,7 +93,6 @@ class RunnerClient:
         self.server = server.rstrip("/")
         self.name = name
         self.poll_timeout = httpx.Timeout(timeout, read=poll_timeout)
-        self._leases: dict[int, str] = {}
         self._http = httpx.AsyncClient(
             base_url=self.server + API_PREFIX,
             headers={"Authorization": f"Bearer {token}", RUNNER_HEADER: name},
@@ -123,47 +128,36 @@ class RunnerClient:
         )
         if response.status_code in (_CONFLICT, _NOT_FOUND):
             return None
-        assignment = self._parse(response, Assignment, what)
-        if assignment.lease:
-            self._leases[stage_id] = assignment.lease
-        return assignment
+        return self._parse(response, Assignment, what)
 
-    async def renew(self, stage_id: int) -> LeaseReply:
+    async def renew(self, stage_id: int, lease: str = "") -> LeaseReply:
         """Renew the stage's lease; raises StageLost when the stage is no longer this runner's."""
         what = f"renewing the lease of stage {stage_id}"
-        response = await self._send("POST", f"/stages/{stage_id}/lease", None, what, stage_id=stage_id)
+        response = await self._send("POST", f"/stages/{stage_id}/lease", None, what, lease=lease)
         return self._parse(response, LeaseReply, what)
 
-    async def watch(self, stage_id: int) -> bool:
+    async def watch(self, stage_id: int, lease: str = "") -> bool:
         """Wait (long-poll) for the stage to be cancelled: True when it is, False when nothing happened."""
         what = f"watching stage {stage_id}"
-        response = await self._send(
-            "GET", f"/stages/{stage_id}/watch", None, what, poll=True, stage_id=stage_id
-        )
+        response = await self._send("GET", f"/stages/{stage_id}/watch", None, what, poll=True, lease=lease)
         if response.status_code == _NO_CONTENT:
             return False
         return self._parse(response, LeaseReply, what).cancel
 
-    async def step(self, stage_id: int, report: StepReport) -> None:
+    async def step(self, stage_id: int, report: StepReport, lease: str = "") -> None:
         """Report a step's state."""
         what = f"reporting a step of stage {stage_id}"
-        await self._send("POST", f"/stages/{stage_id}/steps", report, what, stage_id=stage_id)
+        await self._send("POST", f"/stages/{stage_id}/steps", report, what, lease=lease)
 
-    async def logs(self, stage_id: int, batch: LogBatch) -> LogAck:
+    async def logs(self, stage_id: int, batch: LogBatch, lease: str = "") -> LogAck:
         """Send consecutive lines of a step's log; the answer says which line the server expects next."""
         what = f"sending the log of stage {stage_id}"
-        response = await self._send("POST", f"/stages/{stage_id}/logs", batch, what, stage_id=stage_id)
+        response = await self._send("POST", f"/stages/{stage_id}/logs", batch, what, lease=lease)
         return self._parse(response, LogAck, what)
 
-    async def stage(self, stage_id: int, report: StageReport) -> None:
+    async def stage(self, stage_id: int, report: StageReport, lease: str = "") -> None:
         """Report the stage's state (a finished status ends it)."""
-        await self._send(
-            "POST", f"/stages/{stage_id}", report, f"reporting stage {stage_id}", stage_id=stage_id
-        )
-
-    def forget(self, stage_id: int) -> None:
-        """Drop the lease of a stage that is over for this runner."""
-        self._leases.pop(stage_id, None)
+        await self._send("POST", f"/stages/{stage_id}", report, f"reporting stage {stage_id}", lease=lease)
 
     async def _send(
         self,
@@ -175,13 +169,13 @@ class RunnerClient:
         poll: bool = False,
         lost_on: tuple[int, ...] = (_CONFLICT,),
         taken_on: tuple[int, ...] = (),
-        stage_id: int | None = None,
+        lease: str = "",
     ) -> httpx.Response:
         """The server's answer; a long-poll silent past its read timeout counts as 204 (nothing happened)."""
         content = body.model_dump_json() if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else {}
-        if stage_id is not None and stage_id in self._leases:
-            headers[LEASE_HEADER] = self._leases[stage_id]
+        if lease:
+            headers[LEASE_HEADER] = lease
         timeout = self.poll_timeout if poll else httpx.USE_CLIENT_DEFAULT
         try:
             response = await self._http.request(
@@ -202,7 +196,7 @@ class RunnerClient:
                 f"the server {self.server} refused runner {self.name!r} ({code}): check its token or secret"
             )
         if code >= 500 or code in _RETRY_LATER:
-            raise ServerUnavailable(f"{self.server} answered {code} while {what}")
+            raise ServerUnavailable(f"{self.server} answered {code} while {what}", answered=True)
         if code in taken_on:
             return response
         if code in lost_on:

@@ -39,7 +39,6 @@ WorkspaceFactory = Callable[[Assignment], WorkspaceSource | None]
 """What fills an accepted stage's workspace (None: leave it empty)."""
 
 KILLED_FLUSH_TIMEOUT = 10.0
-ACCEPT_ATTEMPTS = 5
 """Seconds a killed daemon still tries to deliver a stage's last reports."""
 
 T = TypeVar("T")
@@ -188,24 +187,24 @@ class Daemon:
                 await self._execute(engine, _Run(offer, assignment))
 
     async def _accept(self, offer: StageOffer) -> Assignment | None:
-        """Accept the offer, asking again when the answer is lost: the server answers a repeated accept
-        of the same runner with the same assignment, so a lost answer never leaves a stage nobody runs."""
+        """Accept the offer, asking again until the server answers: it answers a repeated accept under the
+        same lease id with the same assignment, so a lost answer never leaves a stage nobody runs."""
         backoff = Backoff()
         lease = secrets.token_hex(8)
-        for attempt in range(ACCEPT_ATTEMPTS):
+        while True:
             try:
                 return await self.client.accept(offer.stage_id, offer.version, lease)
-            except ServerUnavailable:
-                if attempt == ACCEPT_ATTEMPTS - 1:
+            except ServerUnavailable as exc:
+                if self._killed.is_set():
                     raise
-                await self._pause(backoff.delay())
-        return None
+                self._unavailable(str(exc))
+                await asyncio.sleep(backoff.delay())
 
     async def _execute(self, engine: Engine, run: _Run) -> None:
         """Run one accepted stage beside its lease renewal and cancel watch, then deliver its final report."""
         assignment, stage_id = run.assignment, run.assignment.stage_id
         workspace = self.workspace(assignment)
-        reporter = RemoteReporter(self.client, stage_id, warn=self.listener.warning)
+        reporter = RemoteReporter(self.client, stage_id, lease=assignment.lease, warn=self.listener.warning)
         options = StageOptions(
             secrets=assignment.secrets,
             labels={RUNNER_LABEL: self.settings.name, OWNER_LABEL: owner_label()},
@@ -238,7 +237,6 @@ class Daemon:
         finally:
             await _cancelled([lease])
             await reporter.close()
-            self.client.forget(stage_id)
         self.listener.finished(run.offer, report, delivered)
 
     async def _deliver(self, reporter: RemoteReporter, report: StageReport) -> bool:
@@ -261,7 +259,7 @@ class Daemon:
 
         async def renew() -> float:
             nonlocal quarter
-            reply = await self.client.renew(run.assignment.stage_id)
+            reply = await self.client.renew(run.assignment.stage_id, run.assignment.lease)
             if reply.cancel:
                 run.cancel.set()
             quarter = reply.lease_seconds / 4
@@ -274,8 +272,9 @@ class Daemon:
         """Wait for the server to cancel the stage (long-polls), and cancel it."""
 
         async def watch() -> float | None:
-            if await self.client.watch(run.assignment.stage_id):
-                run.cancel.set()
+            if await self.client.watch(run.assignment.stage_id, run.assignment.lease):
+                if not reporter.final_delivered.is_set():  # else: it ended, and the server says so
+                    run.cancel.set()
                 return None
             return 0.0
 
@@ -297,7 +296,8 @@ class Daemon:
             except ServerUnavailable:
                 pause = min(backoff.delay(), longest_pause())
             except StageLost as exc:
-                if run.task is None or not run.task.done():  # once it ended, its final report decides
+                ended = reporter.final_delivered.is_set() or (run.task is not None and run.task.done())
+                if not ended:  # once it ended, its final report decides
                     reporter.lose(exc)
                 return
             except Unauthorized as exc:

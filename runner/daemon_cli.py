@@ -188,11 +188,11 @@ def _stage(offer: StageOffer) -> Text:
 
 
 PARENT_ENV = "HANGAR_RUNNER_EXIT_WITH_PARENT"
-"""Set by `hangar up` for its local runner: when `hangar up` is gone, take no more work and end."""
+"""Set by `hangar up` for its local runner: when `hangar up` (its server) is gone, cancel and end."""
 
 
 async def _stop_when_orphaned(stop: Callable[[], None]) -> None:
-    """Stop (as on SIGTERM: running stages finish and are reported) once the parent process is gone."""
+    """Stop once the parent process is gone: its server went with it, so nothing could be reported."""
     parent = os.getppid()
     while os.getppid() == parent:
         await asyncio.sleep(1.0)
@@ -219,7 +219,7 @@ async def serve(settings: RunnerSettings, engine_factory: EngineFactory | None =
 
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, on_signal)
-    orphaned = asyncio.create_task(_stop_when_orphaned(on_signal)) if os.environ.get(PARENT_ENV) else None
+    orphaned = asyncio.create_task(_stop_when_orphaned(daemon.kill)) if os.environ.get(PARENT_ENV) else None
     try:
         await daemon.run()
     except EngineError as exc:

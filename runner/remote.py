@@ -26,6 +26,10 @@ MAX_BATCH_BYTES = 1024 * 1024
 MAX_BATCH_LINES = 5000
 MIN_BATCH_BYTES = 16 * 1024
 """The smallest batch a 413 answer can shrink batches to."""
+MAX_ANSWERED_FAILURES = 60
+"""Answers (5xx, 429) refusing one report before it is given up (the backoff makes that about 5 minutes)."""
+PLACEHOLDER = "[hangar]"
+MAX_PLACEHOLDER = 300
 _LINE_OVERHEAD = 16  # bytes counted per line beside its text: its position and time in the batch
 
 
@@ -71,13 +75,14 @@ class RemoteReporter:
         client: RunnerClient,
         stage_id: int,
         *,
+        lease: str = "",
         max_unsent: int = MAX_UNSENT_BYTES,
         max_batch_bytes: int = MAX_BATCH_BYTES,
         max_batch_lines: int = MAX_BATCH_LINES,
         backoff: Backoff | None = None,
         warn: Callable[[str], None] = _ignore,
     ) -> None:
-        self.client, self.stage_id = client, stage_id
+        self.client, self.stage_id, self.lease = client, stage_id, lease
         self.max_unsent = max_unsent
         self.max_batch_bytes, self.max_batch_lines = max_batch_bytes, max_batch_lines
         self.backoff = backoff or Backoff()
@@ -88,6 +93,10 @@ class RemoteReporter:
         """Why the reports stopped: StageLost, or Unauthorized."""
         self.last_stage: StageReport | None = None
         """The last stage state handed to the reporter."""
+        self.final_delivered = asyncio.Event()
+        """Set once the server has a finished state of the stage: a 409 after that means "over", not lost."""
+        self._final_dropped = False
+        self._answered_failures = 0
         self._outbox: deque[_Item] = deque()
         self._unsent = 0
         self._wakeup = asyncio.Event()
@@ -143,7 +152,7 @@ class RemoteReporter:
             await asyncio.wait_for(self._drained.wait(), timeout)
         except TimeoutError:
             return False
-        return not self.lost.is_set()
+        return not self.lost.is_set() and not self._final_dropped
 
     async def close(self) -> None:
         """Stop the sender, delivered or not (`flush` first to wait for delivery)."""
@@ -206,6 +215,8 @@ class RemoteReporter:
             try:
                 await self._send_head(head)
             except ServerUnavailable as exc:
+                if exc.answered and self._failing_for_good(head, exc):
+                    continue
                 if not self._outage:
                     self._outage = True
                     self.warn(f"stage {self.stage_id}: {exc}; holding its reports and retrying")
@@ -216,17 +227,34 @@ class RemoteReporter:
                 continue
             except RunnerError as exc:  # the server will never take it: drop it rather than retry forever
                 self.warn(f"stage {self.stage_id}: {exc}; that report is dropped")
-                self._drop_head(head)
+                self._drop_head(head, refused=True)
             if self._outage:
                 self._outage = False
                 self.warn(f"stage {self.stage_id}: the server is back, sending its reports")
             self.backoff.reset()
+            self._answered_failures = 0
+
+    def _failing_for_good(self, head: _Item, error: RunnerError) -> bool:
+        """After MAX_ANSWERED_FAILURES answers refusing the same report, give up on that one report: a
+        server that answers but never takes it must not hold the stage's other reports (and its end)."""
+        self._answered_failures += 1
+        if self._answered_failures < MAX_ANSWERED_FAILURES:
+            return False
+        self._answered_failures = 0
+        self.warn(f"stage {self.stage_id}: {error}, {MAX_ANSWERED_FAILURES} times; that report is dropped")
+        if isinstance(head, _Lines):
+            self._skip(self._batch(head.step), error)
+        else:
+            self._drop_head(head, refused=True)
+        return True
 
     async def _send_head(self, head: _Item) -> None:
         if isinstance(head, _StageState):
-            await self.client.stage(self.stage_id, head.report)
+            await self.client.stage(self.stage_id, head.report, self.lease)
+            if head.report.status.is_done:
+                self.final_delivered.set()
         elif isinstance(head, _StepState):
-            await self.client.step(self.stage_id, head.report)
+            await self.client.step(self.stage_id, head.report, self.lease)
         else:
             await self._send_lines(head.step)
             return
@@ -235,7 +263,7 @@ class RemoteReporter:
     async def _send_lines(self, step: int) -> None:
         batch = self._batch(step)
         try:
-            ack = await self.client.logs(self.stage_id, batch)
+            ack = await self.client.logs(self.stage_id, batch, self.lease)
         except (ServerUnavailable, StageLost, Unauthorized):
             raise
         except TooLarge as exc:  # a proxy's limit on bodies: smaller batches, down to a floor
@@ -292,14 +320,30 @@ class RemoteReporter:
             self._outbox.popleft()
 
     def _skip(self, batch: LogBatch, error: RunnerError) -> None:
+        """The server refused these lines: send a short placeholder in their place, so the lines after them
+        keep their positions (a gap would make the server refuse every later batch); if even the
+        placeholders are refused, drop them."""
         end = batch.first + len(batch.lines)
         lines = f"lines {batch.first}-{end - 1} of step {batch.step}"
-        self.warn(f"stage {self.stage_id}: {error}; {lines} dropped")
-        self._trim(batch.step, end)
+        if all(text.startswith(PLACEHOLDER) for _, text in batch.lines):
+            self.warn(f"stage {self.stage_id}: {error}; {lines} dropped")
+            self._trim(batch.step, end)
+            return
+        self.warn(f"stage {self.stage_id}: {error}; {lines} replaced by a note")
+        note = f"{PLACEHOLDER} this line was not delivered: {error}"[:MAX_PLACEHOLDER]
+        for item in self._outbox:
+            if not isinstance(item, _Lines) or item.step != batch.step:
+                break
+            for index, line in enumerate(item.lines):
+                if batch.first <= line.pos < end:
+                    self._release(len(line.out) - len(note))
+                    item.lines[index] = LogLine(line.pos, line.time, note)
 
-    def _drop_head(self, head: _Item) -> None:
+    def _drop_head(self, head: _Item, *, refused: bool = False) -> None:
         if self._outbox and self._outbox[0] is head:
             self._outbox.popleft()
+            if refused and isinstance(head, _StageState) and head.report.status.is_done:
+                self._final_dropped = True  # the server never got the stage's end: not delivered
             if isinstance(head, _Lines):
                 self._release(_size(head.lines))
 

@@ -98,8 +98,8 @@ async def held_stage(session: AsyncSession, stage_id: int, runner: str, lease: s
     stage = await lock_stage(session, stage_id)
     if stage is None or stage.runner != runner or stage.status != Status.RUNNING:
         return None
-    if lease and lease != stage.lease:
-        return None
+    if stage.lease and lease != stage.lease:
+        return None  # an earlier run of the stage (since restarted), or a caller that does not say
     return stage
 
 

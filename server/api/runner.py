@@ -158,10 +158,12 @@ async def watch(request: Request) -> Response:
     name = await runner_name(request)
     stage_id = int_param(request, "stage_id")
     lease = services(request).settings.lease_seconds
+    held_under = request.headers.get(LEASE_HEADER, "")
 
     async def cancelled(session: AsyncSession) -> Response | None:
         stage = await session.get(Stage, stage_id, populate_existing=True)
         gone = stage is None or stage.runner != name or stage.finished is not None
+        gone = gone or (stage is not None and bool(stage.lease) and stage.lease != held_under)
         if gone or (stage is not None and stage.cancel_requested):
             return model_response(LeaseReply(cancel=True, lease_seconds=lease))
         return None

@@ -35,7 +35,7 @@ steps:
     commands: [echo world]
 """
 
-RUNNER = {"Authorization": f"Bearer {RUNNER_SECRET}", RUNNER_HEADER: "scripted"}
+RUNNER = {"Authorization": f"Bearer {RUNNER_SECRET}", RUNNER_HEADER: "scripted", LEASE_HEADER: "lease-1"}
 INFO = {"platform": {"os": "linux", "arch": "amd64"}, "labels": {}}
 
 
@@ -60,7 +60,7 @@ async def take_stage(client: httpx.AsyncClient) -> dict[str, Any]:
     assert offer.status_code == 200, offer.text
     accepted = await client.post(
         f"/api/runner/stages/{offer.json()['stage_id']}/accept",
-        json={"version": offer.json()["version"]},
+        json={"version": offer.json()["version"], "lease": "lease-1"},
         headers=RUNNER,
     )
     assert accepted.status_code == 200, accepted.text

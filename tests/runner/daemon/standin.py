@@ -60,6 +60,7 @@ class StandInStage:
     version: int = 1
     state: str = "pending"  # pending → running → done
     runner: str = ""
+    lease: str = ""
     cancelled: bool = False
     accepts: int = 0
     renewals: int = 0
@@ -208,16 +209,18 @@ class StandIn:
             return refusal
         assert stage is not None
         stage.accepts += 1
-        version = AcceptRequest.model_validate_json(received.body).version
-        if stage.state != "pending" or version != stage.version:
+        accept = AcceptRequest.model_validate_json(received.body)
+        again = stage.state == "running" and stage.runner == received.runner and stage.lease == accept.lease
+        if not again and (stage.state != "pending" or accept.version != stage.version):
             return self._reply(received, 409)
         if self.refuse_accepts:
             self.refuse_accepts -= 1
             stage.version += 1
             return self._reply(received, 409)
-        stage.state, stage.runner = "running", received.runner
+        stage.state, stage.runner, stage.lease = "running", received.runner, accept.lease
         assignment = Assignment(
             stage_id=stage.stage_id,
+            lease=stage.lease,
             plan=stage.plan,
             secrets=stage.secrets,
             credentials=stage.credentials,

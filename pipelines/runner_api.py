@@ -12,6 +12,7 @@ and named by `X-Hangar-Runner: <runner name>`:
 | `POST /stages/{id}/steps` | `StepReport` | 204 |
 | `POST /stages/{id}/logs` | `LogBatch` | 200 `LogAck` |
 | `POST /stages/{id}` | `StageReport` | 204 (a finished status ends the stage) |
+| `POST /stages/{id}/reports` | `ReportBatch` | 200 `BatchAck` (several of the above in one request) |
 
 Calls about an accepted stage carry `X-Hangar-Lease: <Assignment.lease>`, so a runner cut off from an
 earlier run of the same stage (since restarted) cannot report into the new run. Reports are idempotent: a
@@ -24,6 +25,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipelines.plan import Plan, Platform
+from pipelines.report import StageReport, StepReport
 
 RUNNER_HEADER = "X-Hangar-Runner"
 LEASE_HEADER = "X-Hangar-Lease"
@@ -106,3 +108,27 @@ class LogAck(_Message):
     """The position of the next line the server expects for that step."""
 
     next: int
+
+
+class ReportItem(_Message):
+    """One report of a batch: exactly one of a step's state, log lines, or the stage's state."""
+
+    step: StepReport | None = None
+    logs: LogBatch | None = None
+    stage: StageReport | None = None
+
+
+class ReportBatch(_Message):
+    """Reports that were waiting together, in the order they happened."""
+
+    items: list[ReportItem]
+
+
+class BatchAck(_Message):
+    """Per item of the batch, in order: the LogAck of a log item, None for the others.
+
+    The server stops at a log item it did not take whole (a gap, a limit): the items after it are not
+    applied and have no ack, and the runner sends them again after the missing lines.
+    """
+
+    acks: list[LogAck | None]

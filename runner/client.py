@@ -16,9 +16,11 @@ from pipelines.runner_api import (
     RUNNER_HEADER,
     AcceptRequest,
     Assignment,
+    BatchAck,
     LeaseReply,
     LogAck,
     LogBatch,
+    ReportBatch,
     RunnerInfo,
     StageOffer,
 )
@@ -158,6 +160,12 @@ class RunnerClient:
     async def stage(self, stage_id: int, report: StageReport, lease: str = "") -> None:
         """Report the stage's state (a finished status ends it)."""
         await self._send("POST", f"/stages/{stage_id}", report, f"reporting stage {stage_id}", lease=lease)
+
+    async def reports(self, stage_id: int, batch: ReportBatch, lease: str = "") -> BatchAck:
+        """Send several reports in order in one request; a LogAck per log item."""
+        what = f"reporting on stage {stage_id}"
+        response = await self._send("POST", f"/stages/{stage_id}/reports", batch, what, lease=lease)
+        return self._parse(response, BatchAck, what)
 
     async def _send(
         self,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipelines.report import LogLine, StageReport, StepReport
-from pipelines.runner_api import LogAck, LogBatch
+from pipelines.runner_api import LogAck, LogBatch, ReportBatch, ReportItem
 from runner.client import (
     Backoff,
     RunnerClient,
@@ -26,6 +26,10 @@ MAX_BATCH_BYTES = 1024 * 1024
 MAX_BATCH_LINES = 5000
 MIN_BATCH_BYTES = 16 * 1024
 """The smallest batch a 413 answer can shrink batches to."""
+LINGER_SECONDS = 0.05
+"""After a quiet spell, how long the first report waits for the ones that follow it into one request."""
+MAX_BATCH_ITEMS = 200
+"""Reports sent together in one request at most."""
 MAX_ANSWERED_FAILURES = 60
 """Answers (5xx, 429) refusing one report before it is given up (the backoff makes that about 5 minutes)."""
 PLACEHOLDER = "[hangar]"
@@ -81,6 +85,7 @@ class RemoteReporter:
         max_batch_lines: int = MAX_BATCH_LINES,
         backoff: Backoff | None = None,
         warn: Callable[[str], None] = _ignore,
+        linger: float = LINGER_SECONDS,
     ) -> None:
         self.client, self.stage_id, self.lease = client, stage_id, lease
         self.max_unsent = max_unsent
@@ -96,6 +101,11 @@ class RemoteReporter:
         self.final_delivered = asyncio.Event()
         """Set once the server has a finished state of the stage: a 409 after that means "over", not lost."""
         self._final_dropped = False
+        self._batching = True
+        self.linger = linger
+        self._urgent = asyncio.Event()
+        self._in_flight = 1
+        """How many items at the head of the outbox the request under way carries (at most)."""
         self._answered_failures = 0
         self._outbox: deque[_Item] = deque()
         self._unsent = 0
@@ -182,15 +192,23 @@ class RemoteReporter:
             return
         if item is not None and not self._supersede(item):
             self._outbox.append(item)
+        if isinstance(item, _StageState) and item.report.status.is_done:
+            self._urgent.set()
         self._drained.clear()
         self._wakeup.set()
         if self._sender is None:
             self._sender = asyncio.create_task(self._deliver(), name=f"reports of stage {self.stage_id}")
 
+    async def _linger(self) -> None:
+        """Let what happens next join the first report after a quiet spell (one request, not several), unless
+        the stage has ended: its end goes out at once."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._urgent.wait(), self.linger)
+
     def _supersede(self, item: _Item) -> bool:
         """Put this state in place of the last queued one of the same step (or of the stage), if nothing was
         queued after it and it is not being sent: a report replaces the one before, so one request less."""
-        if len(self._outbox) < 2:  # the head may be in flight
+        if len(self._outbox) <= self._in_flight:  # the tail may be in flight
             return False
         tail = self._outbox[-1]
         same_step = (
@@ -210,10 +228,15 @@ class RemoteReporter:
                 self._drained.set()
                 self._wakeup.clear()
                 await self._wakeup.wait()
+                if self._batching and self.linger > 0:
+                    await self._linger()
                 continue
             head = self._outbox[0]
             try:
-                await self._send_head(head)
+                if self._batching and len(self._outbox) > 1:
+                    await self._send_many()
+                else:
+                    await self._send_head(head)
             except ServerUnavailable as exc:
                 if exc.answered and self._failing_for_good(head, exc):
                     continue
@@ -278,21 +301,80 @@ class RemoteReporter:
 
     def _batch(self, step: int) -> LogBatch:
         """Lines from the head of the outbox: consecutive ones of the same step, within the batch limits."""
-        head = self._outbox[0]
+        return self._batch_at(0)[0]
+
+    def _batch_at(self, start: int) -> tuple[LogBatch, int | None]:
+        """Consecutive lines of one step from outbox item `start` on, within the limits; and the index of the
+        item after the last one taken whole (None when the batch ends inside an item)."""
+        head = self._outbox[start]
         assert isinstance(head, _Lines)
-        first = head.lines[0].pos
+        step, first = head.step, head.lines[0].pos
         lines: list[tuple[float, str]] = []
         size = 0
-        for item in self._outbox:
+        index = start
+        for index in range(start, len(self._outbox)):
+            item = self._outbox[index]
             if not isinstance(item, _Lines) or item.step != step:
-                break
+                return LogBatch(step=step, first=first, lines=lines), index
             for line in item.lines:
                 size += len(line.out) + _LINE_OVERHEAD
                 full = len(lines) >= self.max_batch_lines or size > self.max_batch_bytes
                 if line.pos != first + len(lines) or (lines and full):
-                    return LogBatch(step=step, first=first, lines=lines)
+                    return LogBatch(step=step, first=first, lines=lines), None
                 lines.append((line.time, line.out))
-        return LogBatch(step=step, first=first, lines=lines)
+        return LogBatch(step=step, first=first, lines=lines), len(self._outbox)
+
+    async def _send_many(self) -> None:
+        """Send what waits at the head of the outbox in one request; one at a time if the server cannot."""
+        entries, self._in_flight = self._collect()
+        try:
+            answer = await self.client.reports(
+                self.stage_id, ReportBatch(items=[i for i, _ in entries]), self.lease
+            )
+        except (ServerUnavailable, StageLost, Unauthorized):
+            raise
+        except RunnerError:  # an older server without the route, or a proxy's limit on bodies
+            self._batching = False
+            return
+        finally:
+            self._in_flight = 1
+        if len(answer.acks) > len(entries):
+            self._batching = False
+            return
+        for (item, batch), ack in zip(entries, answer.acks, strict=False):  # fewer acks: applied so far
+            if batch is not None:
+                self._acknowledge(batch, ack or LogAck(next=batch.first))
+                if ack is None or ack.next < batch.first + len(batch.lines):
+                    return  # the rest stays queued, sent again from where the server stands
+                continue
+            head = self._outbox[0] if self._outbox else None
+            if not isinstance(head, _StageState | _StepState) or head.report not in (item.stage, item.step):
+                return  # not what was sent (cannot happen while nothing in flight is replaced)
+            self._drop_head(head)
+            if item.stage is not None and item.stage.status.is_done:
+                self.final_delivered.set()
+
+    def _collect(self) -> tuple[list[tuple[ReportItem, LogBatch | None]], int]:
+        """The head of the outbox as report items (states as they are, runs of a step's lines as batches),
+        and how many outbox items they draw on."""
+        entries: list[tuple[ReportItem, LogBatch | None]] = []
+        index, size = 0, 0
+        while index < len(self._outbox) and len(entries) < MAX_BATCH_ITEMS and size < self.max_batch_bytes:
+            item = self._outbox[index]
+            if isinstance(item, _StageState):
+                entries.append((ReportItem(stage=item.report), None))
+            elif isinstance(item, _StepState):
+                entries.append((ReportItem(step=item.report), None))
+            else:
+                batch, after = self._batch_at(index)
+                entries.append((ReportItem(logs=batch), batch))
+                size += sum(len(text) + _LINE_OVERHEAD for _, text in batch.lines)
+                if after is None:
+                    return entries, index + 1
+                index = after
+                continue
+            index += 1
+        return entries, index
 
     def _acknowledge(self, batch: LogBatch, ack: LogAck) -> None:
         """Drop the lines the server has: those before `ack.next` (all of the batch if it took none)."""

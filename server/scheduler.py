@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Collection
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, true, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,11 +30,32 @@ def runner_may_take(stage: Stage, info: RunnerInfo) -> bool:
     return all(info.labels.get(key) == value for key, value in stage.labels.items())
 
 
-async def next_offer(session: AsyncSession, info: RunnerInfo) -> Stage | None:
+class RecentOffers:
+    """Stages this process offered in the last moments: the next requester gets another one, so runners
+    waiting together do not all race to accept the same stage (an offer not accepted in time is offered
+    again)."""
+
+    def __init__(self, seconds: float = 2.0) -> None:
+        self.seconds = seconds
+        self._until: dict[int, float] = {}
+
+    def add(self, stage_id: int) -> None:
+        """Remember an offer."""
+        self._until[stage_id] = time.monotonic() + self.seconds
+
+    def current(self) -> set[int]:
+        """The stages offered lately."""
+        now = time.monotonic()
+        self._until = {stage: until for stage, until in self._until.items() if until > now}
+        return set(self._until)
+
+
+async def next_offer(session: AsyncSession, info: RunnerInfo, exclude: Collection[int] = ()) -> Stage | None:
     """The oldest pending stage this runner may take (platform in SQL, labels page by page)."""
     query = (
         select(Stage)
         .where(Stage.status == Status.PENDING)
+        .where(col(Stage.id).not_in(list(exclude)) if exclude else true())
         .where(or_(col(Stage.os) == "", col(Stage.os) == info.platform.os))
         .where(or_(col(Stage.arch) == "", col(Stage.arch) == info.platform.arch))
         .order_by(col(Stage.id))

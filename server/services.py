@@ -17,6 +17,7 @@ from server.changes import Changes
 from server.crypto import Cipher
 from server.db.engine import WRITE_OPTION, create_engine, session_factory
 from server.notify_cache import NotifyCache
+from server.scheduler import RecentOffers
 from server.settings import Settings
 
 QUEUE_NAME = "hangar:queue"
@@ -52,9 +53,11 @@ class Services:
     broker: Broker
     cipher: Cipher
     notifies: NotifyCache = field(init=False)
+    offers: RecentOffers = field(init=False)
 
     def __post_init__(self) -> None:
         self.notifies = NotifyCache(self.sessions)
+        self.offers = RecentOffers()
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[tuple[AsyncSession, Changes]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
@@ -16,33 +15,28 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipelines.plan import Plan
-from pipelines.report import StageReport, StepReport
 from pipelines.runner_api import (
     LEASE_HEADER,
     AcceptRequest,
     Assignment,
     Credentials,
     LeaseReply,
-    LogAck,
-    LogBatch,
     RunnerInfo,
     StageOffer,
 )
+from server.api import runner_reports
 from server.api.auth import runner_name
 from server.api.common import int_param, model_response, read_model, services
+from server.api.runner_reports import held
 from server.db.models import Build, Repo, Stage
 from server.scheduler import (
     accept_stage,
-    held_stage,
     next_offer,
     renew_lease,
-    report_stage,
-    report_step,
     stage_secrets_allowed,
 )
 from server.services import Services
-from server.store.builds import find_build_by_id, find_step, update_stage
-from server.store.logs import append_lines
+from server.store.builds import find_build_by_id
 from server.store.repos import find_repo_by_id
 from server.store.secrets import list_secrets
 
@@ -74,10 +68,13 @@ async def request_stage(request: Request) -> Response:
     await runner_name(request)
     info = await read_model(request, RunnerInfo)
 
+    offers = services(request).offers
+
     async def offer(session: AsyncSession) -> Response | None:
-        stage = await next_offer(session, info)
+        stage = await next_offer(session, info, offers.current())
         if stage is None:
             return None
+        offers.add(stage.id or 0)
         build = await find_build_by_id(session, stage.build_id)
         repo = await find_repo_by_id(session, stage.repo_id)
         assert build is not None and repo is not None
@@ -147,7 +144,7 @@ async def renew(request: Request) -> Response:
     stage_id = int_param(request, "stage_id")
     hangar = services(request)
     async with hangar.transaction() as (session, _changes):
-        stage = await _held(session, stage_id, name, request)
+        stage = await held(session, stage_id, name, request)
         await renew_lease(session, stage, hangar.settings.lease_seconds)
         cancel = stage.cancel_requested
     return model_response(LeaseReply(cancel=cancel, lease_seconds=hangar.settings.lease_seconds))
@@ -171,74 +168,10 @@ async def watch(request: Request) -> Response:
     return await long_poll(request, f"cancel:{stage_id}", cancelled)
 
 
-async def step_update(request: Request) -> Response:
-    """A step's state."""
-    name = await runner_name(request)
-    stage_id = int_param(request, "stage_id")
-    report = await read_model(request, StepReport)
-    async with services(request).transaction() as (session, changes):
-        stage = await _held(session, stage_id, name, request)
-        await report_step(session, changes, stage, report)
-    return Response(status_code=204)
-
-
-async def logs(request: Request) -> Response:
-    """Store a batch of log lines (idempotent by position) and send them to live viewers."""
-    name = await runner_name(request)
-    stage_id = int_param(request, "stage_id")
-    batch = await read_model(request, LogBatch)
-    hangar = services(request)
-    async with hangar.transaction() as (session, _changes):
-        stage = await _held(session, stage_id, name, request)
-        step = await find_step(session, stage_id, batch.step)
-        if step is None:
-            raise HTTPException(404, f"stage {stage_id} has no step {batch.step}")
-        have = step.log_lines
-        after = await append_lines(session, step, batch.first, batch.lines)
-    if after > have:
-        fresh = batch.lines[have - batch.first : after - batch.first]
-        message = json.dumps({"first": have, "lines": fresh, "stage": stage.number, "step": batch.step})
-        await hangar.broker.publish(f"log:{step.id}", message)
-    return model_response(LogAck(next=after))
-
-
-async def stage_update(request: Request) -> Response:
-    """The stage's state; a finished one ends it and moves the build on."""
-    name = await runner_name(request)
-    stage_id = int_param(request, "stage_id")
-    report = await read_model(request, StageReport)
-    async with services(request).transaction() as (session, changes):
-        stage = await session.get(Stage, stage_id)
-        if (
-            stage is not None
-            and stage.runner == name
-            and stage.finished is not None
-            and report.status.is_done
-        ):
-            # A retry of the final report whose answer was lost, or the teardown's own error said afterwards.
-            if report.error and report.error != stage.error:
-                stage.error = report.error
-                await update_stage(session, stage)
-                changes.stage(stage)
-            return Response(status_code=204)
-        stage = await _held(session, stage_id, name, request)
-        await report_stage(session, changes, stage, report)
-    return Response(status_code=204)
-
-
-async def _held(session: AsyncSession, stage_id: int, name: str, request: Request) -> Stage:
-    stage = await held_stage(session, stage_id, name, request.headers.get(LEASE_HEADER, ""))
-    if stage is None:
-        raise HTTPException(409, f"stage {stage_id} is no longer held by runner {name!r}")
-    return stage
-
-
 routes = [
     Route("/stages/request", request_stage, methods=["POST"]),
     Route("/stages/{stage_id}/accept", accept, methods=["POST"]),
     Route("/stages/{stage_id}/lease", renew, methods=["POST"]),
     Route("/stages/{stage_id}/watch", watch, methods=["GET"]),
-    Route("/stages/{stage_id}/steps", step_update, methods=["POST"]),
-    Route("/stages/{stage_id}/logs", logs, methods=["POST"]),
-    Route("/stages/{stage_id}", stage_update, methods=["POST"]),
+    *runner_reports.routes,
 ]

@@ -375,3 +375,41 @@ async def test_pull_requests_get_only_the_secrets_that_allow_them(
     async with hangar.reading() as session:
         stored = (await session.exec(select(Secret.value))).all()
     assert stored and not any("value-of" in value for value in stored), "encrypted at rest"
+
+
+async def test_several_reports_in_one_request_apply_in_order(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    before, sha = pushed.push({".ci.yml": PIPELINE})
+    await send_push(client, "octo", "app", before, sha, "batch")
+    await run_jobs(hangar, redis_url)
+    stage_id = (await take_stage(client))["stage_id"]
+    hello = StepReport(number=2, name="hello", status=Status.RUNNING, started=1.0)
+    items = [
+        {
+            "stage": StageReport(number=1, name="test", status=Status.RUNNING, started=1.0).model_dump(
+                mode="json"
+            )
+        },
+        {"step": hello.model_dump(mode="json")},
+        {"logs": {"step": 2, "first": 0, "lines": [[0.1, "a"], [0.2, "b"]]}},
+        {"logs": {"step": 2, "first": 1, "lines": [[0.2, "b"], [0.3, "c"]]}},
+        {"step": hello.model_copy(update={"status": Status.SUCCESS, "exit_code": 0}).model_dump(mode="json")},
+        {
+            "stage": StageReport(number=1, name="test", status=Status.SUCCESS, finished=2.0).model_dump(
+                mode="json"
+            )
+        },
+    ]
+    url = f"/api/runner/stages/{stage_id}/reports"
+    answer = await client.post(url, json={"items": items}, headers=RUNNER)
+    assert answer.json() == {"acks": [None, None, {"next": 2}, {"next": 3}, None, None]}
+    again = await client.post(url, json={"items": items[2:]}, headers=RUNNER)
+    assert again.status_code == 200, "a retry whose answer was lost"
+    assert again.json() == {"acks": [{"next": 3}, {"next": 3}, None, None]}, "where each log stands"
+    assert (await build_of(hangar, 1)).status == "success"
+    async with hangar.reading() as session:
+        steps = await list_steps(session, [stage_id])
+        lines = await read_lines(session, steps[1].id or 0)
+    assert [text for _, _, text in lines] == ["a", "b", "c"]
+    assert steps[1].status == "success" and steps[1].exit_code == 0

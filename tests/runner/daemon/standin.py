@@ -25,10 +25,12 @@ from pipelines.runner_api import (
     RUNNER_HEADER,
     AcceptRequest,
     Assignment,
+    BatchAck,
     Credentials,
     LeaseReply,
     LogAck,
     LogBatch,
+    ReportBatch,
     RunnerInfo,
     StageOffer,
 )
@@ -93,6 +95,8 @@ class StandIn:
         self.infos: list[RunnerInfo] = []
         self.unavailable = False
         """Answer 503 to everything."""
+        self.batches = True
+        """Take several reports in one request (`/reports`); off: answer it 404, as an older server does."""
         self.refuse_accepts = 0
         """Answer 409 to that many accepts (as if another runner took the stage: it is offered again)."""
         self.lose_answers = 0
@@ -115,6 +119,7 @@ class StandIn:
             Route("/api/runner/stages/{stage_id:int}/watch", self._watch, methods=["GET"]),
             Route("/api/runner/stages/{stage_id:int}/steps", self._step, methods=["POST"]),
             Route("/api/runner/stages/{stage_id:int}/logs", self._logs, methods=["POST"]),
+            Route("/api/runner/stages/{stage_id:int}/reports", self._reports, methods=["POST"]),
             Route("/api/runner/stages/{stage_id:int}", self._stage, methods=["POST"]),
         ]
         self.app = Starlette(routes=routes)
@@ -270,27 +275,58 @@ class StandIn:
         if refusal is not None:
             return refusal
         assert stage is not None
-        batch = LogBatch.model_validate_json(received.body)
+        ack = self._store_logs(stage, LogBatch.model_validate_json(received.body))
+        if self.lose_answers:
+            self.lose_answers -= 1
+            return self._reply(received, 503)
+        return self._reply(received, 200, ack)
+
+    def _store_logs(self, stage: StandInStage, batch: LogBatch) -> LogAck:
         stage.batches.append(batch)
         stored = stage.logs.setdefault(batch.step, [])
         lines = batch.lines[: self.max_batch_lines] if self.max_batch_lines else batch.lines
         if batch.first <= len(stored):  # a batch past the end would leave a gap: nothing is stored
             stored.extend(lines[len(stored) - batch.first :])
-        if self.lose_answers:
-            self.lose_answers -= 1
-            return self._reply(received, 503)
-        return self._reply(received, 200, LogAck(next=len(stored)))
+        return LogAck(next=len(stored))
 
     async def _stage(self, request: Request) -> Response:
         received, stage, refusal = await self._check(request, held=True)
         if refusal is not None:
             return refusal
         assert stage is not None
-        report = StageReport.model_validate_json(received.body)
+        self._store_stage(stage, StageReport.model_validate_json(received.body))
+        return self._reply(received, 204)
+
+    def _store_stage(self, stage: StandInStage, report: StageReport) -> None:
         stage.reports.append(report)
         if report.status.is_done:
             stage.state = "done"
-        return self._reply(received, 204)
+
+    async def _reports(self, request: Request) -> Response:
+        """Several reports at once (when `batches` is on; else 404, as an older server answers)."""
+        if not self.batches:
+            return Response(status_code=404)
+        received, stage, refusal = await self._check(request, held=True)
+        if refusal is not None:
+            return refusal
+        assert stage is not None
+        acks: list[LogAck | None] = []
+        for item in ReportBatch.model_validate_json(received.body).items:
+            if item.logs is not None:
+                ack = self._store_logs(stage, item.logs)
+                acks.append(ack)
+                if ack.next < item.logs.first + len(item.logs.lines):
+                    break  # as the server does: the rest waits for the missing lines
+                continue
+            if item.step is not None:
+                stage.steps.append(item.step)
+            elif item.stage is not None:
+                self._store_stage(stage, item.stage)
+            acks.append(None)
+        if self.lose_answers and any(item is not None for item in acks):
+            self.lose_answers -= 1
+            return self._reply(received, 503)
+        return self._reply(received, 200, BatchAck(acks=acks))
 
     async def _check(
         self, request: Request, *, held: bool = False

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from pipelines.report import StageReport, StepReport
-from pipelines.runner_api import LogBatch
+from pipelines.runner_api import LogBatch, ReportBatch, ReportItem
 from pipelines.status import Status
 from runner.client import Unauthorized
 from runner.daemon import Daemon
@@ -26,21 +26,33 @@ def numbered(count: int, prefix: str = "line") -> list[bytes]:
 
 
 def conversation(standin: StandIn, stage_id: int) -> list[str]:
-    """The reports the stand-in took for the stage, in order; consecutive log batches of a step as one."""
+    """The reports the stand-in took for the stage, in order (one at a time or several in one request);
+    consecutive log batches of a step as one."""
     said: list[str] = []
+
+    def hear(item: ReportItem) -> None:
+        if item.step is not None:
+            said.append(f"{item.step.name} {item.step.status}")
+        elif item.logs is not None:
+            line = f"log of step {item.logs.step}"
+            said.extend([line] if not said or said[-1] != line else [])
+        elif item.stage is not None:
+            said.append(f"stage {item.stage.status}")
+
     for received in standin.received:
         parts = received.path.removeprefix("/api/runner/stages/").split("/")
         if received.status not in (200, 204) or parts[0] != str(stage_id):
             continue
         kind = parts[-1]
         if kind == "steps":
-            step = StepReport.model_validate_json(received.body)
-            said.append(f"{step.name} {step.status}")
+            hear(ReportItem(step=StepReport.model_validate_json(received.body)))
         elif kind == "logs":
-            line = f"log of step {LogBatch.model_validate_json(received.body).step}"
-            said.extend([line] if not said or said[-1] != line else [])
+            hear(ReportItem(logs=LogBatch.model_validate_json(received.body)))
+        elif kind == "reports":
+            for item in ReportBatch.model_validate_json(received.body).items:
+                hear(item)
         elif kind == str(stage_id):
-            said.append(f"stage {StageReport.model_validate_json(received.body).status}")
+            hear(ReportItem(stage=StageReport.model_validate_json(received.body)))
     return said
 
 

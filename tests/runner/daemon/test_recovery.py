@@ -58,6 +58,7 @@ async def test_a_line_the_server_refuses_becomes_a_note_and_the_lines_after_it_k
 
 async def test_a_proxy_refusing_one_report_with_403_does_not_stop_the_runner(standin: StandIn) -> None:
     replace_route(standin, "/logs", refusing(standin._logs, b"/etc/passwd", 403))
+    replace_route(standin, "/reports", refusing(standin._reports, b"/etc/passwd", 403))
     first, second = standin.add(plan_of(one_step("a"))), standin.add(plan_of(one_step("b")))
     engine = GatedEngine({"a": Behaviour(output=[b"cat /etc/passwd\n"]), "b": Behaviour(output=[b"fine\n"])})
     async with running_daemon(standin, engine, capacity=2) as (_daemon, task):
@@ -72,6 +73,7 @@ async def test_a_report_the_server_fails_for_ever_is_given_up_so_the_stage_still
 ) -> None:
     monkeypatch.setattr(remote, "MAX_ANSWERED_FAILURES", 3)
     replace_route(standin, "/logs", refusing(standin._logs, b"boom", 500))
+    replace_route(standin, "/reports", refusing(standin._reports, b"boom", 500))
     stage = standin.add(plan_of(one_step()))
     engine = GatedEngine({"build": Behaviour(output=[b"boom\n"])})
     async with running_daemon(standin, engine):

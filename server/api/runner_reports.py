@@ -1,0 +1,134 @@
+"""The runner's reports about an accepted stage: step states, log lines, the stage's state — one at a time,
+or several in one request (`POST /stages/{id}/reports`), each applied the same way."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from pipelines.report import StageReport, StepReport
+from pipelines.runner_api import LEASE_HEADER, BatchAck, LogAck, LogBatch, ReportBatch
+from server.api.auth import runner_name
+from server.api.common import int_param, model_response, read_model, services
+from server.changes import Changes
+from server.db.models import Stage
+from server.scheduler import held_stage, report_stage, report_step
+from server.store.builds import find_step, update_stage
+from server.store.logs import append_lines
+
+
+async def store_logs(session: AsyncSession, changes: Changes, stage: Stage, batch: LogBatch) -> LogAck:
+    """Store the lines the step does not have yet; live viewers get them once the transaction commits."""
+    step = await find_step(session, stage.id or 0, batch.step)
+    if step is None:
+        raise HTTPException(404, f"stage {stage.id} has no step {batch.step}")
+    have = step.log_lines
+    after = await append_lines(session, step, batch.first, batch.lines)
+    if after > have:
+        fresh = batch.lines[have - batch.first : after - batch.first]
+        message = {"first": have, "lines": fresh, "stage": stage.number, "step": batch.step}
+        changes.messages.append((f"log:{step.id}", json.dumps(message)))
+    return LogAck(next=after)
+
+
+async def ended_already(
+    session: AsyncSession, changes: Changes, stage_id: int, runner: str, report: StageReport
+) -> bool:
+    """A final report for a stage this runner already ended: a retry whose answer was lost, or the
+    teardown's own error said afterwards (kept). True when that is what it is."""
+    stage = await session.get(Stage, stage_id)
+    if stage is None or stage.runner != runner or stage.finished is None or not report.status.is_done:
+        return False
+    if report.error and report.error != stage.error:
+        stage.error = report.error
+        await update_stage(session, stage)
+        changes.stage(stage)
+    return True
+
+
+async def held(session: AsyncSession, stage_id: int, runner: str, request: Request) -> Stage:
+    """The stage if this runner holds it under the lease it names; 409 otherwise."""
+    stage = await held_stage(session, stage_id, runner, request.headers.get(LEASE_HEADER, ""))
+    if stage is None:
+        raise HTTPException(409, f"stage {stage_id} is no longer held by runner {runner!r}")
+    return stage
+
+
+async def step_update(request: Request) -> Response:
+    """A step's state."""
+    runner, stage_id = await runner_name(request), int_param(request, "stage_id")
+    report = await read_model(request, StepReport)
+    async with services(request).transaction() as (session, changes):
+        await report_step(session, changes, await held(session, stage_id, runner, request), report)
+    return Response(status_code=204)
+
+
+async def logs(request: Request) -> Response:
+    """Store a batch of log lines (idempotent by position) and send them to live viewers."""
+    runner, stage_id = await runner_name(request), int_param(request, "stage_id")
+    batch = await read_model(request, LogBatch)
+    async with services(request).transaction() as (session, changes):
+        ack = await store_logs(session, changes, await held(session, stage_id, runner, request), batch)
+    return model_response(ack)
+
+
+async def stage_update(request: Request) -> Response:
+    """The stage's state; a finished one ends it and moves the build on."""
+    runner, stage_id = await runner_name(request), int_param(request, "stage_id")
+    report = await read_model(request, StageReport)
+    async with services(request).transaction() as (session, changes):
+        if not await ended_already(session, changes, stage_id, runner, report):
+            await report_stage(session, changes, await held(session, stage_id, runner, request), report)
+    return Response(status_code=204)
+
+
+async def reports(request: Request) -> Response:
+    """Several reports in order, in one transaction; the answer has a LogAck per log item."""
+    runner, stage_id = await runner_name(request), int_param(request, "stage_id")
+    batch = await read_model(request, ReportBatch)
+    acks: list[LogAck | None] = []
+    async with services(request).transaction() as (session, changes):
+        final = next((item.stage for item in reversed(batch.items) if item.stage is not None), None)
+        if final is not None and await ended_already(session, changes, stage_id, runner, final):
+            return model_response(BatchAck(acks=await _stored(session, stage_id, batch)))
+        stage: Stage | None = None
+        for item in batch.items:
+            if item.stage is not None and await ended_already(session, changes, stage_id, runner, item.stage):
+                acks.append(None)
+                continue
+            stage = stage if stage is not None and stage.finished is None else None
+            stage = stage or await held(session, stage_id, runner, request)
+            if item.logs is not None:
+                ack = await store_logs(session, changes, stage, item.logs)
+                acks.append(ack)
+                if ack.next < item.logs.first + len(item.logs.lines):
+                    break  # not taken whole: what follows waits until the missing lines come
+                continue
+            if item.step is not None:
+                await report_step(session, changes, stage, item.step)
+            elif item.stage is not None:
+                await report_stage(session, changes, stage, item.stage)
+            acks.append(None)
+    return model_response(BatchAck(acks=acks))
+
+
+async def _stored(session: AsyncSession, stage_id: int, batch: ReportBatch) -> list[LogAck | None]:
+    """The acks of a batch applied before (the stage ended with it): where each step's log stands."""
+    acks: list[LogAck | None] = []
+    for item in batch.items:
+        step = await find_step(session, stage_id, item.logs.step) if item.logs is not None else None
+        acks.append(LogAck(next=step.log_lines) if step is not None else None)
+    return acks
+
+
+routes = [
+    Route("/stages/{stage_id}/steps", step_update, methods=["POST"]),
+    Route("/stages/{stage_id}/logs", logs, methods=["POST"]),
+    Route("/stages/{stage_id}/reports", reports, methods=["POST"]),
+    Route("/stages/{stage_id}", stage_update, methods=["POST"]),
+]

@@ -6,6 +6,8 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from pipelines.report import LogLine, StepReport
 from pipelines.status import Status
 from runner.client import RunnerClient
@@ -169,3 +171,17 @@ async def test_a_state_queued_behind_an_unsent_one_of_the_same_step_replaces_it(
             await reporter.close()
     assert stage.step_states("build") == ["pending", "success", "failure"], "running was replaced, not sent"
     assert stage.lines(1) == ["after"]
+
+
+@pytest.mark.parametrize("batches", [True, False])
+async def test_reports_go_together_and_one_at_a_time_to_a_server_without_batches(
+    standin: StandIn, batches: bool
+) -> None:
+    standin.batches = batches
+    stage = standin.add(plan_of(one_step()))
+    async with running_daemon(standin, GatedEngine({"build": Behaviour(output=output(300))})):
+        await standin.wait_for(lambda: stage.final is not None)
+    assert stage.lines(stage.plan.steps[0].number) == [f"line {i}" for i in range(300)]
+    assert stage.step_states("build") == ["running", "success"]
+    together = [r for r in standin.received if r.path.endswith("/reports") and r.status == 200]
+    assert bool(together) == batches

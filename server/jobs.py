@@ -18,6 +18,7 @@ from server.services import HEARTBEAT_KEY, QUEUE_NAME, Services, open_services, 
 from server.settings import Settings
 from server.store.deliveries import stale_deliveries
 from server.trigger import FetchFailed, trigger_delivery
+from server.wakeable_worker import WakeableWorker
 
 _log = logging.getLogger("hangar.jobs")
 NOTIFY_TRIES = 12
@@ -72,9 +73,7 @@ async def requeue_deliveries(hangar: Services) -> None:
     async with hangar.reading() as session:
         stuck = await stale_deliveries(session, older_than=STALE_DELIVERY_SECONDS)
     for delivery_id in stuck:
-        await hangar.jobs.enqueue_job(
-            "trigger_build", delivery_id, _queue_name=QUEUE_NAME, _job_id=trigger_job_id(delivery_id)
-        )
+        await hangar.enqueue("trigger_build", delivery_id, job_id=trigger_job_id(delivery_id))
 
 
 def _retry_or_give_up(ctx: dict[str, Any], exc: NotifyError, what: str) -> str:
@@ -129,7 +128,7 @@ def create_worker(
     context: dict[str, Any] = {"settings": settings, "redis_url": redis_url}
     if hangar is not None:
         context["hangar"] = hangar
-    return Worker(
+    return WakeableWorker(
         functions=functions,
         cron_jobs=[cron(reap_leases, second=set(range(0, 60, seconds)), run_at_startup=True, unique=True)],
         redis_settings=redis_settings(redis_url),
@@ -137,7 +136,6 @@ def create_worker(
         on_startup=_startup,
         on_shutdown=_shutdown,
         ctx=context,
-        poll_delay=0.05,
         max_jobs=20,
         keep_result=60,
         **options,

@@ -16,7 +16,14 @@ from pipelines.status import Status
 from server.changes import Changes
 from server.db.models import Build, Stage, Step
 from server.progress import finish_stage
-from server.store.builds import find_build_by_id, find_step, update_build, update_stage, update_step
+from server.store.builds import (
+    WITHOUT_PLAN,
+    find_build_by_id,
+    find_step,
+    update_build,
+    update_stage,
+    update_step,
+)
 
 OFFER_PAGE = 200
 
@@ -54,6 +61,7 @@ async def next_offer(session: AsyncSession, info: RunnerInfo, exclude: Collectio
     """The oldest pending stage this runner may take (platform in SQL, labels page by page)."""
     query = (
         select(Stage)
+        .options(WITHOUT_PLAN)
         .where(Stage.status == Status.PENDING)
         .where(col(Stage.id).not_in(list(exclude)) if exclude else true())
         .where(or_(col(Stage.os) == "", col(Stage.os) == info.platform.os))
@@ -73,12 +81,16 @@ async def next_offer(session: AsyncSession, info: RunnerInfo, exclude: Collectio
 
 async def lock_stage(session: AsyncSession, stage_id: int) -> Stage | None:
     """The stage, its build's row locked first (PostgreSQL): every state change locks in that order."""
-    stage = await session.get(Stage, stage_id)
+    stage = await session.get(Stage, stage_id, options=[WITHOUT_PLAN])
     if stage is None or session.get_bind().dialect.name == "sqlite":
         return stage  # SQLite: the writer's BEGIN IMMEDIATE already holds the only lock there is
     await find_build_by_id(session, stage.build_id, lock=True)
     query = (
-        select(Stage).where(Stage.id == stage_id).with_for_update().execution_options(populate_existing=True)
+        select(Stage)
+        .options(WITHOUT_PLAN)
+        .where(Stage.id == stage_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     return (await session.exec(query)).first()
 

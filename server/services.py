@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from redis.asyncio import Redis
@@ -21,6 +22,8 @@ from server.scheduler import RecentOffers
 from server.settings import Settings
 
 QUEUE_NAME = "hangar:queue"
+JOBS_CHANNEL = "jobs"
+"""A live event after each job queued: it wakes the workers at once."""
 HEARTBEAT_KEY = "hangar:api-heartbeat"
 """Set (with a short expiry) by every running API server; the lease reaper waits while none is up."""
 HEARTBEAT_SECONDS = 5.0
@@ -87,15 +90,24 @@ class Services:
         messages += [(f"cancel:{stage_id}", "cancel") for stage_id in changes.cancelled_stages]
         if changes.wake_runners:
             messages.append(("stages", "ready"))
-        await self.broker.publish_many(messages)
+        queued = False
         for build_id, repo_id, status, sequence in changes.statuses:
             if await self.notifies.forge(repo_id):
-                await self.jobs.enqueue_job(
-                    "send_commit_status", build_id, status, sequence, _queue_name=QUEUE_NAME
-                )
+                await self.enqueue("send_commit_status", build_id, status, sequence, wake=False)
+                queued = True
         for build_id, repo_id in changes.finished_builds.items():
             if self.settings.smtp.host and await self.notifies.email(repo_id):
-                await self.jobs.enqueue_job("send_build_email", build_id, _queue_name=QUEUE_NAME)
+                await self.enqueue("send_build_email", build_id, wake=False)
+                queued = True
+        if queued:
+            messages.append((JOBS_CHANNEL, "queued"))
+        await self.broker.publish_many(messages)
+
+    async def enqueue(self, function: str, *args: Any, job_id: str | None = None, wake: bool = True) -> None:
+        """Queue a job (once per `job_id`, when given) and, unless told not to, wake the workers."""
+        await self.jobs.enqueue_job(function, *args, _queue_name=QUEUE_NAME, _job_id=job_id)
+        if wake:
+            await self.broker.publish(JOBS_CHANNEL, "queued")
 
     async def close(self) -> None:
         """Release connections."""

@@ -22,7 +22,7 @@ from server.forges import (
     repository_slug,
     verify_signature,
 )
-from server.services import QUEUE_NAME, trigger_job_id
+from server.services import trigger_job_id
 from server.store.deliveries import create_delivery, find_delivery
 from server.store.repos import find_repo
 
@@ -81,9 +81,7 @@ async def _record(request: Request, repo_id: int, delivery: str, hook: Hook) -> 
     target = row or earlier
     assert target is not None and target.id is not None
     # Queued again for a redelivery whose first trigger never ran (Redis was away): the job id keeps it once.
-    await hangar.jobs.enqueue_job(
-        "trigger_build", target.id, _queue_name=QUEUE_NAME, _job_id=trigger_job_id(target.id)
-    )
+    await hangar.enqueue("trigger_build", target.id, job_id=trigger_job_id(target.id))
     if row is None:
         return JSONResponse({"duplicate": delivery}, status_code=200)
     return JSONResponse({"delivery": delivery, "queued": True}, status_code=202)

@@ -36,7 +36,7 @@ from server.scheduler import (
     stage_secrets_allowed,
 )
 from server.services import Services
-from server.store.builds import find_build_by_id
+from server.store.builds import WITHOUT_PLAN, find_build_by_id, stage_plan
 from server.store.repos import find_repo_by_id
 from server.store.secrets import list_secrets
 
@@ -112,7 +112,7 @@ async def accept(request: Request) -> Response:
 async def _assignment(
     hangar: Services, session: AsyncSession, stage: Stage, build: Build, repo: Repo
 ) -> Assignment:
-    plan = Plan.model_validate(stage.plan)
+    plan = Plan.model_validate(await stage_plan(session, stage.id or 0))
     wanted = set(plan.secrets) | set(plan.image_pull_secrets)
     secrets: dict[str, str] = {}
     if wanted:
@@ -158,7 +158,7 @@ async def watch(request: Request) -> Response:
     held_under = request.headers.get(LEASE_HEADER, "")
 
     async def cancelled(session: AsyncSession) -> Response | None:
-        stage = await session.get(Stage, stage_id, populate_existing=True)
+        stage = await session.get(Stage, stage_id, populate_existing=True, options=[WITHOUT_PLAN])
         gone = stage is None or stage.runner != name or stage.finished is not None
         gone = gone or (stage is not None and bool(stage.lease) and stage.lease != held_under)
         if gone or (stage is not None and stage.cancel_requested):

@@ -18,7 +18,7 @@ from server.api.common import int_param, model_response, read_model, services
 from server.changes import Changes
 from server.db.models import Stage
 from server.scheduler import held_stage, report_stage, report_step
-from server.store.builds import find_step, update_stage
+from server.store.builds import WITHOUT_PLAN, find_step, update_stage
 from server.store.logs import append_lines
 
 
@@ -41,7 +41,7 @@ async def ended_already(
 ) -> bool:
     """A final report for a stage this runner already ended: a retry whose answer was lost, or the
     teardown's own error said afterwards (kept). True when that is what it is."""
-    stage = await session.get(Stage, stage_id)
+    stage = await session.get(Stage, stage_id, options=[WITHOUT_PLAN])
     if stage is None or stage.runner != runner or stage.finished is None or not report.status.is_done:
         return False
     if report.error and report.error != stage.error:

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Build, Stage, Step
 
+WITHOUT_PLAN = defer(Stage.plan)  # type: ignore[arg-type]
+WITHOUT_CONTEXT = defer(Build.context)  # type: ignore[arg-type]
+"""A build's compile context is written for the record, and read by nothing that runs often."""
+"""Stages are read on every runner report: their Plan (dozens of KiB of JSON) only when one is taken."""
+
 
 async def find_build(session: AsyncSession, repo_id: int, number: int) -> Build | None:
     """Build `number` of a repository."""
-    result = await session.exec(select(Build).where(Build.repo_id == repo_id, Build.number == number))
+    query = select(Build).options(WITHOUT_CONTEXT).where(Build.repo_id == repo_id, Build.number == number)
+    result = await session.exec(query)
     return result.first()
 
 
 async def find_build_by_id(session: AsyncSession, build_id: int, *, lock: bool = False) -> Build | None:
     """The build with that id; `lock` takes its row lock (PostgreSQL) so state changes apply one at a time."""
-    query = select(Build).where(Build.id == build_id)
+    query = select(Build).options(WITHOUT_CONTEXT).where(Build.id == build_id)
     if lock:
         query = query.with_for_update()
     result = await session.exec(query)
@@ -29,7 +37,7 @@ async def list_builds(
     session: AsyncSession, repo_id: int, *, limit: int = 25, before: int | None = None, branch: str = ""
 ) -> Sequence[Build]:
     """A repository's builds, newest first, `limit` at a time, older than build number `before`."""
-    query = select(Build).where(Build.repo_id == repo_id)
+    query = select(Build).options(WITHOUT_CONTEXT).where(Build.repo_id == repo_id)
     if before is not None:
         query = query.where(Build.number < before)
     if branch:
@@ -40,12 +48,16 @@ async def list_builds(
 
 async def previous_build(session: AsyncSession, build: Build) -> Build | None:
     """The last finished build before this one on the same branch and event (for "broken"/"fixed")."""
-    query = select(Build).where(
-        Build.repo_id == build.repo_id,
-        Build.number < build.number,
-        Build.branch == build.branch,
-        Build.event == build.event,
-        col(Build.finished).is_not(None),
+    query = (
+        select(Build)
+        .options(WITHOUT_CONTEXT)
+        .where(
+            Build.repo_id == build.repo_id,
+            Build.number < build.number,
+            Build.branch == build.branch,
+            Build.event == build.event,
+            col(Build.finished).is_not(None),
+        )
     )
     result = await session.exec(query.order_by(col(Build.number).desc()).limit(1))
     return result.first()
@@ -79,13 +91,20 @@ async def update_build(session: AsyncSession, build: Build) -> Build:
 
 async def list_stages(session: AsyncSession, build_id: int) -> Sequence[Stage]:
     """A build's stages in order."""
-    result = await session.exec(select(Stage).where(Stage.build_id == build_id).order_by(col(Stage.number)))
+    query = select(Stage).options(WITHOUT_PLAN).where(Stage.build_id == build_id)
+    result = await session.exec(query.order_by(col(Stage.number)))
     return result.all()
 
 
 async def find_stage(session: AsyncSession, stage_id: int) -> Stage | None:
     """The stage with that id."""
-    return await session.get(Stage, stage_id)
+    return await session.get(Stage, stage_id, options=[WITHOUT_PLAN])
+
+
+async def stage_plan(session: AsyncSession, stage_id: int) -> dict[str, Any]:
+    """The Plan (JSON) of a stage: loaded only when a runner takes the stage, it is the biggest column."""
+    plan = (await session.exec(select(Stage.plan).where(Stage.id == stage_id))).one()
+    return dict(plan)
 
 
 async def update_stage(session: AsyncSession, stage: Stage) -> Stage:

@@ -1,0 +1,56 @@
+"""An arq worker that sleeps while nothing is queued and wakes when a job is (a `jobs` live event), instead of
+polling Redis twenty times a second."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from arq.worker import Worker
+
+from server.services import JOBS_CHANNEL, Services
+
+BURST_POLL_SECONDS = 0.02
+IDLE_POLL_SECONDS = 0.5
+"""How often an idle worker still looks (deferred retries, cron, a wake-up lost while Redis restarted)."""
+
+
+class WakeableWorker(Worker):
+    """arq's Worker, polling every IDLE_POLL_SECONDS when idle and at once when woken."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, poll_delay=0, **kwargs)
+        self._wake_ups: asyncio.Queue[str] | None = None
+        self._listening: contextlib.AbstractAsyncContextManager[asyncio.Queue[str]] | None = None
+
+    async def _poll_iteration(self) -> None:
+        """Poll once, then wait for a wake-up (or the idle period); burst mode polls without waiting."""
+        queue = await self._subscribed()
+        if queue is not None:
+            while not queue.empty():  # wake-ups that came during the last poll: this poll sees their jobs
+                queue.get_nowait()
+        await super()._poll_iteration()
+        if self.burst:  # tests: run what is queued, then end
+            await asyncio.sleep(BURST_POLL_SECONDS)
+            return
+        if queue is None:
+            await asyncio.sleep(IDLE_POLL_SECONDS)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(queue.get(), IDLE_POLL_SECONDS)
+
+    async def _subscribed(self) -> asyncio.Queue[str] | None:
+        if self._wake_ups is None and not self.burst:
+            hangar: Services | None = self.ctx.get("hangar")
+            if hangar is not None:
+                self._listening = hangar.broker.listen(JOBS_CHANNEL)
+                self._wake_ups = await self._listening.__aenter__()
+        return self._wake_ups
+
+    async def close(self) -> None:
+        """Stop listening, then close as arq does."""
+        if self._listening is not None:
+            await self._listening.__aexit__(None, None, None)
+            self._listening, self._wake_ups = None, None
+        await super().close()

@@ -31,10 +31,10 @@ def create_engine(url: str) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Writers take the write lock up front: a deferred transaction that reads, then writes after another
-        # connection committed, fails at once with SQLITE_BUSY instead of waiting its turn. Readers stay
-        # deferred, so in WAL mode they never block a writer.
-        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # connection committed, fails at once with SQLITE_BUSY instead of waiting its turn. Readers run
+        # each statement on its own (autocommit), so in WAL mode they never block a writer, at no cost.
+        if connection.get_execution_options().get(WRITE_OPTION, False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

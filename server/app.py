@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.api import hooks, rest, runner
 from server.api.common import json_error
@@ -53,6 +55,27 @@ async def heartbeat(hangar: Services) -> None:
         await asyncio.sleep(HEARTBEAT_SECONDS)
 
 
+class RefuseNul:
+    """400 for a NUL character in the path or query: no name, number or filter has one, and PostgreSQL
+    refuses them in text (an unchecked one would end in a 500)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse, or pass the request on."""
+        if scope["type"] == "http" and ("\x00" in scope["path"] or _has_nul(scope["query_string"])):
+            await JSONResponse({"error": "NUL characters are not allowed"}, status_code=400)(
+                scope, receive, send
+            )
+            return
+        await self.app(scope, receive, send)
+
+
+def _has_nul(query: bytes) -> bool:
+    return b"\x00" in query or b"%00" in query
+
+
 def create_app(settings: Settings, redis_url: str, services: Services | None = None) -> Starlette:
     """The application; it opens its services on start-up unless given them (as tests and `hangar up` do)."""
 
@@ -79,7 +102,12 @@ def create_app(settings: Settings, redis_url: str, services: Services | None = N
         Route("/healthz", healthz),
         Route("/metrics", metrics),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: json_error})
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: json_error},
+        middleware=[Middleware(RefuseNul)],
+    )
     if services is not None:
         app.state.services = services
     return app

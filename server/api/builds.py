@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from pipelines.status import Status
 from server.api.auth import require_user
-from server.api.common import int_param, services
+from server.api.common import MAX_NUMBER, int_param, parse_number, services
 from server.api.repos import readable_repo
 from server.api.views import build_detail_view, build_view, line_view
 from server.db.models import Build, Repo, Stage, Step
 from server.progress import cancel_build, restart_stages
+from server.services import Services
 from server.store.builds import find_build, find_build_by_id, find_step, list_builds, list_stages, list_steps
 from server.store.logs import read_lines
 from server.trigger import restart_build
 
 DEFAULT_PAGE = 25
 MAX_PAGE = 100
+LOG_PAGE = 5_000
+MAX_LOG_PAGE = 10_000
+"""Log lines per answer: a longer log is read page by page (`?start=`)."""
 
 
 def query_int(request: Request, name: str, default: int | None, minimum: int = 0) -> int | None:
@@ -30,10 +35,9 @@ def query_int(request: Request, name: str, default: int | None, minimum: int = 0
     text = request.query_params.get(name, "")
     if not text:
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise HTTPException(400, f"{name} must be a number, not {text!r}") from None
+    value = parse_number(text)
+    if value is None:
+        raise HTTPException(400, f"{name} must be a whole number from 0 to {MAX_NUMBER}, not {text[:40]!r}")
     if value < minimum:
         raise HTTPException(400, f"{name} must be at least {minimum}")
     return value
@@ -91,15 +95,29 @@ async def log(request: Request) -> Response:
     """A step's log lines (`?start=`, `?limit=`) as JSON, or as plain text with `?format=text`."""
     repo, build, stage, step = await readable_step(request)
     start = query_int(request, "start", 0) or 0
-    limit = query_int(request, "limit", None, minimum=1)
-    async with services(request).reading() as session:
-        lines = await read_lines(session, step.id or 0, start, limit)
-    if request.query_params.get("format") == "text":
+    hangar = services(request)
+    if request.query_params.get("format") == "text":  # the whole log, streamed page by page
         filename = f"{repo.owner}-{repo.name}-{build.number}-{stage.name}-{step.name}.log"
-        text = "".join(f"{line}\n" for _position, _seconds, line in lines)
         disposition = f'attachment; filename="{_safe_filename(filename)}"'
-        return PlainTextResponse(text, headers={"Content-Disposition": disposition})
+        text = _log_text(hangar, step.id or 0, start)
+        return StreamingResponse(
+            text, media_type="text/plain; charset=utf-8", headers={"Content-Disposition": disposition}
+        )
+    limit = min(query_int(request, "limit", LOG_PAGE, minimum=1) or LOG_PAGE, MAX_LOG_PAGE)
+    async with hangar.reading() as session:
+        lines = await read_lines(session, step.id or 0, start, limit)
     return JSONResponse([line_view(*line) for line in lines])
+
+
+async def _log_text(hangar: Services, step_id: int, start: int) -> AsyncIterator[str]:
+    """The log's lines as text, a page at a time (a log of millions of lines is never held whole)."""
+    while True:
+        async with hangar.reading() as session:
+            lines = await read_lines(session, step_id, start, MAX_LOG_PAGE)
+        if not lines:
+            return
+        yield "".join(f"{text}\n" for _position, _seconds, text in lines)
+        start = lines[-1][0] + 1
 
 
 async def restart(request: Request) -> Response:
@@ -144,7 +162,7 @@ async def cancel(request: Request) -> Response:
 
 
 def _safe_filename(name: str) -> str:
-    return "".join(char if char.isalnum() or char in "-_." else "_" for char in name)
+    return "".join(char if (char.isascii() and char.isalnum()) or char in "-_." else "_" for char in name)
 
 
 PATH = "/repos/{owner}/{name}/builds"

@@ -24,6 +24,8 @@ def services(request: Request) -> Services:
 async def read_model(request: Request, model: type[Model]) -> Model:
     """The request's JSON body as `model`; 400 with the reason when it is not one."""
     body = await request.body()
+    if b"\\u0000" in body and not request.url.path.startswith("/api/runner/"):  # logs may carry NULs
+        raise HTTPException(400, "NUL characters are not allowed")
     try:
         return model.model_validate_json(body or b"{}")
     except ValidationError as exc:
@@ -52,12 +54,24 @@ def json_error(_request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+MAX_NUMBER = 2**31 - 1
+"""The largest id, build number or line position Hangar takes (PostgreSQL's integer)."""
+
+
+def parse_number(text: str) -> int | None:
+    """`text` as a non-negative number if it is one, written in ASCII digits and in range; else None."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if value <= MAX_NUMBER else None
+
+
 def int_param(request: Request, name: str) -> int:
     """A path parameter that must be a number; 404 otherwise."""
-    try:
-        return int(request.path_params[name])
-    except (KeyError, ValueError):
-        raise HTTPException(404, f"no such {name}") from None
+    value = parse_number(str(request.path_params.get(name, "")))
+    if value is None:
+        raise HTTPException(404, f"no such {name}")
+    return value
 
 
 def _first_error(exc: ValidationError) -> str:

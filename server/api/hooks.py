@@ -54,6 +54,8 @@ async def receive_hook(request: Request) -> Response:
         owner, name = repository_slug(forge, payload)
     except HookError as exc:
         raise HTTPException(400, str(exc)) from None
+    if "\x00" in owner + name:
+        raise HTTPException(400, "the repository's name has a NUL character")
     async with hangar.reading() as session:
         repo = await find_repo(session, owner, name)
     if repo is None:

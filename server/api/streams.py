@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from pipelines.status import Status
 from server.api.builds import build_detail, query_int, readable_build, readable_step
-from server.api.common import services
+from server.api.common import parse_number, services
 from server.api.views import line_view
 from server.changes import build_view
 from server.db.models import Step
@@ -98,10 +98,10 @@ def resume_position(request: Request) -> int:
     last = request.headers.get("last-event-id", "").strip()
     if not last:
         return query_int(request, "start", 0) or 0
-    try:
-        return max(int(last) + 1, 0)
-    except ValueError:
-        raise HTTPException(400, f"Last-Event-ID must be a line position, not {last!r}") from None
+    value = parse_number(last)
+    if value is None:
+        raise HTTPException(400, f"Last-Event-ID must be a line position, not {last[:40]!r}")
+    return value + 1
 
 
 async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterator[str]:
@@ -115,6 +115,10 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
                 stored = await read_lines(session, step_id, position, PAGE_LINES) if step else []
             if step is None:
                 return
+            if step.log_lines < position and not stored:  # its stage was restarted: a new log begins
+                yield sse("reset", json.dumps({"reason": "the step runs again"}))
+                position = 0
+                continue
             for line_position, seconds, text in stored:
                 yield _line(line_position, seconds, text)
                 position = line_position + 1

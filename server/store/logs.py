@@ -35,6 +35,8 @@ async def read_lines(
 ) -> list[tuple[int, float, str]]:
     """The stored lines of a step from position `start`, as (position, seconds, text)."""
     query = select(LogChunk).where(LogChunk.step_id == step_id, LogChunk.first + LogChunk.count > start)
+    if limit is not None:  # only the chunks that hold the page: paging a long log stays linear
+        query = query.where(LogChunk.first < start + limit)
     result = await session.exec(query.order_by(col(LogChunk.first)))
     lines: list[tuple[int, float, str]] = []
     for chunk in result:

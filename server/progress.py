@@ -12,7 +12,7 @@ from pipelines.plan import RunPolicy
 from pipelines.stage_rules import stage_should_run
 from pipelines.status import Status
 from server.changes import Changes
-from server.db.models import Build, LogChunk, Stage, Step
+from server.db.models import Build, LogChunk, Stage
 from server.store.builds import (
     find_build_by_id,
     list_stages,
@@ -165,8 +165,3 @@ async def restart_stages(session: AsyncSession, changes: Changes, build: Build, 
     changes.commit_status(build)
     changes.wake_runners = True
     return reset
-
-
-def step_is_done(step: Step) -> bool:
-    """Whether nothing more will happen to a step."""
-    return Status(step.status).is_done

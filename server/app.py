@@ -1,4 +1,4 @@
-"""The Starlette application: webhooks, the runner API, the REST API, live streams, health and metrics."""
+"""The Starlette application: webhooks, runner and REST APIs, live streams, the web UI, health, metrics."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from server.metrics import metrics
 from server.scheduler import extend_leases
 from server.services import HEARTBEAT_KEY, HEARTBEAT_SECONDS, Services, open_services
 from server.settings import Settings
+from server.web import routes as web
+from server.web.render import error_page
 
 _log = logging.getLogger("hangar.app")
 
@@ -76,6 +78,16 @@ def _has_nul(query: bytes) -> bool:
     return b"\x00" in query or b"%00" in query
 
 
+API_PREFIXES = ("/api/", "/hook", "/healthz", "/metrics")
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Errors as JSON for the APIs and as a page for people."""
+    if request.url.path.startswith(API_PREFIXES):
+        return json_error(request, exc)
+    return await error_page(request, exc)
+
+
 def create_app(settings: Settings, redis_url: str, services: Services | None = None) -> Starlette:
     """The application; it opens its services on start-up unless given them (as tests and `hangar up` do)."""
 
@@ -101,11 +113,12 @@ def create_app(settings: Settings, redis_url: str, services: Services | None = N
         Mount("/api", routes=rest.routes),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
+        *web.routes,
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: json_error},
+        exception_handlers={HTTPException: http_error},
         middleware=[Middleware(RefuseNul)],
     )
     if services is not None:

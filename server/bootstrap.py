@@ -1,13 +1,13 @@
-"""First start: the admin user with `HANGAR_ADMIN_TOKEN` as its API token."""
+"""First start: the admin user with `HANGAR_ADMIN_TOKEN` as its API token and `HANGAR_ADMIN_PASSWORD`."""
 
 from __future__ import annotations
 
 from sqlmodel import col, delete
 
-from server.crypto import hash_token
+from server.crypto import hash_password, hash_token, verify_password
 from server.db.models import Token, User
 from server.services import Services
-from server.store.users import create_token, create_user, find_user, find_user_by_token
+from server.store.users import create_token, create_user, find_user, find_user_by_token, update_user
 
 ADMIN_LOGIN = "admin"
 TOKEN_NAME = "HANGAR_ADMIN_TOKEN"
@@ -15,13 +15,18 @@ TOKEN_NAME = "HANGAR_ADMIN_TOKEN"
 
 async def bootstrap(hangar: Services) -> None:
     """Make sure the bootstrap admin exists and holds `HANGAR_ADMIN_TOKEN` (when set), and only that one."""
-    token = hangar.settings.admin_token
-    if not token:
+    token, password = hangar.settings.admin_token, hangar.settings.admin_password
+    if not token and not password:
         return
     async with hangar.transaction() as (session, _changes):
         admin = await find_user(session, ADMIN_LOGIN) or await create_user(
             session, User(login=ADMIN_LOGIN, admin=True)
         )
+        if password and not verify_password(password, admin.password_hash):
+            admin.password_hash = hash_password(password)
+            await update_user(session, admin)
+        if not token:
+            return
         # A changed HANGAR_ADMIN_TOKEN replaces the earlier one (rotated after a leak): that one stops.
         stale = delete(Token).where(
             col(Token.user_id) == admin.id,

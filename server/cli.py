@@ -49,6 +49,7 @@ def up_command(data: Path | None, port: int | None, host: str | None, no_runner:
     settings.data.mkdir(parents=True, exist_ok=True)
     settings.runner_secret = kept_secret(settings.data / "runner.secret", settings.runner_secret)
     settings.admin_token = kept_secret(settings.data / "admin.token", settings.admin_token)
+    settings.admin_password = kept_secret(settings.data / "admin.password", settings.admin_password)
     _logging()
     _console.print("starting the embedded Redis…")
     with embedded_redis(settings.data) as redis_url, contextlib.suppress(KeyboardInterrupt):
@@ -148,6 +149,10 @@ async def _stop_runner(runner: subprocess.Popen[bytes], signals: asyncio.Queue[i
 def _welcome(settings: Settings, with_runner: bool) -> None:
     url = settings.url.rstrip("/")
     _console.print(f"[bold green]Hangar is up[/] at [link={url}]{url}[/link]  (data: {settings.data})")
+    _console.print(
+        f"  sign in as [bold]admin[/] with password {settings.admin_password}"
+        f"   (also in {settings.data / 'admin.password'})"
+    )
     _console.print(f"  admin API token: {settings.admin_token}   (also in {settings.data / 'admin.token'})")
     _console.print(
         "  runner: " + ("a local runner takes stages" if with_runner else "none started (--no-runner)")

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     port: int = 8080
     admin_token: str = ""
     """When set, the bootstrap admin's API token."""
+    admin_password: str = ""
+    """When set, the bootstrap admin's password for signing in to the web UI."""
     runner_secret: str = ""
     """A shared secret any runner may use instead of its own token (simple set-ups)."""
     lease_seconds: float = 60.0

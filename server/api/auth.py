@@ -1,4 +1,4 @@
-"""Who is calling: runners (their token or the shared secret) and users (API tokens)."""
+"""Who is calling: runners (their token or the shared secret) and users (API tokens or session cookies)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from starlette.requests import Request
 from pipelines.runner_api import RUNNER_HEADER
 from server.api.common import services
 from server.db.models import Repo, User
+from server.sessions import COOKIE, CSRF_HEADER, SAFE_METHODS, csrf_matches, session_user
 from server.store.runners import find_runner_by_token
 from server.store.users import find_user_by_token
+
+_ANONYMOUS = object()
 
 
 def bearer_token(request: Request) -> str:
@@ -39,16 +42,47 @@ async def runner_name(request: Request) -> str:
     )
 
 
-async def current_user(request: Request) -> User | None:
-    """The user whose API token the request carries (None for anonymous requests)."""
-    token = bearer_token(request)
-    if not token:
-        return None
-    async with services(request).reading() as session:
-        user = await find_user_by_token(session, token)
-    if user is None:
-        raise HTTPException(401, "unknown API token", {"WWW-Authenticate": "Bearer"})
+async def current_user(request: Request, csrf: str | None = None) -> User | None:
+    """The user of the request's API token or session cookie (None for anonymous requests).
+
+    A write made with the session cookie needs the session's CSRF token: `csrf` (a form's field) or the
+    `X-CSRF-Token` header; without it the request is refused (403).
+    """
+    cached = getattr(request.state, "user", None)
+    if cached is None:
+        cached = await _identify(request)
+        request.state.user = cached
+    user = None if cached is _ANONYMOUS else cached
+    assert user is None or isinstance(user, User)
+    if user is not None and _needs_csrf(request):
+        offered = csrf if csrf is not None else request.headers.get(CSRF_HEADER, "")
+        if not csrf_matches(request.cookies.get(COOKIE, ""), offered):
+            raise HTTPException(403, "the form is out of date (CSRF token missing or wrong): reload the page")
+        request.state.csrf_checked = True
     return user
+
+
+def _needs_csrf(request: Request) -> bool:
+    """A write signed in by the session cookie (not a Bearer token), not checked yet."""
+    return (
+        request.method not in SAFE_METHODS
+        and not bearer_token(request)
+        and not getattr(request.state, "csrf_checked", False)
+    )
+
+
+async def _identify(request: Request) -> object:
+    token = bearer_token(request)
+    hangar = services(request)
+    if token:
+        async with hangar.reading() as session:
+            user = await find_user_by_token(session, token)
+        if user is None:
+            raise HTTPException(401, "unknown API token", {"WWW-Authenticate": "Bearer"})
+        return user
+    cookie = request.cookies.get(COOKIE, "")
+    found = await session_user(hangar, cookie) if cookie else None
+    return found or _ANONYMOUS
 
 
 async def require_user(request: Request) -> User:
@@ -72,3 +106,13 @@ async def require_admin(request: Request) -> User:
 def may_read(user: User | None, repo: Repo) -> bool:
     """Public repositories are visible to everyone; private ones to signed-in users."""
     return not repo.private or user is not None
+
+
+def may_build(user: User | None, repo: Repo) -> bool:
+    """Who may cancel and restart builds: every signed-in user who may read the repository."""
+    return user is not None and may_read(user, repo)
+
+
+def may_configure(user: User | None) -> bool:
+    """Who may change a repository's settings and secrets: administrators."""
+    return user is not None and user.admin

@@ -22,12 +22,15 @@ from server.services import Services
 from server.store.builds import find_build, find_build_by_id, find_step, list_builds, list_stages, list_steps
 from server.store.logs import read_lines
 from server.trigger import restart_build
+from webui.ansi import strip_ansi
 
 DEFAULT_PAGE = 25
 MAX_PAGE = 100
 LOG_PAGE = 5_000
 MAX_LOG_PAGE = 10_000
 """Log lines per answer: a longer log is read page by page (`?start=`)."""
+MAX_MATCHES = 1000
+"""Positions a log search answers with at most."""
 
 
 def query_int(request: Request, name: str, default: int | None, minimum: int = 0) -> int | None:
@@ -109,6 +112,35 @@ async def log(request: Request) -> Response:
     return JSONResponse([line_view(*line) for line in lines])
 
 
+async def search(request: Request) -> Response:
+    """The positions of a step's log lines containing `?q=` (ANSI colours ignored, any case), at most 1000."""
+    _repo, _build, _stage, step = await readable_step(request)
+    needle = request.query_params.get("q", "")
+    if not needle.strip():
+        raise HTTPException(400, "search for what? (?q=text)")
+    found, truncated = await search_log(services(request), step.id or 0, needle)
+    return JSONResponse({"matches": [position for position, _s, _t in found], "truncated": truncated})
+
+
+async def search_log(
+    hangar: Services, step_id: int, needle: str, limit: int = MAX_MATCHES
+) -> tuple[list[tuple[int, float, str]], bool]:
+    """The lines containing `needle` (case-insensitive, colours ignored), and whether there were more."""
+    folded, start = needle.casefold(), 0
+    found: list[tuple[int, float, str]] = []
+    while True:
+        async with hangar.reading() as session:
+            lines = await read_lines(session, step_id, start, MAX_LOG_PAGE)
+        for line in lines:
+            if folded in strip_ansi(line[2]).casefold():
+                if len(found) == limit:
+                    return found, True
+                found.append(line)
+        if len(lines) < MAX_LOG_PAGE:
+            return found, False
+        start = lines[-1][0] + 1
+
+
 async def _log_text(hangar: Services, step_id: int, start: int) -> AsyncIterator[str]:
     """The log's lines as text, a page at a time (a log of millions of lines is never held whole)."""
     while True:
@@ -124,14 +156,21 @@ async def restart(request: Request) -> Response:
     """Restart: a new build of the same commit (201), or with `?stage=N` that stage and its dependents."""
     await require_user(request)
     _repo, build = await readable_build(request)
-    hangar = services(request)
     stage_number = query_int(request, "stage", None, minimum=1)
+    restarted = await restart_now(services(request), build, stage_number)
+    async with services(request).reading() as session:
+        view = await build_detail(session, restarted)
+    return JSONResponse(view, status_code=201 if stage_number is None else 200)
+
+
+async def restart_now(hangar: Services, build: Build, stage_number: int | None) -> Build:
+    """Restart the build (the new build), or only its stage `stage_number` and its dependents (the build)."""
     if stage_number is None:
         restarted = await restart_build(hangar, build)
         async with hangar.reading() as session:
             fresh = await find_build_by_id(session, restarted.id or 0)
-            assert fresh is not None
-            return JSONResponse(await build_detail(session, fresh), status_code=201)
+        assert fresh is not None
+        return fresh
     async with hangar.transaction() as (session, changes):
         locked = await find_build_by_id(session, build.id or 0, lock=True)
         assert locked is not None
@@ -142,23 +181,27 @@ async def restart(request: Request) -> Response:
             reason = f"stage {stage.name!r} is {stage.status}: only a finished stage restarts"
             raise HTTPException(409, reason)
         await restart_stages(session, changes, locked, stage_number)
-        view = await build_detail(session, locked)
-    return JSONResponse(view)
+    return locked
 
 
 async def cancel(request: Request) -> Response:
     """Cancel a build: pending stages are skipped, running ones told to stop; 409 when it already finished."""
     await require_user(request)
     _repo, build = await readable_build(request)
-    async with services(request).transaction() as (session, changes):
+    await cancel_now(services(request), build)
+    async with services(request).reading() as session:
+        return JSONResponse(await build_detail(session, build))
+
+
+async def cancel_now(hangar: Services, build: Build) -> None:
+    """Cancel a running build; 409 when it already finished."""
+    async with hangar.transaction() as (session, changes):
         locked = await find_build_by_id(session, build.id or 0, lock=True)
         assert locked is not None
         if locked.finished is not None:
             reason = f"build {locked.number} already finished ({locked.status}): nothing to cancel"
             raise HTTPException(409, reason)
         await cancel_build(session, changes, locked)
-        view = await build_detail(session, locked)
-    return JSONResponse(view)
 
 
 def _safe_filename(name: str) -> str:
@@ -172,4 +215,5 @@ routes = [
     Route(PATH + "/{number}", restart, methods=["POST"]),
     Route(PATH + "/{number}", cancel, methods=["DELETE"]),
     Route(PATH + "/{number}/logs/{stage}/{step}", log, methods=["GET"]),
+    Route(PATH + "/{number}/logs/{stage}/{step}/search", search, methods=["GET"]),
 ]

@@ -14,6 +14,7 @@ from server.api.auth import require_admin
 from server.api.common import read_model, services
 from server.api.views import secret_view
 from server.db.models import Repo, Secret
+from server.services import Services
 from server.store.repos import find_repo
 from server.store.secrets import delete_secret, find_secret, list_secrets, save_secret
 
@@ -70,7 +71,12 @@ async def add(request: Request) -> Response:
     """Add a secret (encrypted at rest): 201; 409 when the repository has one of that name."""
     await require_admin(request)
     body = await read_model(request, NewSecret)
-    hangar = services(request)
+    secret = await add_secret(services(request), request, body)
+    return JSONResponse(secret_view(secret), status_code=201)
+
+
+async def add_secret(hangar: Services, request: Request, body: NewSecret) -> Secret:
+    """Store a new secret of the path's repository, encrypted; 409 when it has one of that name."""
     conflict = HTTPException(409, f"a secret named {body.name!r} exists; PATCH it to change its value")
     try:
         async with hangar.transaction() as (session, _changes):
@@ -86,7 +92,7 @@ async def add(request: Request) -> Response:
             await save_secret(session, secret)
     except IntegrityError:
         raise conflict from None
-    return JSONResponse(secret_view(secret), status_code=201)
+    return secret
 
 
 async def show(request: Request) -> Response:

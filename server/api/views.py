@@ -16,7 +16,7 @@ BUILD_FIELDS = (
     "author_email", "author_avatar", "link", "error", "parent", "created", "started", "finished",
 )  # fmt: skip
 STAGE_FIELDS = ("number", "name", "status", "error", "runner", "started", "finished", "depends_on")
-STEP_FIELDS = ("number", "name", "status", "exit_code", "error", "started", "finished")
+STEP_FIELDS = ("number", "name", "status", "exit_code", "error", "started", "finished", "log_lines")
 REPO_FIELDS = ("owner", "name", "slug", "forge", "link", "default_branch", "private", "timeout", "counter")
 REPO_SETTINGS = (
     "clone_url", "api_url", "clone_login", "email_recipients", "email_policy", "trusted", "config_path",

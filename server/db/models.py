@@ -28,7 +28,7 @@ class User(SQLModel, table=True):
 
 
 class Token(SQLModel, table=True):
-    """A user's API token, stored as its SHA-256 only."""
+    """A user's API token or browser session, stored as its SHA-256 only."""
 
     __tablename__ = "tokens"
 
@@ -36,6 +36,10 @@ class Token(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)
     name: str = ""
     token_hash: str = Field(unique=True, max_length=64)
+    kind: str = "api"
+    """`api` (an `Authorization: Bearer` token) or `session` (a signed-in browser's cookie)."""
+    expires: float | None = None
+    """Unix seconds after which it no longer signs anyone in (None: never)."""
     created: float = Field(default_factory=now)
 
 

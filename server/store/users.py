@@ -1,8 +1,11 @@
-"""Users and their API tokens (stored as hashes)."""
+"""Users, their API tokens and their browser sessions (both stored as hashes)."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+import time
+from collections.abc import Sequence
+
+from sqlmodel import col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.crypto import hash_token
@@ -15,9 +18,24 @@ async def find_user(session: AsyncSession, login: str) -> User | None:
     return result.first()
 
 
-async def find_user_by_token(session: AsyncSession, token: str) -> User | None:
-    """The owner of an API token, if it is one."""
-    query = select(User).join(Token).where(Token.user_id == User.id, Token.token_hash == hash_token(token))
+async def list_users(session: AsyncSession) -> Sequence[User]:
+    """Every user, by login."""
+    result = await session.exec(select(User).order_by(col(User.login)))
+    return result.all()
+
+
+async def find_user_by_token(session: AsyncSession, token: str, kind: str = "api") -> User | None:
+    """The owner of an unexpired token of that kind (`api` or `session`), if it is one."""
+    query = (
+        select(User)
+        .join(Token)
+        .where(
+            Token.user_id == User.id,
+            Token.token_hash == hash_token(token),
+            Token.kind == kind,
+            or_(col(Token.expires).is_(None), col(Token.expires) > time.time()),
+        )
+    )
     result = await session.exec(query)
     return result.first()
 
@@ -29,10 +47,31 @@ async def create_user(session: AsyncSession, user: User) -> User:
     return user
 
 
-async def create_token(session: AsyncSession, user: User, token: str, name: str = "") -> Token:
-    """Give a user an API token (only its hash is kept)."""
+async def update_user(session: AsyncSession, user: User) -> User:
+    """Save a user's changed fields."""
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def create_token(
+    session: AsyncSession,
+    user: User,
+    token: str,
+    name: str = "",
+    *,
+    kind: str = "api",
+    expires: float | None = None,
+) -> Token:
+    """Give a user an API token or a session (only its hash is kept)."""
     assert user.id is not None
-    row = Token(user_id=user.id, name=name, token_hash=hash_token(token))
+    row = Token(user_id=user.id, name=name, token_hash=hash_token(token), kind=kind, expires=expires)
     session.add(row)
     await session.flush()
     return row
+
+
+async def delete_token(session: AsyncSession, token: str) -> None:
+    """Forget a token or session (signing out); expired sessions go with it."""
+    stale = or_(col(Token.token_hash) == hash_token(token), col(Token.expires) < time.time())
+    await session.exec(delete(Token).where(stale))

@@ -18,6 +18,7 @@ import httpx
 
 HANGAR = [sys.executable, "-c", "from pipelines.cli import main; main()"]
 ADMIN_TOKEN = "e2e-admin-token"
+ADMIN_PASSWORD = "e2e-admin-password"
 RUNNER_SECRET = "e2e-runner-secret"
 
 
@@ -70,6 +71,7 @@ def hangar_up(data: Path, *args: str, env: dict[str, str] | None = None, port: i
     environment = os.environ | {
         "HANGAR_URL": url,
         "HANGAR_ADMIN_TOKEN": ADMIN_TOKEN,
+        "HANGAR_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "HANGAR_RUNNER_SECRET": RUNNER_SECRET,
     }
     environment |= env or {}

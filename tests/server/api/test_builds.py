@@ -74,7 +74,16 @@ async def test_a_build_shows_its_stages_and_steps(
         (1, "clone", "success"),
         (2, "unit", "running"),
     ]
-    assert set(test["steps"][0]) == {"number", "name", "status", "exit_code", "error", "started", "finished"}
+    assert set(test["steps"][0]) == {
+        "number",
+        "name",
+        "status",
+        "exit_code",
+        "error",
+        "started",
+        "finished",
+        "log_lines",
+    }
     assert (deploy["depends_on"], [step["name"] for step in deploy["steps"]]) == (["test"], ["ship"])
     assert (await api_each_db.get(f"{BUILDS}/2")).status_code == 404
     assert (await api_each_db.get(f"{BUILDS}/latest")).status_code == 404

@@ -1,0 +1,18 @@
+"""Every route of the web UI, in the order they must match (fixed paths before `/{owner}/{name}/…`)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+from server.web import actions, badge, pages, settings_page, signin
+from webui import STATIC
+
+routes: list[BaseRoute] = [
+    Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    *signin.routes,
+    *badge.routes,
+    *settings_page.routes,
+    *actions.routes,
+    *pages.routes,
+]

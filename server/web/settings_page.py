@@ -1,0 +1,132 @@
+"""A repository's settings page (administrators): build settings, notifications and secrets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from server.api.auth import current_user, may_configure
+from server.api.common import services
+from server.api.repos import RepoSettings, apply_settings, readable_repo
+from server.api.secrets import NewSecret, add_secret
+from server.db.models import Repo
+from server.sessions import CSRF_FIELD
+from server.store.repos import find_repo, update_repo
+from server.store.secrets import delete_secret, find_secret, list_secrets
+from server.web.render import page
+
+EDITABLE = (
+    "private", "trusted", "timeout", "config_path", "default_branch", "email_policy", "email_recipients",
+)  # fmt: skip
+
+
+async def configurable_repo(request: Request, form: FormData | None = None) -> Repo:
+    """The repository of the path, for an administrator (a form's CSRF token checked first)."""
+    csrf = str(form.get(CSRF_FIELD, "")) if form is not None else None
+    user = await current_user(request, csrf=csrf)
+    repo, _user = await readable_repo(request)
+    if user is None:
+        raise HTTPException(401, "sign in to change settings")
+    if not may_configure(user):
+        raise HTTPException(403, "only administrators may change a repository's settings")
+    return repo
+
+
+async def settings_page(
+    request: Request, problems: list[str] | None = None, status_code: int = 200
+) -> Response:
+    """The settings form and the repository's secrets (names only)."""
+    repo = await configurable_repo(request)
+    async with services(request).reading() as session:
+        secrets = await list_secrets(session, repo.id or 0)
+    saved = "saved" in request.query_params
+    context = {"repo": repo, "secrets": secrets, "problems": problems or [], "saved": saved}
+    return await page(request, "settings.html", context, status_code=status_code)
+
+
+def form_settings(form: FormData) -> dict[str, Any]:
+    """The settings as the form gives them, typed as `RepoSettings` wants them."""
+    timeout = str(form.get("timeout", "")).strip()
+    recipients = str(form.get("email_recipients", "")).replace(",", "\n").split()
+    return {
+        "private": form.get("private") == "on",
+        "trusted": form.get("trusted") == "on",
+        "timeout": int(timeout) if timeout.isascii() and timeout.isdigit() else timeout,
+        "config_path": str(form.get("config_path", "")).strip(),
+        "default_branch": str(form.get("default_branch", "")).strip(),
+        "email_policy": str(form.get("email_policy", "")),
+        "email_recipients": recipients,
+    }
+
+
+def problems_of(exc: ValidationError) -> list[str]:
+    """A validation error as lines a person can act on."""
+    return [f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in exc.errors()]
+
+
+async def save_settings(request: Request) -> Response:
+    """Change the settings; the form again with the problems when one is wrong."""
+    form = await request.form()
+    repo = await configurable_repo(request, form)
+    try:
+        values = RepoSettings.model_validate(form_settings(form)).model_dump(include=set(EDITABLE))
+    except ValidationError as exc:
+        return await settings_page(request, problems_of(exc), status_code=400)
+    hangar = services(request)
+    async with hangar.transaction() as (session, _changes):
+        fresh = await find_repo(session, repo.owner, repo.name)
+        if fresh is None:
+            raise HTTPException(404, f"no repository {repo.slug}")
+        apply_settings(fresh, values, hangar.cipher)
+        await update_repo(session, fresh)
+    hangar.notifies.forget(repo.id or 0)
+    return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved", status_code=303)
+
+
+async def add_secret_form(request: Request) -> Response:
+    """Add a secret from the form."""
+    form = await request.form()
+    repo = await configurable_repo(request, form)
+    try:
+        body = NewSecret.model_validate(
+            {
+                "name": str(form.get("name", "")).strip(),
+                "value": str(form.get("value", "")),
+                "pull_request": form.get("pull_request") == "on",
+            }
+        )
+    except ValidationError as exc:
+        return await settings_page(request, problems_of(exc), status_code=400)
+    try:
+        await add_secret(services(request), request, body)
+    except HTTPException as exc:
+        return await settings_page(request, [str(exc.detail)], status_code=exc.status_code)
+    return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#secrets", status_code=303)
+
+
+async def delete_secret_form(request: Request) -> Response:
+    """Delete a secret."""
+    form = await request.form()
+    repo = await configurable_repo(request, form)
+    name = request.path_params["secret"]
+    async with services(request).transaction() as (session, _changes):
+        secret = await find_secret(session, repo.id or 0, name)
+        if secret is None:
+            raise HTTPException(404, f"{repo.slug} has no secret {name!r}")
+        await delete_secret(session, secret)
+    return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#secrets", status_code=303)
+
+
+PATH = "/{owner}/{name}/settings"
+routes = [
+    Route(PATH, settings_page, methods=["GET"]),
+    Route(PATH, save_settings, methods=["POST"]),
+    Route(PATH + "/secrets", add_secret_form, methods=["POST"]),
+    Route(PATH + "/secrets/{secret}/delete", delete_secret_form, methods=["POST"]),
+]

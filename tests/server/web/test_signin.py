@@ -1,0 +1,103 @@
+"""Signing in with a password, sessions and their CSRF tokens, signing out."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from sqlmodel import col, select, update
+
+from server.db.models import Token, User
+from server.services import Services
+from server.sessions import COOKIE
+from server.store.users import find_user
+from tests.server.web.conftest import PASSWORD, add_person, csrf_of, sign_in
+
+
+async def test_the_right_password_signs_in_and_the_session_works_for_pages_and_the_api(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    await add_person(hangar, "ann")
+    person = await sign_in(client, "ann")
+    cookie = client.cookies[COOKIE]
+    answer = await client.get("/api/user")
+    assert answer.json()["login"] == "ann"
+    assert "ann" in (await client.get("/")).text
+    async with hangar.reading() as session:
+        user = await find_user(session, "ann")
+    assert user is not None and user.password_hash.startswith("scrypt$")
+    assert PASSWORD not in user.password_hash
+    assert cookie not in str(await _token_hashes(hangar))  # the session is stored hashed
+    assert person.csrf
+
+
+async def test_a_wrong_password_or_unknown_login_is_refused_alike(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    await add_person(hangar, "ann")
+    for login, password in (("ann", "wrong password"), ("nobody", PASSWORD)):
+        answer = await client.post("/login", data={"login": login, "password": password})
+        assert answer.status_code == 401
+        assert "Wrong login or password" in answer.text
+        assert COOKIE not in client.cookies
+    assert (await client.get("/api/user")).status_code == 401
+
+
+async def test_a_user_without_a_password_cannot_sign_in(client: httpx.AsyncClient, hangar: Services) -> None:
+    async with hangar.transaction() as (session, _changes):
+        session.add(User(login="bot"))
+    answer = await client.post("/login", data={"login": "bot", "password": ""})
+    assert answer.status_code == 401
+
+
+async def test_signing_in_returns_to_a_local_page_only(client: httpx.AsyncClient, hangar: Services) -> None:
+    await add_person(hangar, "ann")
+    for target, expected in (
+        ("/octo/hello/3", "/octo/hello/3"),
+        ("//evil.example", "/"),
+        ("https://x.y", "/"),
+    ):
+        answer = await client.post("/login", data={"login": "ann", "password": PASSWORD, "next": target})
+        assert answer.headers["location"] == expected
+
+
+async def test_signing_out_needs_the_csrf_token_and_ends_the_session_for_good(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    await add_person(hangar, "ann")
+    person = await sign_in(client, "ann")
+    cookie = client.cookies[COOKIE]
+    refused = await client.post("/logout", data={"csrf": "forged"})
+    assert refused.status_code == 403
+    assert (await client.get("/api/user")).status_code == 200
+    answer = await client.post("/logout", data={"csrf": person.csrf})
+    assert answer.status_code == 303
+    client.cookies.set(COOKIE, cookie)  # the old cookie, replayed
+    assert (await client.get("/api/user")).status_code == 401
+
+
+async def test_an_expired_session_is_anonymous(client: httpx.AsyncClient, hangar: Services) -> None:
+    await add_person(hangar, "ann")
+    await sign_in(client, "ann")
+    async with hangar.transaction() as (session, _changes):
+        expire = update(Token).where(col(Token.kind) == "session").values(expires=time.time() - 1)
+        await session.exec(expire)
+    assert (await client.get("/api/user")).status_code == 401
+    assert "Sign in" in (await client.get("/")).text
+
+
+async def test_the_admin_password_setting_signs_the_admin_in(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    from server.bootstrap import bootstrap
+
+    hangar.settings.admin_password = "bootstrap-password"
+    await bootstrap(hangar)
+    person = await sign_in(client, "admin", "bootstrap-password")
+    assert "(admin)" in (await person.http.get("/")).text
+    assert csrf_of((await person.http.get("/")).text) == person.csrf
+
+
+async def _token_hashes(hangar: Services) -> list[str]:
+    async with hangar.reading() as session:
+        return [token.token_hash for token in (await session.exec(select(Token))).all()]

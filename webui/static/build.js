@@ -1,0 +1,111 @@
+// The build page, live: stage and step states from the build's event stream, durations ticking while they
+// run, and the log viewer (log-viewer.js) for the selected step. Without JavaScript the page is complete,
+// only frozen at the moment it was served.
+(function () {
+  "use strict";
+
+  const page = document.getElementById("build");
+  if (!page) return;
+  const texts = JSON.parse(page.dataset.statusText || "{}"); // status -> [icon, label]
+  const DONE = new Set(["success", "failure", "killed", "error", "skipped", "declined"]);
+
+  function formatDuration(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    if (seconds < 60) return seconds + "s";
+    const pad = (n) => String(n).padStart(2, "0");
+    if (seconds < 3600) return Math.floor(seconds / 60) + "m " + pad(seconds % 60) + "s";
+    return Math.floor(seconds / 3600) + "h " + pad(Math.floor((seconds % 3600) / 60)) + "m";
+  }
+
+  function setStatus(element, status) {
+    if (!element || !status || element.dataset.status === status) return;
+    element.className = element.className.replace(/\bstatus-\S+/, "status-" + status);
+    element.dataset.status = status;
+    const [icon, label] = texts[status] || ["?", status];
+    element.querySelector(".icon").textContent = icon;
+    element.querySelector(".label").textContent = label;
+  }
+
+  function setTimes(element, started, finished) {
+    if (!element) return;
+    element.dataset.started = started || "";
+    element.dataset.finished = finished || "";
+    tick(element);
+  }
+
+  function tick(element) {
+    const started = parseFloat(element.dataset.started);
+    if (!started) return;
+    const finished = parseFloat(element.dataset.finished) || Date.now() / 1000;
+    element.textContent = formatDuration(finished - started);
+  }
+
+  function applyBuild(build) {
+    setStatus(document.getElementById("build-status"), build.status);
+    setTimes(document.getElementById("build-duration"), build.started, build.finished);
+    document.title = document.title.replace(/^#(\d+) \S+/, "#$1 " + ((texts[build.status] || [])[1] || build.status));
+    if (DONE.has(build.status) && build.finished) finish();
+  }
+
+  function applyStage(stage) {
+    const section = document.getElementById("stage-" + stage.number);
+    if (!section) return;
+    const heading = section.querySelector("h2");
+    setStatus(heading.querySelector(".status"), stage.status);
+    setTimes(heading.querySelector(".duration"), stage.started, stage.finished);
+    const restart = section.querySelector(".restart-stage");
+    if (restart) restart.hidden = !stage.finished;
+  }
+
+  function applyStep(step) {
+    const item = document.getElementById("step-" + step.stage + "-" + step.number);
+    if (!item) return;
+    setStatus(item.querySelector(".status"), step.status);
+    setTimes(item.querySelector(".duration"), step.started, step.finished);
+    if (item.classList.contains("selected")) setStatus(document.getElementById("log-status"), step.status);
+  }
+
+  function applySnapshot(build) {
+    for (const stage of build.stages || []) {
+      applyStage(stage);
+      for (const step of stage.steps || []) applyStep(Object.assign({ stage: stage.number }, step));
+    }
+    applyBuild(build);
+  }
+
+  let source = null;
+  let finished = page.dataset.done === "1";
+
+  function finish() {
+    finished = true;
+    page.dataset.done = "1";
+    if (source) source.close();
+    const cancel = document.getElementById("cancel-form");
+    if (cancel) cancel.hidden = true;
+    const restart = document.getElementById("restart-form");
+    if (restart) restart.hidden = false;
+  }
+
+  function listen() {
+    if (finished) return;
+    source = new EventSource(page.dataset.eventsUrl);
+    const handle = (apply) => (event) => apply(JSON.parse(event.data));
+    source.addEventListener("snapshot", handle(applySnapshot));
+    source.addEventListener("build", handle(applyBuild));
+    source.addEventListener("stage", handle(applyStage));
+    source.addEventListener("step", handle(applyStep));
+    source.onerror = () => {
+      // A closed stream (the server answered an error, e.g. while restarting) is opened again;
+      // the browser itself retries a dropped connection, and the snapshot then brings the page up to date.
+      if (source.readyState === EventSource.CLOSED && !finished) setTimeout(listen, 2000);
+    };
+  }
+
+  setInterval(() => {
+    for (const element of document.querySelectorAll('.duration[data-finished=""]')) tick(element);
+  }, 1000);
+
+  const log = document.getElementById("log");
+  if (log && window.HangarLog) window.HangarLog.mount(log);
+  listen();
+})();

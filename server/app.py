@@ -78,12 +78,13 @@ def _has_nul(query: bytes) -> bool:
     return b"\x00" in query or b"%00" in query
 
 
-API_PREFIXES = ("/api/", "/hook", "/healthz", "/metrics")
+API_PATHS = ("/hook", "/healthz", "/metrics")
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     """Errors as JSON for the APIs and as a page for people."""
-    if request.url.path.startswith(API_PREFIXES):
+    path = request.url.path
+    if path.startswith("/api/") or path in API_PATHS:
         return json_error(request, exc)
     return await error_page(request, exc)
 

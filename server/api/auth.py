@@ -48,12 +48,7 @@ async def current_user(request: Request, csrf: str | None = None) -> User | None
     A write made with the session cookie needs the session's CSRF token: `csrf` (a form's field) or the
     `X-CSRF-Token` header; without it the request is refused (403).
     """
-    cached = getattr(request.state, "user", None)
-    if cached is None:
-        cached = await _identify(request)
-        request.state.user = cached
-    user = None if cached is _ANONYMOUS else cached
-    assert user is None or isinstance(user, User)
+    user = await known_user(request)
     if user is not None and _needs_csrf(request):
         offered = csrf if csrf is not None else request.headers.get(CSRF_HEADER, "")
         if not csrf_matches(request.cookies.get(COOKIE, ""), offered):
@@ -69,6 +64,18 @@ def _needs_csrf(request: Request) -> bool:
         and not bearer_token(request)
         and not getattr(request.state, "csrf_checked", False)
     )
+
+
+async def known_user(request: Request) -> User | None:
+    """Who the request's token or cookie belongs to, without checking a write's CSRF token (for showing pages:
+    a page that answers a form is drawn for the visitor even when the form itself is refused)."""
+    cached = getattr(request.state, "user", None)
+    if cached is None:
+        cached = await _identify(request)
+        request.state.user = cached
+    user = None if cached is _ANONYMOUS else cached
+    assert user is None or isinstance(user, User)
+    return user
 
 
 async def _identify(request: Request) -> object:

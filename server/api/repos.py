@@ -21,6 +21,8 @@ from server.db.models import Build, Delivery, LogChunk, Repo, Secret, Stage, Ste
 from server.store.repos import create_repo, delete_repo, find_repo, list_repos, update_repo
 
 NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+RESERVED_OWNERS = frozenset({"api", "static", "login", "logout", "hook", "healthz", "metrics"})
+"""Owner names the web UI's own paths take (`/api/…`, `/static/…`): a repository there would have no pages."""
 ENCRYPTED = frozenset({"webhook_secret", "api_token", "clone_password"})
 """Settings stored encrypted, and never shown."""
 
@@ -62,6 +64,13 @@ class NewRepo(RepoSettings):
     owner: str = Field(max_length=200, pattern=NAME_PATTERN)
     name: str = Field(max_length=200, pattern=NAME_PATTERN)
     clone_url: str = Field(min_length=1)
+
+    @field_validator("owner")
+    @classmethod
+    def _not_reserved(cls, owner: str) -> str:
+        if owner.lower() in RESERVED_OWNERS:
+            raise ValueError(f"{owner!r} is a path of Hangar's own pages; choose another owner name")
+        return owner
 
 
 def apply_settings(repo: Repo, values: dict[str, Any], cipher: Cipher) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,7 +15,8 @@ from server.api.common import read_model, services
 from server.api.views import user_view
 from server.crypto import hash_password, verify_password
 from server.db.models import User
-from server.store.users import create_user, find_user, list_users, update_user
+from server.sessions import COOKIE
+from server.store.users import create_user, delete_sessions, find_user, list_users, update_user
 
 LOGIN_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 MIN_PASSWORD = 8
@@ -46,14 +48,16 @@ async def signed_in_user(request: Request) -> Response:
 
 
 async def change_password(request: Request) -> Response:
-    """`PATCH /api/user`: change one's own password (the current one is required when there is one)."""
+    """`PATCH /api/user`: change one's own password (the current one is required when there is one); every
+    other browser session of the user ends (a stolen one with it)."""
     user = await require_user(request)
     body = await read_model(request, PasswordChange)
-    if user.password_hash and not verify_password(body.current, user.password_hash):
+    if user.password_hash and not await run_in_threadpool(verify_password, body.current, user.password_hash):
         raise HTTPException(403, "the current password is wrong")
-    user.password_hash = hash_password(body.new)
+    user.password_hash = await run_in_threadpool(hash_password, body.new)
     async with services(request).transaction() as (session, _changes):
         await update_user(session, user)
+        await delete_sessions(session, user, keep=request.cookies.get(COOKIE, ""))
     return JSONResponse(user_view(user))
 
 
@@ -72,7 +76,7 @@ async def add(request: Request) -> Response:
     if body.password and len(body.password) < MIN_PASSWORD:
         raise HTTPException(400, f"a password needs at least {MIN_PASSWORD} characters")
     user = User(login=body.login, email=body.email, admin=body.admin)
-    user.password_hash = hash_password(body.password) if body.password else ""
+    user.password_hash = await run_in_threadpool(hash_password, body.password) if body.password else ""
     conflict = HTTPException(409, f"there is already a user {body.login!r}")
     try:
         async with services(request).transaction() as (session, _changes):

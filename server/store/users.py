@@ -75,3 +75,11 @@ async def delete_token(session: AsyncSession, token: str) -> None:
     """Forget a token or session (signing out); expired sessions go with it."""
     stale = or_(col(Token.token_hash) == hash_token(token), col(Token.expires) < time.time())
     await session.exec(delete(Token).where(stale))
+
+
+async def delete_sessions(session: AsyncSession, user: User, keep: str = "") -> None:
+    """End a user's browser sessions (their password changed), all but the one whose token is `keep`."""
+    query = delete(Token).where(col(Token.user_id) == user.id, col(Token.kind) == "session")
+    if keep:
+        query = query.where(col(Token.token_hash) != hash_token(keep))
+    await session.exec(query)

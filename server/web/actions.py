@@ -13,11 +13,12 @@ from server.api.builds import cancel_now, readable_build, restart_now
 from server.api.common import parse_number, services
 from server.db.models import Build, Repo
 from server.sessions import CSRF_FIELD
+from server.web.forms import read_form
 
 
 async def allowed_build(request: Request) -> tuple[Repo, Build, FormData]:
     """The build of the path, once the form's CSRF token and the visitor's permission are checked."""
-    form = await request.form()
+    form = await read_form(request)
     user = await current_user(request, csrf=str(form.get(CSRF_FIELD, "")))
     repo, build = await readable_build(request)
     if not may_build(user, repo):

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from pipelines.status import Status
-from server.api.auth import current_user
+from server.api.auth import known_user
 from server.db.models import User
 from server.sessions import COOKIE, csrf_token
 from webui import STATIC, TEMPLATES
@@ -68,16 +68,22 @@ templates.env.globals.update(
 
 async def page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
     """A page, with what every page shows: who is signed in, the CSRF token for its forms, the time."""
-    user = await current_user(request)
-    cookie = request.cookies.get(COOKIE, "")
-    common = {
-        "user": user,
-        "csrf": csrf_token(cookie) if cookie and user is not None else "",
-        "now": time.time(),
-    }
+    user = await known_user(request)
+    common = {"user": user, "csrf": _csrf(request, user), "now": time.time()}
     return templates.TemplateResponse(
         request, template, common | context, status_code=status_code, headers=SECURITY_HEADERS
     )
+
+
+def _csrf(request: Request, user: User | None) -> str:
+    """The CSRF token the page's forms carry (signed in with a session cookie only)."""
+    cookie = request.cookies.get(COOKIE, "")
+    return csrf_token(cookie) if cookie and user is not None else ""
+
+
+def safe_url(url: str) -> str:
+    """A link from a forge or a setting if it is an http(s) address, else '' (no `javascript:` links)."""
+    return url if url.lower().startswith(("https://", "http://")) else ""
 
 
 def sign_in_redirect(request: Request) -> Response:
@@ -90,8 +96,8 @@ async def error_page(request: Request, exc: Exception) -> Response:
     """An HTTP error as a page; a page needing a signed-in user sends anonymous visitors to sign in."""
     assert isinstance(exc, HTTPException)
     try:
-        user: User | None = await current_user(request)
-    except HTTPException:
+        user: User | None = await known_user(request)
+    except HTTPException:  # an unknown API token
         user = None
     if exc.status_code == 401 and user is None and request.method == "GET":
         return sign_in_redirect(request)
@@ -99,7 +105,10 @@ async def error_page(request: Request, exc: Exception) -> Response:
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"user": user, "csrf": "", "now": time.time()} | context,
+        {"user": user, "csrf": _csrf(request, user), "now": time.time()} | context,
         status_code=exc.status_code,
         headers={**(exc.headers or {}), **SECURITY_HEADERS},
     )
+
+
+templates.env.filters["safe_url"] = safe_url

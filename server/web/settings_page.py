@@ -19,6 +19,7 @@ from server.db.models import Repo
 from server.sessions import CSRF_FIELD
 from server.store.repos import find_repo, update_repo
 from server.store.secrets import delete_secret, find_secret, list_secrets
+from server.web.forms import read_form
 from server.web.render import page
 
 EDITABLE = (
@@ -72,7 +73,7 @@ def problems_of(exc: ValidationError) -> list[str]:
 
 async def save_settings(request: Request) -> Response:
     """Change the settings; the form again with the problems when one is wrong."""
-    form = await request.form()
+    form = await read_form(request)
     repo = await configurable_repo(request, form)
     try:
         values = RepoSettings.model_validate(form_settings(form)).model_dump(include=set(EDITABLE))
@@ -91,7 +92,7 @@ async def save_settings(request: Request) -> Response:
 
 async def add_secret_form(request: Request) -> Response:
     """Add a secret from the form."""
-    form = await request.form()
+    form = await read_form(request)
     repo = await configurable_repo(request, form)
     try:
         body = NewSecret.model_validate(
@@ -112,7 +113,7 @@ async def add_secret_form(request: Request) -> Response:
 
 async def delete_secret_form(request: Request) -> Response:
     """Delete a secret."""
-    form = await request.form()
+    form = await read_form(request)
     repo = await configurable_repo(request, form)
     name = request.path_params["secret"]
     async with services(request).transaction() as (session, _changes):

@@ -106,6 +106,11 @@
   }, 1000);
 
   const log = document.getElementById("log");
-  if (log && window.HangarLog) window.HangarLog.mount(log);
+  if (log && window.HangarLog) {
+    window.HangarLog.mount(log);
+    // A failed step opens at its end, where the failure is (unless a line was asked for with #L…).
+    const failed = ["failure", "error", "killed"].includes((document.getElementById("log-status") || {}).dataset?.status);
+    if (failed && !location.hash && log.hangarLog) log.hangarLog.scrollToLine(log.hangarLog.totalLines());
+  }
   listen();
 })();

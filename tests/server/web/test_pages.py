@@ -161,3 +161,28 @@ async def test_the_badge_names_the_default_branchs_latest_status(
 def _row(html: str, marker: str) -> str:
     at = html.index(marker)
     return html[html.rindex("<tr>", 0, at) : html.index("</tr>", at)]
+
+
+async def test_only_web_links_are_linked(client: httpx.AsyncClient, hangar: Services) -> None:
+    repo = await add_repo(hangar, link="javascript:alert(1)")
+    await add_build(hangar, repo, "success", link="javascript:alert(2)")
+    for path in ("/octo/hello", "/octo/hello/1"):
+        assert "javascript:" not in (await client.get(path)).text
+
+
+async def test_owners_whose_names_begin_like_hangars_paths_get_pages(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    await add_repo(hangar, "metrics-team", "app")
+    answer = await client.get("/metrics-team/app/99")
+    assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")
+    assert (await client.get("/metrics-team/app/settings")).status_code == 303  # sign in first
+
+
+async def test_owner_names_that_hangars_own_paths_take_are_refused(client: httpx.AsyncClient) -> None:
+    from tests.server.conftest import admin_headers
+
+    for owner in ("api", "static", "Login"):
+        body = {"owner": owner, "name": "app", "clone_url": "https://example.com/x.git"}
+        answer = await client.post("/api/repos", json=body, headers=admin_headers())
+        assert answer.status_code == 400 and "own pages" in answer.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 from sqlmodel import col, select, update
 
 from server.db.models import Token, User
@@ -101,3 +102,58 @@ async def test_the_admin_password_setting_signs_the_admin_in(
 async def _token_hashes(hangar: Services) -> list[str]:
     async with hangar.reading() as session:
         return [token.token_hash for token in (await session.exec(select(Token))).all()]
+
+
+async def test_an_unknown_login_costs_a_password_check_too(
+    client: httpx.AsyncClient, hangar: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.web import signin
+
+    checked: list[str] = []
+    real = signin.verify_password
+
+    def counting(password: str, stored: str) -> bool:
+        checked.append(password)
+        return real(password, stored)
+
+    monkeypatch.setattr(signin, "verify_password", counting)
+    answer = await client.post("/login", data={"login": "nobody", "password": "guess"})
+    assert answer.status_code == 401 and checked == ["guess"]  # as long as for a wrong password
+
+
+async def test_a_signed_in_visitor_mistyping_another_password_is_told_so(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    await add_person(hangar, "ann")
+    await add_person(hangar, "bob")
+    await sign_in(client, "ann")
+    answer = await client.post("/login", data={"login": "bob", "password": "wrong"})
+    assert answer.status_code == 401 and "Wrong login or password" in answer.text
+
+
+async def test_another_site_cannot_sign_the_visitor_in(client: httpx.AsyncClient, hangar: Services) -> None:
+    await add_person(hangar, "ann")
+    form = {"login": "ann", "password": PASSWORD}
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}):
+        answer = await client.post("/login", data=form, headers=headers)
+        assert answer.status_code == 403, headers
+        assert COOKIE not in client.cookies
+    same = await client.post("/login", data=form, headers={"Origin": "http://hangar.test"})
+    assert same.status_code == 303
+
+
+async def test_signing_in_again_replaces_the_session_the_browser_came_with(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    await add_person(hangar, "ann")
+    await sign_in(client, "ann")
+    first = client.cookies[COOKIE]
+    await sign_in(client, "ann")
+    assert client.cookies[COOKIE] != first
+    client.cookies.set(COOKIE, first)
+    assert (await client.get("/api/user")).status_code == 401
+
+
+async def test_a_nul_in_a_form_is_refused(client: httpx.AsyncClient, hangar: Services) -> None:
+    answer = await client.post("/login", data={"login": "a\x00b", "password": "x"})
+    assert answer.status_code == 400 and "NUL" in answer.text

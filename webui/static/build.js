@@ -49,7 +49,7 @@
 
   function applyStage(stage) {
     const section = document.getElementById("stage-" + stage.number);
-    if (!section) return;
+    if (!section) return reloadOnce(); // stages the page was drawn without (the build was still compiling)
     const heading = section.querySelector("h2");
     setStatus(heading.querySelector(".status"), stage.status);
     setTimes(heading.querySelector(".duration"), stage.started, stage.finished);
@@ -63,6 +63,13 @@
     setStatus(item.querySelector(".status"), step.status);
     setTimes(item.querySelector(".duration"), step.started, step.finished);
     if (item.classList.contains("selected")) setStatus(document.getElementById("log-status"), step.status);
+  }
+
+  function reloadOnce() {
+    if (!sessionStorage.getItem("hangar-reloaded:" + location.pathname)) {
+      sessionStorage.setItem("hangar-reloaded:" + location.pathname, "1");
+      location.reload();
+    }
   }
 
   function applySnapshot(build) {

@@ -186,3 +186,17 @@ async def test_owner_names_that_hangars_own_paths_take_are_refused(client: httpx
         body = {"owner": owner, "name": "app", "clone_url": "https://example.com/x.git"}
         answer = await client.post("/api/repos", json=body, headers=admin_headers())
         assert answer.status_code == 400 and "own pages" in answer.text
+
+
+async def test_a_bearer_token_opens_the_pages_of_a_private_repository(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    from tests.server.api.seed import add_user
+
+    repo = await add_repo(hangar, "acme", "secret-plans", private=True)
+    await add_build(hangar, repo, "success", message="launch codes")
+    headers = await add_user(hangar, "robot")
+    assert "launch codes" in (await client.get("/acme/secret-plans/1", headers=headers)).text
+    assert (await client.get("/acme/secret-plans/badge.svg", headers=headers)).status_code == 200
+    wrong = await client.get("/acme/secret-plans/1", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 303 and "launch codes" not in wrong.text  # to the sign-in page

@@ -29,6 +29,10 @@ a space takes no text with it."""
 
 _PLAIN_LINE = re.compile(r"[^\x00-\x08\x0b-\x1f\x7f-\x9f]*")
 _SGR_PARAMS = re.compile(r"[0-9;:]*")
+_NUMBER = re.compile(r"[0-9]+")
+_HUGE = 10**9
+"""What a parameter of more than nine significant digits counts as: no code, no colour channel, no index
+(and never an int() of thousands of digits, which Python refuses)."""
 _CUBE_LEVELS = (0, 95, 135, 175, 215, 255)
 
 
@@ -153,20 +157,20 @@ def _apply_sgr(style: _Style, params: str) -> _Style:
         if ":" in group:
             style = _apply_colon_group(style, group.split(":"))
             continue
-        code = int(group) if group else 0
+        code = _code(group)
         if code in (38, 48):
             colour, used = _extended_colour(groups[index:])
             index += used
             if colour is not None:
                 style = replace(style, fg=colour) if code == 38 else replace(style, bg=colour)
-        else:
+        elif code is not None:
             style = _apply_code(style, code)
     return style
 
 
 def _apply_colon_group(style: _Style, parts: list[str]) -> _Style:
     """ITU-style sub-parameters: 38:5:n, 38:2:r:g:b, 38:2:space:r:g:b (and 48:...), 4:n underline styles."""
-    code = int(parts[0]) if parts[0] else 0
+    code = _code(parts[0])
     if code in (38, 48):
         rest = parts[1:]
         if len(rest) == 5 and rest[0] == "2":  # the colour space id before r:g:b
@@ -177,7 +181,20 @@ def _apply_colon_group(style: _Style, parts: list[str]) -> _Style:
         return replace(style, fg=colour) if code == 38 else replace(style, bg=colour)
     if code == 4 and len(parts) > 1:
         return replace(style, underline=parts[1] not in ("", "0"))
-    return _apply_code(style, code)
+    return style if code is None else _apply_code(style, code)
+
+
+def _number(part: str) -> int | None:
+    """The number a parameter spells, None unless it is all (ASCII) digits; past nine digits it is _HUGE."""
+    if not _NUMBER.fullmatch(part):
+        return None
+    significant = part.lstrip("0")
+    return int(significant or "0") if len(significant) <= 9 else _HUGE
+
+
+def _code(part: str) -> int | None:
+    """The SGR code a parameter spells: an empty one is 0 (reset), a malformed one None."""
+    return _number(part) if part else 0
 
 
 def _extended_colour(rest: list[str]) -> tuple[Colour, int]:
@@ -186,14 +203,15 @@ def _extended_colour(rest: list[str]) -> tuple[Colour, int]:
         return None, 0
     mode = rest[0]
     if mode == "5":
-        if len(rest) < 2 or not rest[1] or int(rest[1]) > 255:
+        index = _number(rest[1]) if len(rest) >= 2 else None
+        if index is None or index > 255:
             return None, min(2, len(rest))
-        index = int(rest[1])
         return (index if index < 16 else xterm_colour(index)), 2
     if mode == "2":
-        if len(rest) < 4 or not all(rest[1:4]) or any(int(part) > 255 for part in rest[1:4]):
+        channels = [channel for channel in map(_number, rest[1:4]) if channel is not None and channel <= 255]
+        if len(channels) < 3:
             return None, min(4, len(rest))
-        red, green, blue = (int(part) for part in rest[1:4])
+        red, green, blue = channels
         return f"#{red:02x}{green:02x}{blue:02x}", 4
     return None, 1
 

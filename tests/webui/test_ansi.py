@@ -163,6 +163,40 @@ def test_malformed_sequences_show_no_garbage(line: str, expected: list[Run]) -> 
 
 
 @pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (f"{ESC}[38;5;1:2mcoloured", [("", "", "coloured")]),
+        (f"{ESC}[38;2;1;2;3:4mx", [("", "", "x")]),
+        (f"{ESC}[48;5;:mx", [("", "", "x")]),
+        (f"{ESC}[38;2;300:1;2;3mx", [("", "", "x")]),
+        (f"{ESC}[38;2;1:2;3;4mx", [("", "", "x")]),
+        (f"{ESC}[1;38;5;1:2;4mx", [("ansi-bold ansi-underline", "", "x")]),  # what follows still counts
+        (f"{ESC}[31;48;2;1;2;3:4;1mx", [("ansi-bold ansi-fg-1", "", "x")]),
+        (f"{ESC}[38;5;mx", [("", "", "x")]),
+        (f"{ESC}[38;2;;;mx", [("", "", "x")]),
+        (f"{ESC}[38;2;1;;3mx", [("", "", "x")]),
+        (f"{ESC}[38:5:mx", [("", "", "x")]),
+        (f"{ESC}[38:2:1::3mx", [("", "", "x")]),
+        (f"{ESC}[38;5;256mx", [("", "", "x")]),
+        (f"{ESC}[38;2;1;2mx", [("", "", "x")]),
+        (f"{ESC}[38;2;1;2;256mx", [("", "", "x")]),
+        (f"{ESC}[38;5;99999999999999999999mx", [("", "", "x")]),
+        (f"{ESC}[38;2;99999999999999999999;0;0mx", [("", "", "x")]),
+        (f"{ESC}[99999999999999999999;32mx", [("ansi-fg-2", "", "x")]),
+        (f"{ESC}[00000000000000000031mx", [("ansi-fg-1", "", "x")]),  # leading zeros are no huge number
+        (f"{ESC}[38;5;0000000000000000000196mx", [("", "color:#ff0000", "x")]),
+        (f"{ESC}[{'9' * 5000};1mx", [("ansi-bold", "", "x")]),  # past Python's int() digit limit
+        (f"{ESC}[38;5;{'1' * 5000}mx", [("", "", "x")]),
+        (f"{ESC}[1:2:3:4:5:6:7:8mx", [("ansi-bold", "", "x")]),
+        (f"{ESC}[:::;;:mx", [("", "", "x")]),
+    ],
+)
+def test_malformed_colour_parameters_are_skipped_without_an_error(line: str, expected: list[Run]) -> None:
+    assert runs(line) == expected
+    assert strip_ansi(line) == expected[0][2]
+
+
+@pytest.mark.parametrize(
     "sequence",
     [
         f"{ESC}[2K",
@@ -290,8 +324,22 @@ _PIECES = st.sampled_from(
 )
 
 
+_SGR_PARAMETERS = st.lists(
+    st.one_of(
+        st.sampled_from(
+            ["", "0", "1", "4", "31", "38", "48", "5", "2", "255", "256", "99999999999999999999"]
+        ),
+        st.sampled_from(["38;5", "48;5", "38;2", "48;2;1", "38;2;1;2"]),  # a colour the next part completes
+        st.from_regex(r"[0-9]{0,3}(:[0-9]{0,3}){1,5}", fullmatch=True),  # sub-parameters, stray colons
+    ),
+    max_size=8,
+).map(";".join)
+_SGR = _SGR_PARAMETERS.map(lambda params: f"{ESC}[{params}m")
+"""Whole SGR sequences, well-formed or not: colour parameters with `:` in any place, empty and huge parts."""
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_PIECES, max_size=40).map("".join))
+@given(st.lists(st.one_of(_PIECES, _SGR), max_size=40).map("".join))
 def test_any_input_gives_well_formed_html_whose_text_is_the_stripped_text(text: str) -> None:
     html = ansi_to_html(text)
     assert ESC not in html

@@ -19,10 +19,13 @@
   const REOPEN_MS = [1000, 3000]; // a stream closed by an error is opened again after a delay in this range
 
   // ------------------------------------------------------------------ ANSI escape sequences -> styled segments
-  // The same rules as the server-side renderer (webui/ansi.py): CR; CSI (maybe cut short); OSC, DCS, SOS, PM
-  // and APC strings; other ESC sequences; a lone ESC; any other control character (tab is kept).
+  // The same rules as the server-side renderer (webui/ansi.py), character for character: CR; CSI (maybe cut
+  // short); OSC, DCS, SOS, PM and APC strings; the other ESC sequences (of the two-character ones only those
+  // with a digit, symbol or capital, and a lone RIS, so a stray ESC before a word or a space takes no text
+  // with it); a lone ESC; any other control character (tab is kept).
   const SEQUENCE =
-    /(\r)|(?:\x1b\[|\x9b)([\x30-\x3f]*)([\x20-\x2f]*)([\x40-\x7e])?|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?|\x1b[\x20-\x2f]*[\x30-\x7e]|\x1b|[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+    /(\r)|(?:\x1b\[|\x9b)([\x30-\x3f]*)([\x20-\x2f]*)([\x40-\x7e])?|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?|\x1b(?:[\x21-\x2f][\x20-\x2f]*[\x30-\x7e]|[\x30-\x5f]|c(?![A-Za-z]))|\x1b|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+  const HUGE = 1e9; // a parameter of more than nine significant digits: no code, colour channel or index
   const CUBE = [0, 95, 135, 175, 215, 255]; // the 6x6x6 colour cube's levels of the 256-colour palette
 
   const hex2 = (n) => n.toString(16).padStart(2, "0");
@@ -36,20 +39,28 @@
     return rgb(CUBE[Math.floor(i / 36)], CUBE[Math.floor(i / 6) % 6], CUBE[i % 6]);
   }
 
+  /** The number a parameter spells, null unless it is all digits (never NaN); past nine digits it is HUGE. */
+  function number(part) {
+    if (!/^[0-9]+$/.test(part)) return null;
+    const significant = part.replace(/^0+/, "");
+    return significant.length <= 9 ? Number(significant || "0") : HUGE;
+  }
+
+  /** The SGR code a parameter spells: an empty one is 0 (reset), a malformed one null. */
+  const sgrCode = (part) => (part ? number(part) : 0);
+
   /** The colour of the parameters after 38/48 ("5;n" or "2;r;g;b"): [palette number, CSS colour or null, used]. */
   function extendedColour(rest) {
     if (!rest.length) return [null, 0];
     if (rest[0] === "5") {
-      if (rest.length < 2 || !rest[1] || Number(rest[1]) > 255) return [null, Math.min(2, rest.length)];
-      const n = Number(rest[1]);
+      const n = rest.length >= 2 ? number(rest[1]) : null;
+      if (n === null || n > 255) return [null, Math.min(2, rest.length)];
       return [n < 16 ? n : xtermColour(n), 2];
     }
     if (rest[0] === "2") {
-      const parts = rest.slice(1, 4);
-      if (rest.length < 4 || !parts.every(Boolean) || parts.some((p) => Number(p) > 255)) {
-        return [null, Math.min(4, rest.length)];
-      }
-      return [rgb(...parts.map(Number)), 4];
+      const channels = rest.slice(1, 4).map(number).filter((c) => c !== null && c <= 255);
+      if (channels.length < 3) return [null, Math.min(4, rest.length)];
+      return [rgb(...channels), 4];
     }
     return [null, 1];
   }
@@ -78,7 +89,7 @@
     for (let i = 0; i < groups.length; ) {
       const group = groups[i++];
       let parts = group.split(":");
-      const code = parts[0] ? Number(parts[0]) : 0;
+      const code = sgrCode(parts[0]);
       if (code === 38 || code === 48) {
         let colour;
         if (parts.length > 1) {
@@ -91,7 +102,7 @@
         }
         if (colour !== null) style[code === 38 ? "fg" : "bg"] = colour;
       } else if (code === 4 && parts.length > 1) style.underline = parts[1] !== "" && parts[1] !== "0";
-      else applyCode(style, code);
+      else if (code !== null) applyCode(style, code);
     }
   }
 
@@ -248,7 +259,8 @@
     let view = { first: 0, last: 0 }; // rows rendered by the last frame
     let selected = lineFromHash(); // 1-based, 0 for none
     let search = { query: "", matches: [], set: new Set(), index: -1, truncated: false };
-    let searchSeq = 0;
+    let searchSeq = 0; // answers to older searches are dropped
+    const searchButtons = []; // Prev, Next
     let source = null;
     let reopenTimer = 0;
     let refetchTimer = 0;
@@ -335,6 +347,8 @@
           schedule();
         }, retryIn);
       }
+      evictPages(); // the entries just made for wanted pages count too
+      updateStats();
     }
 
     async function loadPage(index) {
@@ -574,7 +588,6 @@
       scrollToLine(search.matches[search.index] + 1);
     }
 
-    const searchButtons = [];
     function updateSearchButtons() {
       for (const button of searchButtons) button.disabled = search.matches.length === 0;
     }

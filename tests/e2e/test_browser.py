@@ -78,6 +78,7 @@ async def sign_in(page: Page, hangar: Hangar) -> None:
     await page.goto(f"{hangar.url}/login")
     await page.get_by_label("Login").fill("admin")
     await page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    await page.screenshot(path=shoot("sign-in"))
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_text("admin (admin)")).to_be_visible()
 
@@ -200,6 +201,13 @@ async def test_an_anonymous_visitor_sees_nothing_of_a_private_repository(
     await sign_in(signed_in, hangar)
     await signed_in.goto(f"{hangar.url}/acme/secret-plans/1/1/2")
     await expect(signed_in.get_by_text("classified 5", exact=True)).to_be_visible()
+    await signed_in.goto(f"{hangar.url}/acme/secret-plans/settings")
+    await signed_in.get_by_label("Name").fill("DEPLOY_KEY")
+    await signed_in.get_by_label("Value").fill("not-shown-again")
+    await signed_in.get_by_role("button", name="Add secret").click()
+    await expect(signed_in.locator("table.secrets")).to_contain_text("DEPLOY_KEY")
+    assert "not-shown-again" not in await signed_in.content()
+    await signed_in.screenshot(path=shoot("settings"), full_page=True)
     await signed_in.close()
 
 

@@ -33,6 +33,14 @@ from tests.e2e.processes import hangar_up
 console = Console(highlight=False)
 CHUNK = 1000
 SCROLL_STEPS = 40
+LOADED = """() => new Promise(done => {
+    const poll = () => {
+        const entry = performance.getEntriesByType("navigation")[0];
+        if (entry && entry.loadEventEnd > 0) done(entry.loadEventEnd); else setTimeout(poll, 5);
+    };
+    poll();
+})"""
+"""When the page had loaded (its `load` event ended; ms since navigation)."""
 FIRST_LINE_PAINTED = """() => new Promise(done => {
     new PerformanceObserver((list, observer) => {
         const line = list.getEntries().find(entry => entry.identifier === "first-log-line");
@@ -100,6 +108,7 @@ async def hangar_page(browser: Browser, url: str, total: int) -> dict[str, float
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     await page.goto(url)
     painted = await page.evaluate(FIRST_LINE_PAINTED)
+    loaded = await page.evaluate(LOADED)
     body = page.locator(".log-body")
     for step in range(1, SCROLL_STEPS + 1):  # through the whole log, as a reader dragging the scrollbar
         await body.evaluate(f"b => {{ b.scrollTop = b.scrollHeight * {step} / {SCROLL_STEPS}; }}")
@@ -110,7 +119,7 @@ async def hangar_page(browser: Browser, url: str, total: int) -> dict[str, float
     await page.get_by_text(f"processed item {total - 1:07d}", exact=False).first.wait_for()
     weight = await heap(page)
     await page.close()
-    return {"painted": painted} | weight
+    return {"painted": painted, "loaded": loaded} | weight
 
 
 async def plain_page(browser: Browser, path: Path, total: int) -> dict[str, float]:
@@ -122,11 +131,12 @@ async def plain_page(browser: Browser, path: Path, total: int) -> dict[str, floa
         " observer.disconnect(); done(list.getEntries()[0].startTime); })"
         ".observe({type: 'paint', buffered: true}))"
     )
+    loaded = await page.evaluate(LOADED)
     await page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
     await page.get_by_text(f"processed item {total - 1:07d}", exact=False).first.wait_for()
     weight = await heap(page)
     await page.close()
-    return {"painted": painted} | weight
+    return {"painted": painted, "loaded": loaded} | weight
 
 
 def write_plain(path: Path, total: int) -> None:
@@ -163,7 +173,13 @@ def report(results: dict[str, list[dict[str, float]]], total: int) -> None:
         return statistics.median(run[field] for run in results[name])
 
     table = Table(title=f"build page with a {total:,}-line log (median of {len(results['hangar'])} runs)")
-    for column in ("page", "first line painted", "JS heap after scrolling to the end", "DOM elements"):
+    for column in (
+        "page",
+        "first line painted",
+        "page loaded",
+        "JS heap after scrolling to the end",
+        "DOM elements",
+    ):
         table.add_column(column)
     rows = (
         ("Hangar, 200k lines" if total == 200_000 else f"Hangar, {total:,} lines", "hangar"),
@@ -174,13 +190,15 @@ def report(results: dict[str, list[dict[str, float]]], total: int) -> None:
         table.add_row(
             label,
             f"{median(name, 'painted'):.0f} ms",
+            f"{median(name, 'loaded'):.0f} ms",
             f"{median(name, 'heap'):.1f} MiB",
             f"{median(name, 'elements'):,.0f}",
         )
     console.print(table)
     first_line = median("hangar", "painted") / median("plain", "painted")
+    loaded = median("hangar", "loaded") / median("plain", "loaded")
     console.print(
-        f"ratios vs the plain page: first line {first_line:.2f}×, "
+        f"ratios vs the plain page: first line {first_line:.2f}×, loaded {loaded:.2f}×, "
         f"heap {median('hangar', 'heap') / median('plain', 'heap'):.2f}×, "
         f"DOM elements {median('hangar', 'elements') / median('plain', 'elements'):.3f}×"
     )

@@ -107,3 +107,9 @@ def first_line(message: str) -> str:
     if len(line) > _FIRST_LINE_LIMIT:
         return line[: _FIRST_LINE_LIMIT - 1].rstrip() + "…"
     return line
+
+
+def format_clock(seconds: float) -> str:
+    """Seconds since a step started, as the log shows them: `m:ss.s` (e.g. `1:02.4`), like the log viewer."""
+    tenths = max(0, round(seconds * 10))
+    return f"{tenths // 600}:{(tenths % 600) / 10:04.1f}"

@@ -30,7 +30,7 @@ async def cancel(request: Request) -> Response:
     """Cancel the build, then show it."""
     repo, build, _form = await allowed_build(request)
     await cancel_now(services(request), build)
-    return RedirectResponse(f"/{repo.owner}/{repo.name}/{build.number}", status_code=303)
+    return RedirectResponse(f"/{repo.owner}/{repo.name}/{build.number}?cancelling", status_code=303)
 
 
 async def restart(request: Request) -> Response:

@@ -111,6 +111,7 @@ async def build_page(request: Request) -> Response:
         "log": log,
         "may_build": may_build(user, repo),
         "running": not Status(build.status).is_done,
+        "cancelling": "cancelling" in request.query_params and build.finished is None,
     }
     return await page(request, "build.html", context)
 

@@ -22,6 +22,7 @@ from webui import STATIC, TEMPLATES
 from webui.ansi import ansi_to_html
 from webui.present import (
     first_line,
+    format_clock,
     format_duration,
     iso_time,
     short_sha,
@@ -57,6 +58,7 @@ templates.env.globals.update(
     status_icon=status_icon,
     status_label=status_label,
     format_duration=format_duration,
+    format_clock=format_clock,
     time_ago=time_ago,
     iso_time=iso_time,
     short_sha=short_sha,

@@ -48,6 +48,16 @@ steps:
       - exit 3
 """
 
+BROKEN = """\
+kind: pipeline
+name: test
+steps:
+  - name: greet
+    image: busybox
+    commands: [echo hi]
+    depends_on: [nosuchstep]
+"""
+
 SLEEPING = """\
 kind: pipeline
 name: test
@@ -151,6 +161,23 @@ async def test_a_failing_build_page_shows_the_failing_step_and_its_coloured_line
     await page.close()
 
 
+async def test_a_broken_pipeline_shows_which_line_is_wrong(
+    hangar: Hangar, tmp_path: Path, browser: Browser
+) -> None:
+    start_build(hangar, PushedRepo(tmp_path / "git"), BROKEN)
+    with hangar.api() as api:  # open the page as soon as the build exists: the error comes live or drawn
+        while api.get("/api/repos/octo/app/builds/1").status_code != 200:
+            time.sleep(0.05)
+    page = await browser.new_page()
+    await page.goto(f"{hangar.url}/octo/app/1")
+    error = page.locator("#build-error")
+    await expect(error).to_contain_text(".ci.yml:7:", timeout=30_000)
+    await expect(error).to_contain_text("nosuchstep")
+    await expect(page.locator("#build-status")).to_have_attribute("data-status", "error")
+    await expect(page.locator("#no-stages")).to_contain_text("could not be compiled")
+    await page.close()
+
+
 async def test_cancel_from_the_page_stops_the_running_build(
     hangar: Hangar, tmp_path: Path, browser: Browser
 ) -> None:
@@ -160,6 +187,7 @@ async def test_cancel_from_the_page_stops_the_running_build(
     wait_for_step(hangar, "pending")  # the build exists, its last step not started
     await page.goto(f"{hangar.url}/octo/app/1/1/2")
     await expect(page.get_by_text("started", exact=True)).to_be_visible(timeout=60_000)
+    await expect(page.get_by_role("button", name="Restart", exact=True)).to_be_hidden()  # not while it runs
     clicked = time.monotonic()
     await page.get_by_role("button", name="Cancel").click()
     await expect(page.locator("#build-status")).to_have_attribute("data-status", "killed", timeout=30_000)
@@ -167,6 +195,8 @@ async def test_cancel_from_the_page_stops_the_running_build(
     await expect(page.locator("#step-1-2 .status")).to_have_attribute("data-status", "killed")
     await expect(page.locator("#step-1-3 .status")).to_have_attribute("data-status", "skipped")
     print(f"cancel: the page showed killed {elapsed:.2f}s after the click")
+    await expect(page.get_by_role("button", name="Cancel")).to_be_hidden()
+    await expect(page.get_by_role("button", name="Restart", exact=True)).to_be_visible()
     build = hangar.wait_for_build("octo/app", 1, timeout=30)
     assert build["status"] == "killed"
     await page.close()

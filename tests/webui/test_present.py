@@ -143,3 +143,15 @@ def test_first_line_cuts_long_subjects_to_100_characters_with_an_ellipsis() -> N
     assert subject.startswith(cut[:-1])
     exactly_100 = "x" * 100
     assert first_line(exactly_100) == exactly_100
+
+
+def test_log_times_read_as_minutes_seconds_and_tenths() -> None:
+    from webui.present import format_clock
+
+    assert [format_clock(s) for s in (0, 0.41, 62.44, 3725.3, -1)] == [
+        "0:00.0",
+        "0:00.4",
+        "1:02.4",
+        "62:05.3",
+        "0:00.0",
+    ]

@@ -26,6 +26,12 @@
     element.querySelector(".label").textContent = label;
   }
 
+  function showText(element, text) {
+    if (!element) return;
+    element.textContent = text || "";
+    element.hidden = !text;
+  }
+
   function setTimes(element, started, finished) {
     if (!element) return;
     element.dataset.started = started || "";
@@ -43,6 +49,17 @@
   function applyBuild(build) {
     setStatus(document.getElementById("build-status"), build.status);
     setTimes(document.getElementById("build-duration"), build.started, build.finished);
+    const started = document.getElementById("build-started");
+    if (started && build.started && !started.querySelector("time")) {
+      const time = document.createElement("time");
+      time.dateTime = new Date(build.started * 1000).toISOString();
+      time.title = time.dateTime;
+      time.textContent = "just now";
+      started.replaceChildren(time);
+    }
+    showText(document.getElementById("build-error"), build.error);
+    const noStages = document.getElementById("no-stages");
+    if (noStages && build.error) noStages.textContent = "No stages: the pipeline could not be compiled.";
     document.title = document.title.replace(/^#(\d+) \S+/, "#$1 " + ((texts[build.status] || [])[1] || build.status));
     if (DONE.has(build.status) && build.finished) finish();
   }
@@ -62,12 +79,19 @@
     if (!item) return;
     setStatus(item.querySelector(".status"), step.status);
     setTimes(item.querySelector(".duration"), step.started, step.finished);
-    if (item.classList.contains("selected")) setStatus(document.getElementById("log-status"), step.status);
+    if (item.classList.contains("selected")) {
+      setStatus(document.getElementById("log-status"), step.status);
+      const failed = step.exit_code !== null && step.exit_code !== undefined && step.status !== "success";
+      showText(document.getElementById("log-exit"), failed ? "exit code " + step.exit_code : "");
+      showText(document.getElementById("log-error"), step.error);
+    }
   }
 
   function reloadOnce() {
-    if (!sessionStorage.getItem("hangar-reloaded:" + location.pathname)) {
-      sessionStorage.setItem("hangar-reloaded:" + location.pathname, "1");
+    // At most once a minute per page, so a stage that never shows up cannot make the page reload for ever.
+    const key = "hangar-reloaded:" + location.pathname;
+    if (Date.now() - Number(sessionStorage.getItem(key) || 0) > 60000) {
+      sessionStorage.setItem(key, String(Date.now()));
       location.reload();
     }
   }
@@ -91,6 +115,8 @@
     if (cancel) cancel.hidden = true;
     const restart = document.getElementById("restart-form");
     if (restart) restart.hidden = false;
+    const cancelling = document.getElementById("cancelling");
+    if (cancelling) cancelling.hidden = true;
   }
 
   function listen() {
@@ -114,6 +140,14 @@
 
   const log = document.getElementById("log");
   if (log && window.HangarLog) {
+    for (const element of log.querySelectorAll(".js-only")) element.hidden = false;
+    // The log fills the window below where it starts, so followed lines are never under the fold.
+    const fit = () => {
+      const top = log.querySelector(".log-body").getBoundingClientRect().top + window.scrollY;
+      log.style.setProperty("--log-height", Math.max(240, window.innerHeight - top - 16) + "px");
+    };
+    fit();
+    window.addEventListener("resize", fit);
     window.HangarLog.mount(log);
     // A failed step opens at its end, where the failure is (unless a line was asked for with #L…).
     const failed = ["failure", "error", "killed"].includes((document.getElementById("log-status") || {}).dataset?.status);

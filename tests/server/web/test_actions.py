@@ -28,7 +28,9 @@ async def test_cancel_from_the_page_kills_the_build(client: httpx.AsyncClient, h
     page = (await client.get("/octo/hello/1")).text
     assert 'action="/octo/hello/1/cancel"' in page
     answer = await client.post("/octo/hello/1/cancel", data={"csrf": person.csrf})
-    assert answer.status_code == 303 and answer.headers["location"] == "/octo/hello/1"
+    assert answer.status_code == 303 and answer.headers["location"] == "/octo/hello/1?cancelling"
+    shown = await client.get(answer.headers["location"])
+    assert "Cancelling: running steps are being stopped" in shown.text
     async with hangar.reading() as session:
         stages = await list_stages(session, (await find_build(session, repo.id or 0, 1)).id or 0)  # type: ignore[union-attr]
     assert [stage.status for stage in stages][1] == "skipped"  # the waiting stage never runs

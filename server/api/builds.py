@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,7 +23,7 @@ from server.services import Services
 from server.store.builds import find_build, find_build_by_id, find_step, list_builds, list_stages, list_steps
 from server.store.logs import read_lines
 from server.trigger import restart_build
-from webui.ansi import strip_ansi
+from webui.ansi import strip_ansi, without_sequences
 
 DEFAULT_PAGE = 25
 MAX_PAGE = 100
@@ -131,14 +132,24 @@ async def search_log(
     while True:
         async with hangar.reading() as session:
             lines = await read_lines(session, step_id, start, MAX_LOG_PAGE)
-        for line in lines:
-            if folded in strip_ansi(line[2]).casefold():
-                if len(found) == limit:
-                    return found, True
-                found.append(line)
+        for line in await asyncio.to_thread(matching_lines, lines, folded):  # CPU work off the event loop
+            if len(found) == limit:
+                return found, True
+            found.append(line)
         if len(lines) < MAX_LOG_PAGE:
             return found, False
         start = lines[-1][0] + 1
+
+
+def matching_lines(lines: list[tuple[int, float, str]], folded: str) -> list[tuple[int, float, str]]:
+    """The lines whose text shows `folded` (casefolded); a page without it anywhere is ruled out at once."""
+    if folded not in without_sequences("\n".join(text for _p, _s, text in lines)).casefold():
+        return []
+    return [
+        line
+        for line in lines
+        if folded in without_sequences(line[2]).casefold() and folded in strip_ansi(line[2]).casefold()
+    ]
 
 
 async def _log_text(hangar: Services, step_id: int, start: int) -> AsyncIterator[str]:

@@ -86,6 +86,7 @@ class Build(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("repo_id", "number"),
         Index("ix_builds_repo_number", "repo_id", "number"),
+        Index("ix_builds_repo_branch", "repo_id", "branch", "number"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import and_, func
 from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -43,6 +44,32 @@ async def list_builds(
     if branch:
         query = query.where(Build.branch == branch)
     result = await session.exec(query.order_by(col(Build.number).desc()).limit(limit))
+    return result.all()
+
+
+async def latest_per_branch(session: AsyncSession, repo_ids: Sequence[int]) -> Sequence[Build]:
+    """The newest build of every branch of these repositories (one query, by the branch index)."""
+    if not repo_ids:
+        return []
+    newest = (
+        select(Build.repo_id, Build.branch, func.max(Build.number).label("number"))
+        .where(col(Build.repo_id).in_(repo_ids))
+        .group_by(col(Build.repo_id), col(Build.branch))
+        .subquery()
+    )
+    query = (
+        select(Build)
+        .options(WITHOUT_CONTEXT)
+        .join(
+            newest,
+            and_(
+                col(Build.repo_id) == newest.c.repo_id,
+                col(Build.branch) == newest.c.branch,
+                col(Build.number) == newest.c.number,
+            ),
+        )
+    )
+    result = await session.exec(query)
     return result.all()
 
 

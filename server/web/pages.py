@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from server.api.builds import query_int, readable_build, search_log
 from server.api.common import services
 from server.api.repos import readable_repo
 from server.db.models import Build, Repo, Stage, Step
-from server.store.builds import list_builds, list_stages, list_steps
+from server.store.builds import latest_per_branch, list_builds, list_stages, list_steps
 from server.store.logs import read_lines
 from server.store.repos import list_repos
 from server.web.render import page
@@ -43,22 +44,19 @@ class StageTree:
 async def dashboard(request: Request) -> Response:
     """Every repository the visitor may see, with the latest build of each branch."""
     user = await current_user(request)
-    hangar = services(request)
-    rows: list[tuple[Repo, list[Build]]] = []
-    async with hangar.reading() as session:
-        for repo in await list_repos(session):
-            if may_read(user, repo):
-                builds = await list_builds(session, repo.id or 0, limit=50)
-                rows.append((repo, latest_per_branch(repo, builds)))
+    async with services(request).reading() as session:
+        repos = [repo for repo in await list_repos(session) if may_read(user, repo)]
+        latest = await latest_per_branch(session, [repo.id or 0 for repo in repos])
+    by_repo: dict[int, list[Build]] = defaultdict(list)
+    for build in latest:
+        by_repo[build.repo_id].append(build)
+    rows = [(repo, branches_shown(repo, by_repo[repo.id or 0])) for repo in repos]
     return await page(request, "dashboard.html", {"rows": rows})
 
 
-def latest_per_branch(repo: Repo, builds: Sequence[Build]) -> list[Build]:
-    """The newest build of each branch (the default branch first), at most `BRANCHES_SHOWN`."""
-    latest: dict[str, Build] = {}
-    for build in builds:
-        latest.setdefault(build.branch, build)
-    ordered = sorted(latest.values(), key=lambda build: (build.branch != repo.default_branch, -build.number))
+def branches_shown(repo: Repo, latest: Sequence[Build]) -> list[Build]:
+    """The branches' latest builds the dashboard shows: the default branch first, then the newest."""
+    ordered = sorted(latest, key=lambda build: (build.branch != repo.default_branch, -build.number))
     return ordered[:BRANCHES_SHOWN]
 
 
@@ -100,7 +98,10 @@ async def build_page(request: Request) -> Response:
     async with services(request).reading() as session:
         stages = await list_stages(session, build.id or 0)
         steps = await list_steps(session, [stage.id or 0 for stage in stages])
-    tree = [StageTree(stage, [step for step in steps if step.stage_id == stage.id]) for stage in stages]
+    by_stage: dict[int, list[Step]] = defaultdict(list)
+    for step in steps:
+        by_stage[step.stage_id].append(step)
+    tree = [StageTree(stage, by_stage[stage.id or 0]) for stage in stages]
     selected = selected_step(request, tree)
     log = await log_context(request, repo, build, *selected) if selected else None
     context = {

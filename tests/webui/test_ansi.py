@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from webui.ansi import ansi_to_html, strip_ansi, xterm_colour
+from webui.ansi import ansi_to_html, strip_ansi, without_sequences, xterm_colour
 
 ESC = "\x1b"
 
@@ -348,3 +348,23 @@ def test_any_input_gives_well_formed_html_whose_text_is_the_stripped_text(text: 
     assert all(element.tag == "span" and len(element) == 0 for element in root)
     assert "".join(root.itertext()) == strip_ansi(text)
     assert html.count("\n") == text.count("\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_PIECES, _SGR), max_size=40).map("".join))
+def test_the_quick_removal_holds_each_lines_stripped_text(text: str) -> None:
+    quick = without_sequences(text)
+    for line in text.split("\n"):
+        assert strip_ansi(line) in quick
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.one_of(_PIECES, _SGR, st.sampled_from([ESC, "\x9b", "\r", "[2K", "\x07"])), max_size=40).map(
+        "".join
+    )
+)
+def test_the_quick_removal_removes_what_the_full_pattern_removes(text: str) -> None:
+    from webui.ansi import _SEQUENCE
+
+    assert without_sequences(text) == _SEQUENCE.sub("", text)

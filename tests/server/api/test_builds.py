@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlmodel import col, select
 
 from server.db.models import Build, LogChunk, Stage
@@ -268,3 +270,22 @@ async def test_restarting_a_build_creates_a_new_one_of_the_same_commit(
     assert "unit" in [step["name"] for step in stages["test"]["steps"]]
     assert [listed["number"] for listed in (await api.get(BUILDS)).json()] == [2, 1]
     assert (await api.get(f"{BUILDS}/1")).json()["status"] == "failure"
+
+
+PIECES = ["ok", "\x1b[31mFAIL\x1b[0m", "fa\x1b[1mil", "x\rfail", "FaIl", "a\x07il", "é", "\x1b]8;;u\x07f"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(PIECES), max_size=4).map("".join), max_size=12),
+    st.sampled_from(["fail", "ail", "ok", "é", "xf", "\x1b"]),
+)
+def test_a_search_finds_exactly_the_lines_whose_shown_text_holds_the_words(
+    texts: list[str], needle: str
+) -> None:
+    from server.api.builds import matching_lines
+    from webui.ansi import strip_ansi
+
+    lines = [(position, 0.0, text) for position, text in enumerate(texts)]
+    expected = [line for line in lines if needle.casefold() in strip_ansi(line[2]).casefold()]
+    assert matching_lines(lines, needle.casefold()) == expected

@@ -200,3 +200,14 @@ async def test_a_bearer_token_opens_the_pages_of_a_private_repository(
     assert (await client.get("/acme/secret-plans/badge.svg", headers=headers)).status_code == 200
     wrong = await client.get("/acme/secret-plans/1", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 303 and "launch codes" not in wrong.text  # to the sign-in page
+
+
+async def test_the_dashboard_shows_a_branch_however_long_ago_it_last_built(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    repo = await add_repo(hangar)
+    await add_build(hangar, repo, "failure", branch="old-feature")
+    for _ in range(60):
+        await add_build(hangar, repo, "success", branch="main")
+    html = (await client.get("/")).text
+    assert "#1<" in _row(html, "?branch=old-feature") and "#61<" in _row(html, "?branch=main")

@@ -11,10 +11,15 @@ from starlette.routing import Route
 from server.api.auth import current_user
 from server.api.common import services
 from server.crypto import hash_password, verify_password
+from server.services import Services
 from server.sessions import COOKIE, CSRF_FIELD, LIFETIME_SECONDS, end_session, start_session
 from server.store.users import find_user
 from server.web.forms import read_form, same_site
 from server.web.render import page
+
+FAILURE_WINDOW_SECONDS = 600
+MAX_FAILURES = {"login": 20, "address": 60}
+"""Wrong passwords allowed per login and per client address in the window before sign-in answers 429."""
 
 _UNUSED_HASH = hash_password("no one has this password")
 """Checked against when the login is unknown, so the answer takes as long as for a wrong password."""
@@ -41,11 +46,18 @@ async def sign_in(request: Request) -> Response:
     form = await read_form(request)
     login, password = str(form.get("login", "")).strip(), str(form.get("password", ""))
     target = local_target(str(form.get("next", "/")))
+    counters = failure_counters(request, login)
+    if await too_many_failures(hangar, counters):
+        context = {"next": target, "login": login, "problem": "Too many wrong passwords: try again later."}
+        response = await page(request, "signin.html", context, status_code=429)
+        response.headers["Retry-After"] = str(FAILURE_WINDOW_SECONDS)
+        return response
     async with hangar.reading() as session:
         user = await find_user(session, login) if login else None
     stored = user.password_hash if user is not None and user.password_hash else _UNUSED_HASH
     matches = await run_in_threadpool(verify_password, password, stored)  # scrypt: ~50 ms off the event loop
     if user is None or not user.password_hash or not matches:
+        await count_failure(hangar, counters)
         context = {"next": target, "login": login, "problem": "Wrong login or password."}
         return await page(request, "signin.html", context, status_code=401)
     earlier = request.cookies.get(COOKIE, "")
@@ -62,6 +74,30 @@ async def sign_in(request: Request) -> Response:
         secure=hangar.settings.url.startswith("https://"),
     )
     return response
+
+
+def failure_counters(request: Request, login: str) -> dict[str, str]:
+    """The Redis keys counting wrong passwords for this login and this client address."""
+    address = request.client.host if request.client else "unknown"
+    return {
+        "login": f"sign-in-failures:login:{login.casefold()[:200]}",
+        "address": f"sign-in-failures:ip:{address}",
+    }
+
+
+async def too_many_failures(hangar: Services, counters: dict[str, str]) -> bool:
+    """Whether the login or the address has had too many wrong passwords lately (guessing)."""
+    counts = await hangar.redis.mget(list(counters.values()))
+    return any(int(count or 0) >= MAX_FAILURES[kind] for kind, count in zip(counters, counts, strict=True))
+
+
+async def count_failure(hangar: Services, counters: dict[str, str]) -> None:
+    """Count one wrong password against the login and the address, for the window."""
+    async with hangar.redis.pipeline(transaction=False) as pipe:
+        for key in counters.values():
+            pipe.incr(key)
+            pipe.expire(key, FAILURE_WINDOW_SECONDS, nx=True)
+        await pipe.execute()
 
 
 async def sign_out(request: Request) -> Response:

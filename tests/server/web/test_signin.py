@@ -157,3 +157,19 @@ async def test_signing_in_again_replaces_the_session_the_browser_came_with(
 async def test_a_nul_in_a_form_is_refused(client: httpx.AsyncClient, hangar: Services) -> None:
     answer = await client.post("/login", data={"login": "a\x00b", "password": "x"})
     assert answer.status_code == 400 and "NUL" in answer.text
+
+
+async def test_guessing_a_password_is_stopped_for_a_while(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    from server.web.signin import MAX_FAILURES
+
+    await add_person(hangar, "ann")
+    await add_person(hangar, "bob")
+    for _ in range(MAX_FAILURES["login"]):
+        assert (await client.post("/login", data={"login": "ann", "password": "guess"})).status_code == 401
+    stopped = await client.post("/login", data={"login": "ann", "password": PASSWORD})
+    assert stopped.status_code == 429 and "try again later" in stopped.text
+    assert int(stopped.headers["retry-after"]) > 0
+    assert COOKIE not in client.cookies
+    await sign_in(client, "bob")  # other people are not locked out

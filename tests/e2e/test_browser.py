@@ -48,6 +48,19 @@ steps:
       - exit 3
 """
 
+TWO_STEPS = """\
+kind: pipeline
+name: test
+steps:
+  - name: first
+    image: busybox
+    commands: [echo first, sleep 3]
+  - name: second
+    image: busybox
+    commands:
+      - for i in $(seq 1 20); do echo "second $i"; sleep 0.2; done
+"""
+
 BROKEN = """\
 kind: pipeline
 name: test
@@ -142,6 +155,19 @@ async def test_lines_appear_live_and_the_step_and_build_turn_to_success(
     await page.goto(f"{hangar.url}/octo/app")
     await expect(page.locator("table.builds")).to_contain_text("#1")
     await page.screenshot(path=shoot("repository"), full_page=True)
+    await page.close()
+
+
+async def test_the_build_page_moves_on_to_the_step_that_runs_now(
+    hangar: Hangar, tmp_path: Path, browser: Browser
+) -> None:
+    start_build(hangar, PushedRepo(tmp_path / "git"), TWO_STEPS)
+    wait_for_step(hangar, "pending")
+    page = await browser.new_page()
+    await page.goto(f"{hangar.url}/octo/app/1")
+    await expect(page).to_have_url(re.compile(r"/octo/app/1/1/3\?auto$"), timeout=60_000)
+    await expect(page.get_by_text("second 5", exact=True)).to_be_visible(timeout=30_000)
+    await expect(page.locator("#build-status")).to_have_attribute("data-status", "success", timeout=60_000)
     await page.close()
 
 

@@ -79,6 +79,7 @@
     if (!item) return;
     setStatus(item.querySelector(".status"), step.status);
     setTimes(item.querySelector(".duration"), step.started, step.finished);
+    if (step.status === "running" && !item.classList.contains("selected")) followRunningStep(item);
     if (item.classList.contains("selected")) {
       setStatus(document.getElementById("log-status"), step.status);
       const failed = step.exit_code !== null && step.exit_code !== undefined && step.status !== "success";
@@ -94,6 +95,18 @@
       sessionStorage.setItem(key, String(Date.now()));
       location.reload();
     }
+  }
+
+  function followRunningStep(item) {
+    // Opened as the build's page (no step chosen), the page moves on to the step that runs now, once the one
+    // it shows has finished, while the reader is still following (not scrolled up, not searching).
+    if (page.dataset.stepChosen === "1") return;
+    const shown = document.getElementById("log-status");
+    const follow = document.querySelector("#log .log-follow");
+    if (shown && !DONE.has(shown.dataset.status)) return;
+    if (follow && !follow.checked) return;
+    const link = item.querySelector("a");
+    if (link) location.replace(link.href + "?auto");
   }
 
   function applySnapshot(build) {

@@ -49,7 +49,8 @@ async def _repo(session: AsyncSession, request: Request) -> Repo:
     return repo
 
 
-async def _secret(session: AsyncSession, request: Request) -> Secret:
+async def path_secret(session: AsyncSession, request: Request) -> Secret:
+    """The secret of the path (`…/{owner}/{name}/…/{secret}`); 404 when the repository or it is missing."""
     repo = await _repo(session, request)
     name = request.path_params["secret"]
     secret = await find_secret(session, repo.id or 0, name)
@@ -99,7 +100,7 @@ async def show(request: Request) -> Response:
     """One secret, without its value."""
     await require_admin(request)
     async with services(request).reading() as session:
-        secret = await _secret(session, request)
+        secret = await path_secret(session, request)
     return JSONResponse(secret_view(secret))
 
 
@@ -109,7 +110,7 @@ async def change(request: Request) -> Response:
     body = await read_model(request, SecretChanges)
     hangar = services(request)
     async with hangar.transaction() as (session, _changes):
-        secret = await _secret(session, request)
+        secret = await path_secret(session, request)
         if body.value is not None:
             secret.value = hangar.cipher.encrypt(body.value)
         if body.pull_request is not None:
@@ -122,7 +123,7 @@ async def remove(request: Request) -> Response:
     """Delete a secret: 204."""
     await require_admin(request)
     async with services(request).transaction() as (session, _changes):
-        await delete_secret(session, await _secret(session, request))
+        await delete_secret(session, await path_secret(session, request))
     return Response(status_code=204)
 
 

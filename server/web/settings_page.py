@@ -14,11 +14,11 @@ from starlette.routing import Route
 from server.api.auth import current_user, may_configure
 from server.api.common import services
 from server.api.repos import RepoSettings, apply_settings, readable_repo
-from server.api.secrets import NewSecret, add_secret
+from server.api.secrets import NewSecret, add_secret, path_secret
 from server.db.models import Repo
 from server.sessions import CSRF_FIELD
 from server.store.repos import find_repo, update_repo
-from server.store.secrets import delete_secret, find_secret, list_secrets
+from server.store.secrets import delete_secret, list_secrets
 from server.web.forms import read_form
 from server.web.render import page
 
@@ -115,12 +115,8 @@ async def delete_secret_form(request: Request) -> Response:
     """Delete a secret."""
     form = await read_form(request)
     repo = await configurable_repo(request, form)
-    name = request.path_params["secret"]
     async with services(request).transaction() as (session, _changes):
-        secret = await find_secret(session, repo.id or 0, name)
-        if secret is None:
-            raise HTTPException(404, f"{repo.slug} has no secret {name!r}")
-        await delete_secret(session, secret)
+        await delete_secret(session, await path_secret(session, request))
     return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#secrets", status_code=303)
 
 

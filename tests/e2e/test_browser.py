@@ -54,7 +54,7 @@ name: test
 steps:
   - name: first
     image: busybox
-    commands: [echo first, sleep 3]
+    commands: [echo first, sleep 5]
   - name: second
     image: busybox
     commands:

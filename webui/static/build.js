@@ -97,14 +97,19 @@
     }
   }
 
+  // Whether the reader has scrolled, clicked or typed in the log: then the page stays on its step.
+  let readerBusy = false;
+  const logPanel = document.getElementById("log");
+  for (const kind of ["wheel", "mousedown", "keydown", "touchstart"]) {
+    if (logPanel) logPanel.addEventListener(kind, () => { readerBusy = true; }, { passive: true });
+  }
+
   function followRunningStep(item) {
     // Opened as the build's page (no step chosen), the page moves on to the step that runs now, once the one
-    // it shows has finished, while the reader is still following (not scrolled up, not searching).
-    if (page.dataset.stepChosen === "1") return;
+    // it shows has finished, unless the reader is busy with the log.
+    if (page.dataset.stepChosen === "1" || readerBusy) return;
     const shown = document.getElementById("log-status");
-    const follow = document.querySelector("#log .log-follow");
     if (shown && !DONE.has(shown.dataset.status)) return;
-    if (follow && !follow.checked) return;
     const link = item.querySelector("a");
     if (link) location.replace(link.href + "?auto");
   }

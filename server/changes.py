@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipelines.status import Status
 from server.db.models import Build, Stage, Step
 
 
@@ -61,8 +62,11 @@ class Changes:
         self._send(stage.build_id, stage_view(stage))
 
     def step(self, step: Step, stage: Stage) -> None:
-        """A step's state changed."""
+        """A step's state changed; once it ended, its log's live viewers are told too (their stream ends)."""
         self._send(stage.build_id, step_view(step, stage.number))
+        if Status(step.status).is_done:
+            ended = {"first": step.log_lines, "lines": [], "status": step.status}
+            self.messages.append((f"log:{step.id}", json.dumps(ended)))
 
     def _send(self, build_id: int | None, view: dict[str, Any]) -> None:
         self.messages.append((f"build:{build_id}", json.dumps(view)))

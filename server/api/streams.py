@@ -29,8 +29,9 @@ from server.store.logs import read_lines
 
 KEEP_ALIVE_SECONDS = 15.0
 """A comment is sent after this long without an event, so proxies keep the connection open."""
-POLL_SECONDS = 2.0
-"""The database is read at least this often (a lost pub/sub message only delays)."""
+POLL_SECONDS = 5.0
+"""The database is read at least this often (a lost pub/sub message only delays); new lines and a step's end
+come as pub/sub messages, so this is only the guard."""
 PAGE_LINES = 1000
 """Log lines read from the database at a time."""
 KEEP_ALIVE = ": keep-alive\n\n"
@@ -135,7 +136,7 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
                 except TimeoutError:
                     break
                 first, lines = _batch(message)
-                if first > position:  # lines were missed: read them from the database
+                if first > position or not lines:  # lines were missed, or the step ended: read the database
                     break
                 for offset, (seconds, text) in enumerate(lines):
                     if first + offset >= position:

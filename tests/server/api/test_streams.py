@@ -208,3 +208,17 @@ async def test_streams_of_missing_steps_and_builds_are_not_found(
         "/api/repos/octo/hello/builds/2/events",
     ):
         assert (await live.get(path)).status_code == 404, path
+
+
+async def test_a_log_stream_ends_when_its_step_ends_without_waiting_for_its_guard_poll(
+    live: httpx.AsyncClient, hangar: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(streams, "POLL_SECONDS", 3600.0)  # only the step's own message can end the stream
+    seeded = await running_build(hangar)
+    async with live.stream("GET", f"{BUILD}/logs/1/2/stream") as response:
+        events = EventReader(response)
+        await send_lines(live, seeded, 0, 2)
+        assert positions(await events.take(2)) == [0, 1]
+        await finish_step(live, seeded)
+        done = await events.next(timeout=20)
+        assert done is not None and done.name == "done"

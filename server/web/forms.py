@@ -22,8 +22,8 @@ def same_site(request: Request, own_url: str) -> bool:
     if request.headers.get("sec-fetch-site", "same-origin") == "cross-site":
         return False
     origin = request.headers.get("origin", "")
-    if not origin or origin == "null":
-        return origin != "null"
+    if not origin:
+        return True
     host = request.headers.get("host", "")
     return origin in (f"{request.url.scheme}://{host}", _origin_of(own_url))
 

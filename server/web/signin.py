@@ -92,11 +92,12 @@ async def too_many_failures(hangar: Services, counters: dict[str, str]) -> bool:
 
 
 async def count_failure(hangar: Services, counters: dict[str, str]) -> None:
-    """Count one wrong password against the login and the address, for the window."""
+    """Count one wrong password against the login and the address, for the window (which the first one
+    opens: `SET NX EX`, as Redis 6 has it; `hangar up` embeds Redis 6.2, which has no `EXPIRE NX`)."""
     async with hangar.redis.pipeline(transaction=False) as pipe:
         for key in counters.values():
+            pipe.set(key, 0, ex=FAILURE_WINDOW_SECONDS, nx=True)
             pipe.incr(key)
-            pipe.expire(key, FAILURE_WINDOW_SECONDS, nx=True)
         await pipe.execute()
 
 

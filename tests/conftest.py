@@ -15,7 +15,10 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.peers"]  # the recording forge and the SMTP inbox, for notify and end-to-end tests
+pytest_plugins = [
+    "tests.peers",  # the recording forge and the SMTP inbox, for notify and end-to-end tests
+    "tests.leftovers",  # after the session: no process or temporary file the tests made may be left
+]
 
 
 def shared_dir() -> Path:
@@ -41,8 +44,18 @@ def running_services() -> Iterator[dict[str, str]]:
 
     Yields (and exports to os.environ) what `up` prints: DOCKER_HOST, the registries, Redis, PostgreSQL.
     """
-    was_running = subprocess.run([str(SERVICES), "status"], capture_output=True, check=False).returncode == 0
-    result = subprocess.run([str(SERVICES), "up"], capture_output=True, text=True, check=False)
+    from tests.leftovers import outside_session_environment  # (imported here: it is a plugin, loaded later)
+
+    environment = outside_session_environment()  # the services outlive the session: not its leftovers
+    was_running = (
+        subprocess.run(
+            [str(SERVICES), "status"], capture_output=True, check=False, env=environment
+        ).returncode
+        == 0
+    )
+    result = subprocess.run(
+        [str(SERVICES), "up"], capture_output=True, text=True, check=False, env=environment
+    )
     if result.returncode != 0:
         raise RuntimeError(f"scripts/services up failed ({result.returncode}):\n{result.stderr[-3000:]}")
     exported: dict[str, str] = {}
@@ -56,7 +69,7 @@ def running_services() -> Iterator[dict[str, str]]:
         yield exported
     finally:
         if not was_running:
-            subprocess.run([str(SERVICES), "down"], capture_output=True, check=False)
+            subprocess.run([str(SERVICES), "down"], capture_output=True, check=False, env=environment)
 
 
 @pytest.fixture(scope="session")

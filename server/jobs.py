@@ -80,7 +80,8 @@ def _retry_or_give_up(ctx: dict[str, Any], exc: NotifyError, what: str) -> str:
     tries = int(ctx.get("job_try", 1))
     if exc.retryable and tries < NOTIFY_TRIES:
         _log.warning("%s failed (try %d, will retry): %s", what, tries, exc)
-        raise Retry(defer=min(2.0**tries, 60.0))
+        settings: Settings = ctx["settings"]
+        raise Retry(defer=min(2.0**tries, settings.notify_retry_max_seconds))
     _log.error("%s failed for good: %s", what, exc)
     return f"failed: {exc}"
 

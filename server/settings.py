@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     max_hook_bytes: int = 5 * 1024 * 1024
     reap_seconds: float = 5.0
     """How often the worker looks for expired leases."""
+    notify_retry_max_seconds: float = 60.0
+    """The longest wait between two tries of a commit status or an email (the wait doubles up to it)."""
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
 
     @property

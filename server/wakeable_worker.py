@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 from arq.worker import Worker
+from redis.exceptions import RedisError
 
 from server.services import JOBS_CHANNEL, Services
 
 BURST_POLL_SECONDS = 0.02
 IDLE_POLL_SECONDS = 0.5
 """How often an idle worker still looks (deferred retries, cron, a wake-up lost while Redis restarted)."""
+MAX_OUTAGE_POLL_SECONDS = 5.0
+"""While Redis is unreachable, the worker tries again at most this long apart."""
+_log = logging.getLogger("hangar.worker")
 
 
 class WakeableWorker(Worker):
@@ -23,6 +28,7 @@ class WakeableWorker(Worker):
         super().__init__(*args, poll_delay=0, **kwargs)
         self._wake_ups: asyncio.Queue[str] | None = None
         self._listening: contextlib.AbstractAsyncContextManager[asyncio.Queue[str]] | None = None
+        self._outage_delay = 0.0
 
     async def _poll_iteration(self) -> None:
         """Poll once, then wait for a wake-up (or the idle period); burst mode polls without waiting."""
@@ -30,7 +36,16 @@ class WakeableWorker(Worker):
         if queue is not None:
             while not queue.empty():  # wake-ups that came during the last poll: this poll sees their jobs
                 queue.get_nowait()
-        await super()._poll_iteration()
+        try:
+            await super()._poll_iteration()
+        except (RedisError, OSError) as exc:  # Redis restarting: wait for it rather than end the worker
+            self._outage_delay = min(max(2 * self._outage_delay, IDLE_POLL_SECONDS), MAX_OUTAGE_POLL_SECONDS)
+            _log.warning("Redis unavailable (%s); trying again in %.1fs", exc, self._outage_delay)
+            await asyncio.sleep(self._outage_delay)
+            return
+        if self._outage_delay:
+            _log.warning("Redis is back; the worker goes on")
+            self._outage_delay = 0.0
         if self.burst:  # tests: run what is queued, then end
             await asyncio.sleep(BURST_POLL_SECONDS)
             return
@@ -39,6 +54,19 @@ class WakeableWorker(Worker):
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(queue.get(), IDLE_POLL_SECONDS)
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """Start the jobs one by one as arq does, giving back the slot a job took if Redis failed before it
+        started (arq would keep it: after `max_jobs` such failures the worker would take no more jobs)."""
+        for job_id in job_ids:
+            counter, task = self.job_counter, self.tasks.get(job_id.decode())
+            try:
+                await super().start_jobs([job_id])
+            except BaseException:
+                if self.job_counter > counter and self.tasks.get(job_id.decode()) is task:
+                    self.job_counter -= 1
+                    self.sem.release()
+                raise
 
     async def _subscribed(self) -> asyncio.Queue[str] | None:
         if self._wake_ups is None and not self.burst:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -45,13 +46,20 @@ class RecordingForge:
 @pytest.fixture
 async def forge() -> AsyncIterator[RecordingForge]:
     """A recording forge API served by aiohttp on an ephemeral port."""
-    recorder = RecordingForge()
+    async with serve_forge(RecordingForge()) as recorder:
+        yield recorder
+
+
+@contextlib.asynccontextmanager
+async def serve_forge(recorder: RecordingForge, port: int = 0) -> AsyncIterator[RecordingForge]:
+    """Serve `recorder` on 127.0.0.1:`port` (0: an ephemeral one) until the block ends."""
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", recorder.handle)
     runner = web.AppRunner(app)
     await runner.setup()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     try:
         site = web.SockSite(runner, sock)
         await site.start()

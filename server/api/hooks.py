@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,6 +27,9 @@ from server.forges import (
 from server.services import trigger_job_id
 from server.store.deliveries import create_delivery, find_delivery
 from server.store.repos import find_repo
+
+_log = logging.getLogger("hangar.hooks")
+QUEUE_DOWN_RETRY_AFTER = "30"
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
@@ -83,7 +88,14 @@ async def _record(request: Request, repo_id: int, delivery: str, hook: Hook) -> 
     target = row or earlier
     assert target is not None and target.id is not None
     # Queued again for a redelivery whose first trigger never ran (Redis was away): the job id keeps it once.
-    await hangar.enqueue("trigger_build", target.id, job_id=trigger_job_id(target.id))
+    try:
+        await hangar.enqueue("trigger_build", target.id, job_id=trigger_job_id(target.id))
+    except (RedisError, OSError) as exc:  # recorded: a redelivery, or the worker's sweep, queues it later
+        _log.warning("delivery %s recorded but not queued: %s", delivery, exc)
+        error = f"the job queue is unavailable; delivery {delivery} is recorded, send it again later"
+        return JSONResponse(
+            {"error": error}, status_code=503, headers={"Retry-After": QUEUE_DOWN_RETRY_AFTER}
+        )
     if row is None:
         return JSONResponse({"duplicate": delivery}, status_code=200)
     return JSONResponse({"delivery": delivery, "queued": True}, status_code=202)

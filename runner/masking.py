@@ -14,10 +14,11 @@ class Masker:
 
     def __init__(self, secrets: Iterable[str]) -> None:
         parts = {
-            part.strip()
+            form
             for secret in secrets
             for part in secret.splitlines()
             if len(part.strip()) >= MIN_SECRET_LENGTH
+            for form in (part.strip(), *shell_traced(part.strip()))
         }
         ordered = sorted(parts, key=lambda p: (-len(p), p))
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
@@ -43,3 +44,11 @@ class Masker:
         if self._pattern is None or not lines:
             return lines
         return self._pattern.sub(MASK, "\n".join(lines)).split("\n")
+
+
+def shell_traced(part: str) -> tuple[str, ...]:
+    """How shells write a value holding a single quote when they trace a command (`set -x`): inside single
+    quotes, each quote closed, escaped and reopened (busybox and dash `'"'"'`, bash `'\\''`)."""
+    if "'" not in part:
+        return ()
+    return (part.replace("'", "'\"'\"'"), part.replace("'", "'\\''"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -57,21 +58,28 @@ async def heartbeat(hangar: Services) -> None:
         await asyncio.sleep(HEARTBEAT_SECONDS)
 
 
-class RefuseNul:
-    """400 for a NUL character in the path or query: no name, number or filter has one, and PostgreSQL
-    refuses them in text (an unchecked one would end in a 500)."""
+class RefuseControlCharacters:
+    """400 for a control character in the path, or a NUL in the query: no name or number has one, Starlette's
+    mounts never match a path with a newline (an API path would fall through to the pages), and PostgreSQL
+    refuses NUL in text (an unchecked one would end in a 500)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse, or pass the request on."""
-        if scope["type"] == "http" and ("\x00" in scope["path"] or _has_nul(scope["query_string"])):
-            await JSONResponse({"error": "NUL characters are not allowed"}, status_code=400)(
-                scope, receive, send
-            )
+        if scope["type"] == "http" and (_has_control(scope["path"]) or _has_nul(scope["query_string"])):
+            refusal = {"error": "control characters are not allowed in the address"}
+            await JSONResponse(refusal, status_code=400)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _has_control(path: str) -> bool:
+    return _CONTROL.search(path) is not None
 
 
 def _has_nul(query: bytes) -> bool:
@@ -120,7 +128,7 @@ def create_app(settings: Settings, redis_url: str, services: Services | None = N
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error},
-        middleware=[Middleware(RefuseNul)],
+        middleware=[Middleware(RefuseControlCharacters)],
     )
     if services is not None:
         app.state.services = services

@@ -42,7 +42,8 @@ SERVICES = ROOT / "scripts" / "services"
 def running_services() -> Iterator[dict[str, str]]:
     """The test services, started with `scripts/services up` if they were not all running, then stopped again.
 
-    Yields (and exports to os.environ) what `up` prints: DOCKER_HOST, the registries, Redis, PostgreSQL.
+    Yields (and exports to os.environ) what `up` prints: DOCKER_HOST, the registries, Redis, PostgreSQL; a
+    variable the caller has set already keeps its value (e.g. HANGAR_TEST_REDIS_URL naming another database).
     """
     from tests.leftovers import outside_session_environment  # (imported here: it is a plugin, loaded later)
 
@@ -63,7 +64,7 @@ def running_services() -> Iterator[dict[str, str]]:
         words = shlex.split(line)
         if len(words) == 2 and words[0] == "export" and "=" in words[1]:
             name, _, value = words[1].partition("=")
-            exported[name] = value
+            exported[name] = os.environ.get(name) or value  # a value the caller set wins
     os.environ.update(exported)
     try:
         yield exported

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from server.api import builds, repos, runners, secrets, streams, users
+from server.api import builds, openapi, repos, runners, secrets, streams, users
 
 routes: list[BaseRoute] = [
     *users.routes,
@@ -13,4 +13,5 @@ routes: list[BaseRoute] = [
     *streams.routes,
     *secrets.routes,
     *runners.routes,
+    *openapi.routes,
 ]

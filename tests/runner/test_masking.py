@@ -79,3 +79,9 @@ def test_regex_characters_in_a_secret_are_literal() -> None:
 def test_masking_a_batch_equals_masking_each_line(secrets: list[str], batch: list[str]) -> None:
     masker = Masker(secrets)
     assert masker.mask_lines(batch) == [masker.mask(line) for line in batch]
+
+
+def test_a_secret_with_a_quote_is_masked_where_set_x_traces_it() -> None:
+    masker = Masker(["it's$ecret"])
+    assert masker.mask("""+ echo 'it'"'"'s$ecret'""") == f"+ echo '{MASK}'", "busybox and dash"
+    assert masker.mask("""+ echo 'it'\\''s$ecret'""") == f"+ echo '{MASK}'", "bash"

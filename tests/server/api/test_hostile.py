@@ -26,6 +26,8 @@ BUILDS = "/api/repos/octo/hello/builds"
         (f"{BUILDS}?limit=-1", 400),
         (f"{BUILDS}/1/logs/1/1?start=99999999999", 400),
         ("/api/repos/oc%00to/hello", 400),
+        ("/api/repos/%0Aocto/hello/secrets", 400),  # a newline: no mount matches it, so it reached the pages
+        ("/octo/hel%7Flo", 400),
         (f"{BUILDS}?branch=ma%00in", 400),
     ],
 )

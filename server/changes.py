@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.status import Status
-from server.db.models import Build, Stage, Step
+from server.db.models import Build, Outbox, Stage, Step
 
 
 def build_view(build: Build) -> dict[str, Any]:
@@ -47,6 +47,8 @@ class Changes:
     """(build id, repo id, status, sequence) of commit statuses to send (created, started, finished)."""
     finished_builds: dict[int, int] = field(default_factory=dict)
     """Builds that just finished (email): build id -> repo id."""
+    outbox: list[Outbox] = field(default_factory=list)
+    """The notifications recorded at the commit (for repositories that notify): their jobs are queued."""
 
     def build(self, build: Build) -> None:
         """A build's state changed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import httpx
@@ -14,9 +15,24 @@ from server.notifications import send_build_email as email_build
 from server.notifications import send_status
 from server.notify import NotifyError
 from server.scheduler import extend_leases, reap_lost_stages
-from server.services import HEARTBEAT_KEY, QUEUE_NAME, Services, open_services, redis_settings, trigger_job_id
+from server.services import (
+    HEARTBEAT_KEY,
+    JOBS_CHANNEL,
+    QUEUE_NAME,
+    Services,
+    open_services,
+    redis_settings,
+    trigger_job_id,
+)
 from server.settings import Settings
 from server.store.deliveries import stale_deliveries
+from server.store.outbox import (
+    delete_obsolete_statuses,
+    delete_outbox,
+    delete_statuses_through,
+    find_outbox,
+    list_stale_outbox,
+)
 from server.trigger import FetchFailed, trigger_delivery
 from server.wakeable_worker import WakeableWorker
 
@@ -26,6 +42,11 @@ TRIGGER_TRIES = 5
 TRIGGER_TIMEOUT = 1800
 """Seconds a trigger may take: the first fetch of a big repository is slow."""
 STALE_DELIVERY_SECONDS = 120.0
+STALE_OUTBOX_SECONDS = 30.0
+"""Age of an outbox row after which the sweep queues its job again (a no-op while the job is still queued,
+running or waiting for a retry: same job id)."""
+OUTBOX_GIVE_UP_SECONDS = 24 * 3600.0
+"""Age of an outbox row after which the sweep drops it (a job that kept dying before it could end)."""
 
 
 def _hangar(ctx: dict[str, Any]) -> Services:
@@ -43,29 +64,80 @@ async def trigger_build(ctx: dict[str, Any], delivery_id: int) -> int | None:
         raise Retry(defer=min(2.0**tries, 30.0)) from None
 
 
-async def send_commit_status(ctx: dict[str, Any], build_id: int, status: str, sequence: int) -> str:
-    """Send one commit status, in order: an older status of a build never overwrites a newer one."""
+async def send_commit_status(
+    ctx: dict[str, Any], build_id: int, status: str, sequence: int, outbox_id: int | None = None
+) -> str:
+    """Send one commit status, in order: an older status of a build never overwrites a newer one (its
+    outbox row is gone once a newer status was sent); done (or failed for good), it forgets the build's
+    statuses up to this one."""
     hangar = _hangar(ctx)
     async with hangar.redis.lock(f"hangar:lock:status:{build_id}", timeout=60, blocking_timeout=60):
         sent_key = f"hangar:status-sent:{build_id}"
         last = int(await hangar.redis.get(sent_key) or 0)
         if sequence < last:
+            await _forget(hangar, outbox_id)
+            return "stale"
+        if not await _still_to_send(hangar, outbox_id):
             return "stale"
         try:
-            sent = await send_status(hangar, ctx["http"], build_id, status)
+            result = (
+                "sent" if await send_status(hangar, ctx["http"], build_id, status) else "no forge API set"
+            )
         except NotifyError as exc:
-            return _retry_or_give_up(ctx, exc, f"commit status {status} of build {build_id}")
-        await hangar.redis.set(sent_key, sequence, ex=7 * 24 * 3600)
-    return "sent" if sent else "no forge API set"
+            result = _retry_or_give_up(ctx, exc, f"commit status {status} of build {build_id}")
+        else:
+            await hangar.redis.set(sent_key, sequence, ex=7 * 24 * 3600)
+        async with hangar.transaction() as (session, _changes):
+            await delete_statuses_through(session, build_id, sequence)
+    return result
 
 
-async def send_build_email(ctx: dict[str, Any], build_id: int) -> str:
-    """Email about a finished build, as the repository's policy says."""
+async def send_build_email(ctx: dict[str, Any], build_id: int, outbox_id: int | None = None) -> str:
+    """Email about a finished build, as the repository's policy says (once: its outbox row is then gone)."""
+    hangar = _hangar(ctx)
+    if not await _still_to_send(hangar, outbox_id):
+        return "already sent"
     try:
-        sent = await email_build(_hangar(ctx), build_id)
+        result = "sent" if await email_build(hangar, build_id) else "not needed"
     except NotifyError as exc:
-        return _retry_or_give_up(ctx, exc, f"email of build {build_id}")
-    return "sent" if sent else "not needed"
+        result = _retry_or_give_up(ctx, exc, f"email of build {build_id}")
+    await _forget(hangar, outbox_id)
+    return result
+
+
+async def _still_to_send(hangar: Services, outbox_id: int | None) -> bool:
+    """Whether the outbox row is still there (a job queued before the outbox existed has none)."""
+    if outbox_id is None:
+        return True
+    async with hangar.reading() as session:
+        return await find_outbox(session, outbox_id) is not None
+
+
+async def _forget(hangar: Services, outbox_id: int | None) -> None:
+    if outbox_id is not None:
+        async with hangar.transaction() as (session, _changes):
+            await delete_outbox(session, [outbox_id])
+
+
+async def requeue_outbox(hangar: Services, older_than: float = STALE_OUTBOX_SECONDS) -> int:
+    """Queue again the notifications recorded a while ago and still not done (their job may have been lost
+    with Redis); of a build's statuses, only the newest. How many rows were queued."""
+    async with hangar.reading() as session:
+        rows = await list_stale_outbox(session, older_than)
+    if not rows:
+        return 0
+    expired = [row for row in rows if row.created < time.time() - OUTBOX_GIVE_UP_SECONDS]
+    async with hangar.transaction() as (session, _changes):
+        await delete_obsolete_statuses(session, older_than)
+        await delete_outbox(session, [row.id or 0 for row in expired])
+    for row in expired:
+        _log.error("%s of build %s given up: not done after a day", row.kind, row.build_id)
+    queued = [row for row in rows if row not in expired]
+    for row in queued:
+        await hangar.enqueue_outbox(row, wake=False)
+    if queued:
+        await hangar.broker.publish(JOBS_CHANNEL, "queued")
+    return len(queued)
 
 
 async def requeue_deliveries(hangar: Services) -> None:
@@ -88,9 +160,11 @@ def _retry_or_give_up(ctx: dict[str, Any], exc: NotifyError, what: str) -> str:
 
 async def reap_leases(ctx: dict[str, Any]) -> int:
     """End the stages of runners that stopped renewing their lease (only while an API server is up to hear
-    from them: runners cannot renew while every server is down), and re-queue deliveries never triggered."""
+    from them: runners cannot renew while every server is down), and re-queue deliveries never triggered and
+    notifications never done."""
     hangar = _hangar(ctx)
     await requeue_deliveries(hangar)
+    await requeue_outbox(hangar)
     if not await hangar.redis.exists(HEARTBEAT_KEY):
         return 0
     async with hangar.transaction() as (session, changes):

@@ -20,20 +20,24 @@ class NotifyCache:
         self._sessions = sessions
         self._known: dict[int, tuple[float, bool, bool]] = {}
 
-    async def forge(self, repo_id: int) -> bool:
-        """Whether the repository has a forge API to send commit statuses to."""
-        return (await self._lookup(repo_id))[0]
+    async def forge(self, repo_id: int, session: AsyncSession | None = None) -> bool:
+        """Whether the repository has a forge API to send commit statuses to (read in `session` if not
+        known: a transaction asking needs no second connection)."""
+        return (await self._lookup(repo_id, session))[0]
 
-    async def email(self, repo_id: int) -> bool:
+    async def email(self, repo_id: int, session: AsyncSession | None = None) -> bool:
         """Whether the repository's email policy may send anything."""
-        return (await self._lookup(repo_id))[1]
+        return (await self._lookup(repo_id, session))[1]
 
-    async def _lookup(self, repo_id: int) -> tuple[bool, bool]:
+    async def _lookup(self, repo_id: int, session: AsyncSession | None) -> tuple[bool, bool]:
         cached = self._known.get(repo_id)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1], cached[2]
-        async with self._sessions() as session:
+        if session is not None:
             repo = await session.get(Repo, repo_id)
+        else:
+            async with self._sessions() as own:
+                repo = await own.get(Repo, repo_id)
         forge = bool(repo and repo.api_url)
         email = bool(repo and repo.email_policy != "never")
         self._known[repo_id] = (time.monotonic() + TTL_SECONDS, forge, email)

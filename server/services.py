@@ -17,9 +17,11 @@ from server.broker import Broker
 from server.changes import Changes
 from server.crypto import Cipher
 from server.db.engine import WRITE_OPTION, create_engine, session_factory
+from server.db.models import Outbox
 from server.notify_cache import NotifyCache
 from server.scheduler import RecentOffers
 from server.settings import Settings
+from server.store.outbox import EMAIL, STATUS, create_outbox
 
 QUEUE_NAME = "hangar:queue"
 JOBS_CHANNEL = "jobs"
@@ -32,6 +34,11 @@ HEARTBEAT_SECONDS = 5.0
 def trigger_job_id(delivery_id: int) -> str:
     """The job id of a delivery's trigger: queuing it twice runs it once."""
     return f"trigger:{delivery_id}"
+
+
+def outbox_job_id(outbox_id: int) -> str:
+    """The job id of an outbox row's notification: queuing it again while it waits or runs does nothing."""
+    return f"outbox:{outbox_id}"
 
 
 _log = logging.getLogger("hangar.services")
@@ -69,6 +76,7 @@ class Services:
         async with self.sessions() as session, session.begin():
             await session.connection(execution_options={WRITE_OPTION: True})
             yield session, changes
+            await self._record_notifications(session, changes)
         await self.publish(changes)
 
     @contextlib.asynccontextmanager
@@ -90,18 +98,38 @@ class Services:
         messages += [(f"cancel:{stage_id}", "cancel") for stage_id in changes.cancelled_stages]
         if changes.wake_runners:
             messages.append(("stages", "ready"))
-        queued = False
-        for build_id, repo_id, status, sequence in changes.statuses:
-            if await self.notifies.forge(repo_id):
-                await self.enqueue("send_commit_status", build_id, status, sequence, wake=False)
-                queued = True
-        for build_id, repo_id in changes.finished_builds.items():
-            if self.settings.smtp.host and await self.notifies.email(repo_id):
-                await self.enqueue("send_build_email", build_id, wake=False)
-                queued = True
-        if queued:
+        for row in changes.outbox:
+            await self.enqueue_outbox(row, wake=False)
+        if changes.outbox:
             messages.append((JOBS_CHANNEL, "queued"))
         await self.broker.publish_many(messages)
+
+    async def _record_notifications(self, session: AsyncSession, changes: Changes) -> None:
+        """Write the outbox rows of the commit statuses and emails to send, in the transaction that causes
+        them: if Redis loses their jobs, the worker's sweep queues them again."""
+        rows = [
+            Outbox(build_id=build_id, kind=STATUS, status=status, sequence=sequence)
+            for build_id, repo_id, status, sequence in changes.statuses
+            if await self.notifies.forge(repo_id, session)
+        ]
+        if self.settings.smtp.host:
+            rows += [
+                Outbox(build_id=build_id, kind=EMAIL)
+                for build_id, repo_id in changes.finished_builds.items()
+                if await self.notifies.email(repo_id, session)
+            ]
+        if rows:
+            changes.outbox = await create_outbox(session, rows)
+
+    async def enqueue_outbox(self, row: Outbox, wake: bool = True) -> None:
+        """Queue the job of an outbox row (once while it waits, runs or waits for a retry)."""
+        job_id = outbox_job_id(row.id or 0)
+        if row.kind == STATUS:
+            await self.enqueue(
+                "send_commit_status", row.build_id, row.status, row.sequence, row.id, job_id=job_id, wake=wake
+            )
+        else:
+            await self.enqueue("send_build_email", row.build_id, row.id, job_id=job_id, wake=wake)
 
     async def enqueue(self, function: str, *args: Any, job_id: str | None = None, wake: bool = True) -> None:
         """Queue a job (once per `job_id`, when given) and, unless told not to, wake the workers."""

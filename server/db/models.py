@@ -1,11 +1,11 @@
-"""The tables: users, tokens, repos, builds, stages, steps, log chunks, secrets, runners, deliveries."""
+"""The tables: users, tokens, repos, builds, stages, steps, logs, secrets, runners, deliveries, outbox."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -226,3 +226,20 @@ class Delivery(SQLModel, table=True):
     build_id: int | None = None
     hook: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     received: float = Field(default_factory=now)
+
+
+class Outbox(SQLModel, table=True):
+    """A notification to send (a commit status or an email), written with the change that causes it and
+    deleted once its job is done: a job lost with Redis is queued again from here."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    build_id: int = Field(foreign_key="builds.id", index=True)
+    kind: str = Field(max_length=20)
+    """`status` (a commit status) or `email` (the finished build's email)."""
+    status: str = ""
+    """The commit status to send (kind `status`)."""
+    sequence: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    """When the status was set (nanoseconds): an older status never overwrites a newer one."""
+    created: float = Field(default_factory=now)

@@ -1,5 +1,6 @@
 """Notification peers down while a build runs: the build is not held up, and the email or the commit status
-is retried until the peer is back, then delivered (the email once; the final status last)."""
+is retried until the peer is back, then delivered (the email once; the final status last); and a build that
+finishes while Redis is down still gets its final status and email once Redis is back (the outbox)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.processes import Hangar, free_port, hangar_up
+from tests.e2e.processes import Hangar, free_port, hangar_parts, hangar_runner, hangar_up
 from tests.peers import Inbox, RecordingForge, serve_forge
-from tests.reliability.outages import smtp_on, wait_until
+from tests.reliability.outages import redis_server, smtp_on, wait_until
 from tests.server.support import WEBHOOK_SECRET, PushedRepo, github_headers, github_push
 
 QUICK = """\
@@ -29,6 +30,14 @@ DOWN_AFTER_BUILD_SECONDS = 6.0
 RETRY_MAX_SECONDS = 5
 """The retry backoff's cap (60s by default), so the test does not wait minutes for the next try."""
 SHORT_BACKOFF = {"HANGAR_NOTIFY_RETRY_MAX_SECONDS": str(RETRY_MAX_SECONDS)}
+SLOW_LAST_STEP = """\
+kind: pipeline
+name: slow
+steps:
+  - name: last
+    image: busybox
+    commands: [echo "last step started", sleep 6, echo "last step done"]
+"""
 
 
 def register(hangar: Hangar, repo: PushedRepo, **fields: Any) -> None:
@@ -39,9 +48,9 @@ def register(hangar: Hangar, repo: PushedRepo, **fields: Any) -> None:
         assert answer.status_code == 201, answer.text
 
 
-def push_and_hook(hangar: Hangar, repo: PushedRepo) -> str:
+def push_and_hook(hangar: Hangar, repo: PushedRepo, pipeline: str = QUICK) -> str:
     """Push the pipeline and send its webhook; the commit's sha."""
-    before, sha = repo.push({".ci.yml": QUICK}, "add pipeline")
+    before, sha = repo.push({".ci.yml": pipeline}, "add pipeline")
     body = github_push("octo", "app", before, sha, "add pipeline")
     answer = httpx.post(f"{hangar.url}/hook", content=body, headers=github_headers(body), trust_env=False)
     assert answer.status_code == 202, answer.text
@@ -134,3 +143,53 @@ async def test_a_commit_status_is_retried_while_the_forge_is_down_and_the_final_
     assert after["status"] == "success" and after["finished"] == build["finished"], "the build unaffected"
     assert accepted[-1] == "success", f"a late status overwrote the final one: {accepted}"
     assert accepted.count("success") == 1, accepted
+
+
+def step_log(hangar: Hangar) -> str:
+    """What build 1's pipeline step printed so far (step 2: step 1 is the clone)."""
+    with hangar.api() as api:
+        answer = api.get("/api/repos/octo/app/builds/1/logs/1/2")
+    return "".join(line["out"] for line in answer.json()) if answer.status_code == 200 else ""
+
+
+async def test_a_build_that_finishes_while_redis_is_down_still_gets_its_final_status_and_email(
+    tmp_path: Path, docker_host: str
+) -> None:
+    smtp_port, forge_port = free_port(), free_port()
+    forge = RecordingForge(url=f"http://127.0.0.1:{forge_port}")
+    inbox = Inbox()
+    repo = PushedRepo(tmp_path / "git")
+    env = {"HANGAR_SMTP_HOST": "127.0.0.1", "HANGAR_SMTP_PORT": str(smtp_port), "HANGAR_REAP_SECONDS": "1"}
+    with (
+        redis_server(tmp_path / "redis") as redis,
+        smtp_on(smtp_port, inbox),
+        hangar_parts(tmp_path / "data", env | {"HANGAR_REDIS_URL": redis.url}) as hangar,
+        hangar_runner(hangar.url, "notify", tmp_path / "runner.log"),
+    ):
+        async with serve_forge(forge, forge_port):
+            fields = {"api_url": forge.url, "api_token": "forge-token", "email_policy": "always"}
+            await asyncio.to_thread(register, hangar, repo, email_recipients=["team@example.com"], **fields)
+            sha = await asyncio.to_thread(push_and_hook, hangar, repo, SLOW_LAST_STEP)
+            path = f"/repos/octo/app/statuses/{sha}"
+            await until(lambda: "last step started" in step_log(hangar), "the last step", 120, hangar)
+            redis.kill()  # its queued jobs, and those the build is about to cause, are lost
+            killed = time.monotonic()
+            build = await asyncio.to_thread(hangar.wait_for_build, "octo/app", 1, 120)
+            finished_down = time.monotonic() - killed
+            redis.start()  # empty: no persistence
+            restarted = time.monotonic()
+            await until(lambda: "success" in states(forge, path, 0), "the final status", 120, hangar)
+            status_delay = time.monotonic() - restarted
+            await until(lambda: len(inbox.messages) >= 1, "the email", 120, hangar)
+            email_delay = time.monotonic() - restarted
+            await asyncio.sleep(5)  # a second copy, queued again by the sweep, would come by now
+            accepted = states(forge, path, 0)
+    print(
+        f"\nRedis down while the build finished ({finished_down:.1f}s after the kill): final status "
+        f"{status_delay:.1f}s and email {email_delay:.1f}s after Redis came back empty; statuses accepted: "
+        f"{accepted}; {len(inbox.messages)} emails"
+    )
+    assert build["status"] == "success", build
+    assert accepted[-1] == "success" and accepted.count("success") == 1, accepted
+    assert len(inbox.messages) == 1, [message.rcpt_tos for message in inbox.messages]
+    assert "team@example.com" in inbox.messages[0].rcpt_tos

@@ -17,6 +17,7 @@ from runner.docker import config, rawsocket
 from runner.docker.cleanup import remove_labelled
 from runner.docker.frames import FrameReader
 from runner.docker.images import ImagePuller, PullRequest
+from runner.docker.late_removal import LateRemoval
 from runner.engine import ContainerSpec, EngineError, Exit, StageSpec
 from runner.registry_auth import auth_for_image
 
@@ -24,6 +25,7 @@ PLACEHOLDER_IMAGE = "hangar/workspace:1"
 _NOT_FOUND, _NOT_MODIFIED, _CONFLICT = 404, 304, 409
 _READ_SIZE = 64 * 1024
 _OOM_EXIT_CODE = 137
+_KILLED_BY_SIGNAL = 128
 _FOREVER = aiohttp.ClientTimeout(total=None, sock_read=None)
 
 
@@ -36,6 +38,7 @@ class DockerEngine:
         self._armed: dict[str, tuple[str, asyncio.StreamWriter]] = {}
         self._images = ImagePuller(docker)
         self._placeholder: asyncio.Task[None] | None = None
+        self._late_removal = LateRemoval(docker)
 
     @classmethod
     async def connect(cls, url: str | None = None) -> Self:
@@ -54,6 +57,7 @@ class DockerEngine:
         for _, stdin in self._armed.values():
             await rawsocket.close(stdin)
         self._armed.clear()
+        await self._late_removal.close()
         await self.docker.close()
 
     async def __aenter__(self) -> Self:
@@ -107,11 +111,14 @@ class DockerEngine:
         try:
             left = await remove_labelled(self.docker, {config.STAGE_LABEL: stage.id})
         except (DockerError, aiohttp.ClientError, OSError) as exc:
+            self._late_removal.add(stage.id)  # the engine is away: removed once it answers again
             raise EngineError(
-                f"could not remove the stage's containers, network and volumes: {_reason(exc)}"
+                f"could not remove the stage's containers, network and volumes (retried while the runner "
+                f"runs): {_reason(exc)}"
             ) from None
         if left:
-            raise EngineError(f"could not remove {', '.join(left)}")
+            self._late_removal.add(stage.id)
+            raise EngineError(f"could not remove {', '.join(left)} (retried while the runner runs)")
 
     # -- containers ---------------------------------------------------------------------------------
 
@@ -198,6 +205,8 @@ class DockerEngine:
             raise EngineError(f"lost the container: {exc.message}") from None
         except (aiohttp.ClientError, OSError) as exc:
             raise EngineError(f"lost the Docker engine while waiting: {exc}") from None
+        if code > _KILLED_BY_SIGNAL and not oom and not await self._answers():
+            raise EngineError(f"the Docker engine stopped (or restarted) during the step (exit code {code})")
         return Exit(code, oom)
 
     async def stop(self, handle: str, grace: float) -> None:
@@ -217,6 +226,17 @@ class DockerEngine:
             await self.docker.containers.container(handle).delete(force=True, v=True)
 
     # -- helpers ------------------------------------------------------------------------------------
+
+    async def _answers(self) -> bool:
+        """Whether the engine takes a new connection: one that is stopping still serves those already open."""
+        socket_path = self._socket_path()
+        if socket_path is not None:
+            return await rawsocket.answers(socket_path)
+        try:
+            await self.docker.version()
+        except (DockerError, aiohttp.ClientError, OSError):
+            return False
+        return True
 
     def _socket_path(self) -> str | None:
         """The daemon's unix socket, when that is how it is reached (raw calls need it)."""

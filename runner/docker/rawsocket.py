@@ -43,6 +43,17 @@ async def attach_stdin(socket_path: str, container_id: str) -> asyncio.StreamWri
     return writer
 
 
+async def answers(socket_path: str, timeout: float = 5.0) -> bool:
+    """Whether the daemon takes a new connection on its socket and answers `/_ping` on it."""
+    try:
+        async with asyncio.timeout(timeout):
+            _, writer = await _request(socket_path, "GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n", "ping")
+    except (EngineError, OSError, TimeoutError):
+        return False
+    await close(writer)
+    return True
+
+
 async def close(writer: asyncio.StreamWriter) -> None:
     """Close a connection, ignoring a peer that is already gone."""
     writer.close()

@@ -29,6 +29,7 @@ class WakeableWorker(Worker):
         self._wake_ups: asyncio.Queue[str] | None = None
         self._listening: contextlib.AbstractAsyncContextManager[asyncio.Queue[str]] | None = None
         self._outage_delay = 0.0
+        self._slots_given_back = 0
 
     async def _poll_iteration(self) -> None:
         """Poll once, then wait for a wake-up (or the idle period); burst mode polls without waiting."""
@@ -59,14 +60,25 @@ class WakeableWorker(Worker):
         """Start the jobs one by one as arq does, giving back the slot a job took if Redis failed before it
         started (arq would keep it: after `max_jobs` such failures the worker would take no more jobs)."""
         for job_id in job_ids:
-            counter, task = self.job_counter, self.tasks.get(job_id.decode())
+            if self.job_counter >= self.max_jobs:
+                return  # full: arq would stop here too
+            taken, task = self._slots_taken(), self.tasks.get(job_id.decode())
             try:
                 await super().start_jobs([job_id])
             except BaseException:
-                if self.job_counter > counter and self.tasks.get(job_id.decode()) is task:
+                if self._slots_taken() > taken and self.tasks.get(job_id.decode()) is task:
                     self.job_counter -= 1
                     self.sem.release()
                 raise
+
+    def _slots_taken(self) -> int:
+        """Slots ever taken: the job counter, not lowered by the jobs that ended (one may end meanwhile)."""
+        return self.job_counter + self._slots_given_back
+
+    def _release_sem_dec_counter_on_complete(self) -> None:
+        """A job ended: its slot is free (counted, see `_slots_taken`)."""
+        self._slots_given_back += 1
+        super()._release_sem_dec_counter_on_complete()
 
     async def _subscribed(self) -> asyncio.Queue[str] | None:
         if self._wake_ups is None and not self.burst:

@@ -17,7 +17,7 @@ from server.api.auth import current_user, may_read, require_admin
 from server.api.common import read_model, services
 from server.api.views import repo_view
 from server.crypto import Cipher, new_token
-from server.db.models import Build, Delivery, LogChunk, Repo, Secret, Stage, Step, User
+from server.db.models import Build, Delivery, LogChunk, Outbox, Repo, Secret, Stage, Step, User
 from server.store.repos import create_repo, delete_repo, find_repo, list_repos, update_repo
 
 NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
@@ -163,6 +163,8 @@ async def _delete_history(session: AsyncSession, repo_id: int) -> None:
     await session.exec(delete(LogChunk).where(col(LogChunk.step_id).in_(step_ids)))
     await session.exec(delete(Step).where(col(Step.stage_id).in_(stage_ids)))
     await session.exec(delete(Stage).where(col(Stage.repo_id) == repo_id))
+    build_ids = select(Build.id).where(Build.repo_id == repo_id)
+    await session.exec(delete(Outbox).where(col(Outbox.build_id).in_(build_ids)))  # notifications not sent
     for table in (Build, Secret, Delivery):
         await session.exec(delete(table).where(col(table.repo_id) == repo_id))
 

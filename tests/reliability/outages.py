@@ -101,11 +101,16 @@ class LogReader:
     done: dict[str, object] | None = None
     errors: list[str] = field(default_factory=list)
     _thread: threading.Thread | None = None
+    _stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         """Begin following."""
         self._thread = threading.Thread(target=self._follow, daemon=True)
         self._thread.start()
+
+    def stop(self) -> None:
+        """Reconnect no more (a test that failed early: the thread ends when the server goes)."""
+        self._stopped.set()
 
     def join(self, timeout: float) -> None:
         """Wait for the stream's `done` event."""
@@ -116,7 +121,7 @@ class LogReader:
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         deadline = time.monotonic() + 300
         with httpx.Client(trust_env=False, timeout=httpx.Timeout(10, read=60)) as client:
-            while self.done is None and time.monotonic() < deadline:
+            while self.done is None and time.monotonic() < deadline and not self._stopped.is_set():
                 if self.positions:
                     headers["Last-Event-ID"] = str(self.positions[-1])
                 try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message
 
-from runner.masking import MIN_SECRET_LENGTH
+from runner.masking import MIN_SECRET_LENGTH, shell_traced
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -150,9 +150,11 @@ def secret_parts(secret: str) -> list[str]:
 
 
 def encoded_forms(part: str) -> set[str]:
-    """A value as it could be written out: plain, JSON-, HTML-, percent- and base64-encoded."""
+    """A value as it could be written out: plain, as `set -x` traces it, JSON-, HTML-, percent- and
+    base64-encoded."""
     forms = {
         part,
+        *shell_traced(part),
         json.dumps(part)[1:-1],
         json.dumps(part, ensure_ascii=False)[1:-1],
         html.escape(part),

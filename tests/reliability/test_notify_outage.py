@@ -10,12 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from tests.e2e.processes import Hangar, free_port, hangar_parts, hangar_runner, hangar_up
+from tests.e2e.test_push_to_build import push_and_hook
 from tests.peers import Inbox, RecordingForge, serve_forge
 from tests.reliability.outages import redis_server, smtp_on, wait_until
-from tests.server.support import WEBHOOK_SECRET, PushedRepo, github_headers, github_push
+from tests.server.support import WEBHOOK_SECRET, PushedRepo
 
 QUICK = """\
 kind: pipeline
@@ -48,13 +47,9 @@ def register(hangar: Hangar, repo: PushedRepo, **fields: Any) -> None:
         assert answer.status_code == 201, answer.text
 
 
-def push_and_hook(hangar: Hangar, repo: PushedRepo, pipeline: str = QUICK) -> str:
+def push_pipeline(hangar: Hangar, repo: PushedRepo, pipeline: str = QUICK) -> str:
     """Push the pipeline and send its webhook; the commit's sha."""
-    before, sha = repo.push({".ci.yml": pipeline}, "add pipeline")
-    body = github_push("octo", "app", before, sha, "add pipeline")
-    answer = httpx.post(f"{hangar.url}/hook", content=body, headers=github_headers(body), trust_env=False)
-    assert answer.status_code == 202, answer.text
-    return sha
+    return push_and_hook(hangar, repo, {".ci.yml": pipeline}, "add pipeline")
 
 
 async def until(condition: Callable[[], bool], what: str, timeout: float, hangar: Hangar) -> float:
@@ -86,7 +81,7 @@ def test_an_email_is_retried_while_the_smtp_server_is_down_and_delivered_once(
     inbox = Inbox()
     with hangar_up(tmp_path / "data", env=env) as hangar:
         register(hangar, repo, email_policy="always", email_recipients=["team@example.com"])
-        push_and_hook(hangar, repo)
+        push_pipeline(hangar, repo)
         build = hangar.wait_for_build("octo/app", 1, timeout=120)
         wait_until(lambda: retries(hangar, "email of build") >= 1, "a failed try", 30, hangar.output())
         time.sleep(DOWN_AFTER_BUILD_SECONDS)
@@ -117,7 +112,7 @@ async def test_a_commit_status_is_retried_while_the_forge_is_down_and_the_final_
     with hangar_up(tmp_path / "data", env=SHORT_BACKOFF) as hangar:
         fields = {"forge": "github", "api_url": forge.url, "api_token": "forge-token"}
         await asyncio.to_thread(register, hangar, repo, **fields)
-        sha = await asyncio.to_thread(push_and_hook, hangar, repo)
+        sha = await asyncio.to_thread(push_pipeline, hangar, repo)
         path = f"/repos/octo/app/statuses/{sha}"
         # first the forge refuses connections: the build starts meanwhile
         await until(lambda: retries(hangar, "commit status") >= 1, "a refused status", 60, hangar)
@@ -169,7 +164,7 @@ async def test_a_build_that_finishes_while_redis_is_down_still_gets_its_final_st
         async with serve_forge(forge, forge_port):
             fields = {"api_url": forge.url, "api_token": "forge-token", "email_policy": "always"}
             await asyncio.to_thread(register, hangar, repo, email_recipients=["team@example.com"], **fields)
-            sha = await asyncio.to_thread(push_and_hook, hangar, repo, SLOW_LAST_STEP)
+            sha = await asyncio.to_thread(push_pipeline, hangar, repo, SLOW_LAST_STEP)
             path = f"/repos/octo/app/statuses/{sha}"
             await until(lambda: "last step started" in step_log(hangar), "the last step", 120, hangar)
             redis.kill()  # its queued jobs, and those the build is about to cause, are lost

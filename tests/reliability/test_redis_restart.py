@@ -71,6 +71,7 @@ def test_a_redis_restart_mid_build_loses_no_build_and_no_line(tmp_path: Path, do
         hangar_parts(tmp_path / "data", {"HANGAR_REDIS_URL": redis.url}) as hangar,
         hangar_runner(hangar.url, "steady", tmp_path / "runner.log"),
         hangar.api() as api,
+        contextlib.ExitStack() as cleanup,
     ):
         body = {"owner": "octo", "name": "app", "clone_url": str(repo.bare), "webhook_secret": WEBHOOK_SECRET}
         assert api.post("/api/repos", json=body).status_code == 201
@@ -78,6 +79,7 @@ def test_a_redis_restart_mid_build_loses_no_build_and_no_line(tmp_path: Path, do
         wait_until(lambda: len(counted(stored_lines(api, 1))) >= 5, "build 1 printing", 120, hangar.output())
         stream = LogReader(f"{hangar.url}/api/repos/octo/app/builds/1/logs/1/2/stream")
         stream.start()
+        cleanup.callback(stream.stop)
         for number in range(2, 2 + WAITING_BUILDS):
             assert deliver(hangar, push(hangar, repo, number)) == 202
         last_waiting = 1 + WAITING_BUILDS

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from arq.connections import ArqRedis
 from sqlmodel import select
 
 from pipelines.runner_api import RunnerInfo
@@ -17,6 +18,7 @@ from server.scheduler import next_offer
 from server.services import Services
 from server.store.builds import create_build
 from server.store.deliveries import create_delivery
+from tests.e2e.processes import free_port
 from tests.server.support import PushedRepo, git, github_headers, github_push, register_repo
 from tests.server.test_flow import PIPELINE, build_of, run_jobs
 
@@ -41,6 +43,29 @@ async def test_a_redelivery_of_a_hook_that_was_recorded_but_never_queued_builds_
     await run_jobs(hangar, redis_url)
     async with hangar.reading() as session:
         assert len((await session.exec(select(Build))).all()) == 1 and third.status_code == 200
+
+
+async def test_a_hook_while_redis_is_down_gets_503_with_retry_after_and_its_redelivery_builds(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    before, sha = pushed.push({".ci.yml": PIPELINE})
+    body = github_push("octo", "app", before, sha, "x")
+    headers = github_headers(body)
+    queue, hangar.jobs = hangar.jobs, ArqRedis(host="127.0.0.1", port=free_port())  # nothing listens there
+    try:
+        refused = await client.post("/hook", content=body, headers=headers)
+    finally:
+        await hangar.jobs.aclose()
+        hangar.jobs = queue
+    assert refused.status_code == 503, refused.text
+    assert int(refused.headers["Retry-After"]) > 0 and "later" in refused.json()["error"]
+    async with hangar.reading() as session:
+        assert len((await session.exec(select(Delivery))).all()) == 1, "recorded all the same"
+
+    again = await client.post("/hook", content=body, headers=headers)
+    assert again.status_code == 200 and "duplicate" in again.json()
+    await run_jobs(hangar, redis_url)
+    assert (await build_of(hangar, 1)).sha == sha
 
 
 async def test_runners_are_not_starved_by_stages_they_cannot_take(hangar: Services) -> None:

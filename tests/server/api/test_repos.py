@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from server.db.models import Build, Repo
+from server.db.models import Build, Outbox, Repo
 from server.services import Services
+from server.store.outbox import EMAIL, STATUS, create_outbox
 from server.store.repos import find_repo
 from tests.server.api.conftest import RecordingClient
 from tests.server.api.seed import StageSeed, add_build, add_lines, add_repo, add_user
@@ -205,12 +206,17 @@ async def test_forgetting_a_repository_forgets_its_builds(api: RecordingClient, 
         "/api/repos/octo/hello/secrets", json={"name": "token", "value": "v"}, headers=admin_headers()
     )
     assert secret.status_code == 201
+    async with hangar.transaction() as (session, _changes):  # its email and status not sent yet (forge down)
+        await create_outbox(
+            session, [Outbox(build_id=seeded.build.id or 0, kind=kind) for kind in (STATUS, EMAIL)]
+        )
 
     assert (await api.delete("/api/repos/octo/hello", headers=admin_headers())).status_code == 204
     assert (await api.get("/api/repos/octo/hello")).status_code == 404
     assert (await api.delete("/api/repos/octo/hello", headers=admin_headers())).status_code == 404
     async with hangar.reading() as session:
         assert (await session.exec(select(Build))).all() == []
+        assert (await session.exec(select(Outbox))).all() == [], "its notifications forgotten too"
 
     again = await api.post("/api/repos", json=new_repo(), headers=admin_headers())
     assert again.status_code == 201

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,16 @@ def hangar_up(data: Path, *args: str, env: dict[str, str] | None = None, port: i
         yield hangar
     finally:
         stop(process)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60, output: str = "") -> float:
+    """Seconds until `condition()` held (fails naming `what` after `timeout`)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if condition():
+            return time.monotonic() - start
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{output[-4000:]}")
 
 
 def wait_until_healthy(hangar: Hangar, timeout: float = 60) -> None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import email
 import email.policy
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.processes import Hangar, hangar_up
+from tests.e2e.processes import Hangar, hangar_up, wait_until
 from tests.peers import RecordingForge, SmtpServer
 from tests.server.support import AUTHOR_EMAIL, WEBHOOK_SECRET, PushedRepo, github_headers, github_push
 
@@ -92,15 +91,6 @@ def push_and_hook(hangar: Hangar, repo: PushedRepo, files: dict[str, str], messa
 
 def statuses_for(forge: RecordingForge, sha: str) -> list[str]:
     return [r.body["state"] for r in forge.requests if r.path == f"/repos/octo/app/statuses/{sha}"]
-
-
-def wait_for(condition: object, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_a_push_builds_in_containers_and_reports_everywhere(
@@ -186,7 +176,7 @@ async def _finished(hangar: Hangar, number: int) -> dict[str, Any]:
     return await asyncio.to_thread(hangar.wait_for_build, "octo/app", number)
 
 
-async def _until(condition: object, what: str) -> None:
+async def _until(condition: Callable[[], bool], what: str) -> None:
     import asyncio
 
-    await asyncio.to_thread(wait_for, condition, what)
+    await asyncio.to_thread(wait_until, condition, what, 30)

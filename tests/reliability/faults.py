@@ -38,7 +38,7 @@ def step_of(build: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
     return next((step for step in steps if step["name"] == name), None)
 
 
-def wait_until(
+def until_build(
     hangar: Hangar, what: str, condition: Callable[[dict[str, Any] | None], bool], timeout: float = 120
 ) -> dict[str, Any]:
     """Poll build 1 until the condition holds for it; fails naming `what`, with the server's output."""

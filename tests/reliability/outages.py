@@ -9,7 +9,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,13 +157,3 @@ class LogReader:
             self.done = data
         elif event == "reset":
             self.errors.append("reset")
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60, output: str = "") -> float:
-    """Seconds until `condition()` held (fails naming `what` after `timeout`)."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{output[-4000:]}")

@@ -33,7 +33,7 @@ from tests.reliability.faults import (
     remove_runner_objects,
     runner_objects,
     step_of,
-    wait_until,
+    until_build,
 )
 from tests.runner.support import plan_of
 from tests.server.support import PushedRepo
@@ -69,7 +69,7 @@ def restart_mid_step_then_build_again(repo: PushedRepo, data: Path, runner_log: 
     """Build 1: the engine restarts while its step runs; build 2 then runs on the same runner."""
     with hangar_up(data, "--no-runner") as hangar, hangar_runner(hangar.url, RUNNER, runner_log):
         start_build(hangar, repo, PIPELINE)
-        wait_until(
+        until_build(
             hangar, "the step running", lambda b: (step_of(b, "wait") or {}).get("status") == "running"
         )
         with docker_restarting() as restart:

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.processes import Hangar, free_port, hangar_parts, hangar_runner, hangar_up
+from tests.e2e.processes import Hangar, free_port, hangar_parts, hangar_runner, hangar_up, wait_until
 from tests.e2e.test_push_to_build import push_and_hook
 from tests.peers import Inbox, RecordingForge, serve_forge
-from tests.reliability.outages import redis_server, smtp_on, wait_until
+from tests.reliability.outages import redis_server, smtp_on
 from tests.server.support import WEBHOOK_SECRET, PushedRepo
 
 QUICK = """\

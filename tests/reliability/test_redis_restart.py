@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.processes import Hangar, hangar_parts, hangar_runner
-from tests.reliability.outages import LogReader, redis_server, wait_until
+from tests.e2e.processes import Hangar, hangar_parts, hangar_runner, wait_until
+from tests.reliability.outages import LogReader, redis_server
 from tests.server.support import WEBHOOK_SECRET, PushedRepo, github_headers, github_push
 
 LINES = 50

@@ -19,8 +19,8 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from tests.e2e.processes import Hangar, hangar_up
-from tests.e2e.test_push_to_build import push_and_hook, statuses_for, wait_for
+from tests.e2e.processes import Hangar, hangar_up, wait_until
+from tests.e2e.test_push_to_build import push_and_hook, statuses_for
 from tests.peers import RecordingForge, SmtpServer
 from tests.reliability.sweep import find_secrets, secret_parts
 from tests.server.support import WEBHOOK_SECRET, PushedRepo
@@ -113,8 +113,8 @@ async def test_no_form_of_any_secret_reaches_anything_anyone_can_see(
     shown = log_lines(hangar, 1, 2)
     expected = {"clone": ("success", 0), "show": ("success", 0), "fail": ("failure", 7)}
     assert steps == expected, "\n".join(line[:150] for line in shown)
-    await asyncio.to_thread(wait_for, lambda: statuses_for(forge, sha)[-1:] == ["failure"], "the status")
-    await asyncio.to_thread(wait_for, lambda: len(smtp_server.inbox.messages) == 1, "the email")
+    await asyncio.to_thread(wait_until, lambda: statuses_for(forge, sha)[-1:] == ["failure"], "the status")
+    await asyncio.to_thread(wait_until, lambda: len(smtp_server.inbox.messages) == 1, "the email")
 
     seen: dict[str, str | bytes] = {}
     seen |= await asyncio.to_thread(api_answers, hangar, build)

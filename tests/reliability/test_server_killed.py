@@ -14,7 +14,7 @@ from typing import Any
 
 from tests.e2e.processes import Hangar, free_port, hangar_runner, hangar_up
 from tests.e2e.test_production import start_build
-from tests.reliability.faults import build_of, lost_and_duplicated, step_of, stored_log, wait_until
+from tests.reliability.faults import build_of, lost_and_duplicated, step_of, stored_log, until_build
 from tests.server.support import PushedRepo
 
 LINES = 100
@@ -86,13 +86,13 @@ def test_a_server_killed_three_times_in_a_build_loses_no_build_and_no_line(
         hangar_runner(first.url, "survivor", tmp_path / "runner.log"),
     ):
         start_build(first, repo, PIPELINE)
-        wait_until(first, "20 lines of the first step stored", running_with(first, "first", 20))
+        until_build(first, "20 lines of the first step stored", running_with(first, "first", 20))
         kill(first, "mid-step (first)")
         with hangar_up(data, "--no-runner", port=port) as second:
-            wait_until(second, "the first step's end", ended("first"))
+            until_build(second, "the first step's end", ended("first"))
             kill(second, "between steps (first → second)")
         with hangar_up(data, "--no-runner", port=port) as third:
-            wait_until(third, "the last step near its end", running_with(third, "third", LINES - 15))
+            until_build(third, "the last step near its end", running_with(third, "third", LINES - 15))
             kill(third, "as the last step ends and the stage's end is reported")
         with hangar_up(data, "--no-runner", port=port) as last:
             build = last.wait_for_build("octo/app", 1, timeout=120)

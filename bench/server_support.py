@@ -27,7 +27,7 @@ from rich.progress import (
 )
 
 from tests.e2e.processes import Hangar, hangar_up
-from tests.server.support import WEBHOOK_SECRET, PushedRepo, github_headers, github_push
+from tests.server.support import WEBHOOK_SECRET, PushedRepo, git, github_headers, github_push
 
 OWNER, NAME = "octo", "app"
 SLUG = f"{OWNER}/{NAME}"
@@ -77,6 +77,19 @@ class Site:
     def push(self, message: str) -> tuple[str, str]:
         """Commit the pipeline and a file named after `message`; (before, after) shas."""
         return self.repo.push({".ci.yml": PIPELINE, "change.txt": message}, message)
+
+    def push_many(self, messages: Sequence[str], pipeline: str = PIPELINE) -> list[tuple[str, str]]:
+        """One commit per message (`pipeline` and a file naming it), pushed at once: (before, after) shas."""
+        shas: list[tuple[str, str]] = []
+        for message in messages:
+            self.repo.work.joinpath(".ci.yml").write_text(pipeline)
+            self.repo.work.joinpath("change.txt").write_text(message)
+            git(self.repo.work, "add", "-A")
+            git(self.repo.work, "commit", "--quiet", "-m", message)
+            before, self.repo.head = self.repo.head, git(self.repo.work, "rev-parse", "HEAD").strip()
+            shas.append((before, self.repo.head))
+        git(self.repo.work, "push", "--quiet", "origin", "main")
+        return shas
 
     def hook(self, before: str, sha: str, message: str) -> float:
         """Send the signed push webhook for that commit; the wall clock just before it was posted."""
@@ -133,9 +146,9 @@ def succeeded(site: Site, build: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def hangar_site(folder: Path, *args: str) -> Iterator[Site]:
-    """`hangar up ARGS…` with data in `folder`, `octo/app` registered; stopped at the end."""
-    with hangar_up(folder / "data", *args) as hangar, hangar.api() as api:
+def hangar_site(folder: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Site]:
+    """`hangar up ARGS…` (with `env`) with data in `folder`, `octo/app` registered; stopped at the end."""
+    with hangar_up(folder / "data", *args, env=env) as hangar, hangar.api() as api:
         repo = PushedRepo(folder / "git")
         body = {
             "owner": OWNER, "name": NAME, "clone_url": str(repo.bare), "forge": "github",

@@ -64,9 +64,10 @@ class Broker:
             _log.warning("could not publish %d messages: %s", len(messages), exc)
 
     @contextlib.asynccontextmanager
-    async def listen(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
-        """A queue receiving every message on `channel` while the block runs."""
-        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=10_000)
+    async def listen(self, channel: str, maxsize: int = 10_000) -> AsyncIterator[asyncio.Queue[str]]:
+        """A queue receiving the messages on `channel` while the block runs (once `maxsize` wait unread, the
+        next ones are dropped: messages are hints)."""
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=maxsize)
         self._listeners.setdefault(channel, set()).add(queue)
         try:
             yield queue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -64,16 +65,21 @@ class Services:
     cipher: Cipher
     notifies: NotifyCache = field(init=False)
     offers: RecentOffers = field(init=False)
+    writing: contextlib.AbstractAsyncContextManager[Any] = field(init=False)
+    """Held by a write transaction: on SQLite, one at a time per process (the others wait here, in turn,
+    rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms and starves under load)."""
 
     def __post_init__(self) -> None:
         self.notifies = NotifyCache(self.sessions)
         self.offers = RecentOffers()
+        sqlite = self.engine.dialect.name == "sqlite"
+        self.writing = asyncio.Lock() if sqlite else contextlib.nullcontext()
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[tuple[AsyncSession, Changes]]:
         """A session committed at the end of the block; what changed is published after the commit."""
         changes = Changes()
-        async with self.sessions() as session, session.begin():
+        async with self.writing, self.sessions() as session, session.begin():
             await session.connection(execution_options={WRITE_OPTION: True})
             yield session, changes
             await self._record_notifications(session, changes)

@@ -34,6 +34,10 @@ POLL_SECONDS = 5.0
 come as pub/sub messages, so this is only the guard."""
 PAGE_LINES = 1000
 """Log lines read from the database at a time."""
+LIVE_BATCHES = 8
+"""Live log messages (a runner's batch each, up to 1 MiB) held for one viewer. A viewer that falls behind
+(reading the database, or on a slow connection) must not hold every batch sent meanwhile: the ones dropped
+are read back from the database."""
 KEEP_ALIVE = ": keep-alive\n\n"
 RETRY = "retry: 3000\n\n"
 DONE_STATUSES = frozenset(status.value for status in Status if status.is_done)
@@ -109,7 +113,7 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
     """The step's lines from `start`: stored ones, then live ones; a gap in the live ones is read back."""
     position = start
     quiet_since = time.monotonic()
-    async with hangar.broker.listen(f"log:{step_id}") as queue:
+    async with hangar.broker.listen(f"log:{step_id}", maxsize=LIVE_BATCHES) as queue:
         while True:
             async with hangar.reading() as session:
                 step = await session.get(Step, step_id)
@@ -120,9 +124,9 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
                 yield sse("reset", json.dumps({"reason": "the step runs again"}))
                 position = 0
                 continue
-            for line_position, seconds, text in stored:
-                yield _line(line_position, seconds, text)
-                position = line_position + 1
+            if stored:  # one chunk per page, not one write per line
+                yield "".join(_line(*line) for line in stored)
+                position = stored[-1][0] + 1
                 quiet_since = time.monotonic()
             if len(stored) == PAGE_LINES:
                 continue
@@ -138,11 +142,13 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
                 first, lines = _batch(message)
                 if first > position or not lines:  # lines were missed, or the step ended: read the database
                     break
-                for offset, (seconds, text) in enumerate(lines):
-                    if first + offset >= position:
-                        yield _line(first + offset, seconds, text)
-                        position = first + offset + 1
-                        quiet_since = time.monotonic()
+                fresh = [
+                    (first + offset, *line) for offset, line in enumerate(lines) if first + offset >= position
+                ]
+                if fresh:
+                    yield "".join(_line(*line) for line in fresh)
+                    position = fresh[-1][0] + 1
+                    quiet_since = time.monotonic()
             if time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:
                 yield KEEP_ALIVE
                 quiet_since = time.monotonic()

@@ -22,7 +22,7 @@ from server.app import create_app
 from server.db.migrate import upgrade_async
 from server.embedded import embedded_redis, kept_secret
 from server.jobs import create_worker
-from server.memory import return_large_buffers
+from server.memory import keep_memory_compact
 from server.services import open_services
 from server.settings import Settings
 
@@ -52,7 +52,7 @@ def up_command(data: Path | None, port: int | None, host: str | None, no_runner:
     settings.admin_token = kept_secret(settings.data / "admin.token", settings.admin_token)
     settings.admin_password = kept_secret(settings.data / "admin.password", settings.admin_password)
     _logging()
-    return_large_buffers()
+    keep_memory_compact()
     _console.print("starting the embedded Redis…")
     with embedded_redis(settings.data) as redis_url, contextlib.suppress(KeyboardInterrupt):
         uvloop.run(_up(settings, redis_url, None if no_runner else capacity))
@@ -174,7 +174,7 @@ def server_command() -> None:
     settings = Settings()
     redis_url = _required_redis(settings)
     _logging()
-    return_large_buffers()
+    keep_memory_compact()
 
     async def serve() -> None:
         await upgrade_async(settings.sqlalchemy_url)

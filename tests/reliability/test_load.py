@@ -29,7 +29,6 @@ from server.services import Services
 from server.store.builds import find_step, update_step
 from tests.conftest import ROOT
 from tests.server.api.seed import StageSeed, add_build, add_lines, add_repo
-from tests.server.conftest import hangar, redis_url, settings, sqlite_url  # noqa: F401  (fixtures)
 from tests.server.support import github_headers, github_push
 
 BURST = 200
@@ -117,7 +116,7 @@ def test_paging_the_build_list_gives_every_build_once(
 
 
 async def test_a_viewer_that_falls_behind_holds_few_live_batches_and_still_gets_every_line(
-    hangar: Services,  # noqa: F811
+    hangar: Services,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(streams, "POLL_SECONDS", 0.2)
@@ -147,9 +146,9 @@ async def test_a_viewer_that_falls_behind_holds_few_live_batches_and_still_gets_
 
 MALLINFO = """
 import ctypes, sys
-from server.memory import return_large_buffers
+from server.memory import keep_memory_compact
 if sys.argv[1] == "pinned":
-    assert return_large_buffers()
+    assert keep_memory_compact()
 fields = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()
 Info = type("Info", (ctypes.Structure,), {"_fields_": [(name, ctypes.c_size_t) for name in fields]})
 libc = ctypes.CDLL(None)
@@ -172,7 +171,7 @@ def test_the_server_hands_large_buffers_back_to_the_system_when_freed() -> None:
     assert mapped("pinned") == ["True", "True", "True"], "each one is unmapped (returned) when freed"
 
 
-async def test_concurrent_writes_on_sqlite_take_their_turn_in_order(hangar: Services) -> None:  # noqa: F811
+async def test_concurrent_writes_on_sqlite_take_their_turn_in_order(hangar: Services) -> None:
     entered: list[int] = []
 
     async def write(index: int) -> None:
@@ -185,7 +184,7 @@ async def test_concurrent_writes_on_sqlite_take_their_turn_in_order(hangar: Serv
     assert entered == list(range(WRITERS)), "first come, first served: no webhook starves behind later ones"
 
 
-async def test_each_sqlite_connection_keeps_a_small_page_cache(hangar: Services) -> None:  # noqa: F811
+async def test_each_sqlite_connection_keeps_a_small_page_cache(hangar: Services) -> None:
     async with hangar.reading() as session:
         kib = -(await session.exec(text("PRAGMA cache_size"))).one()[0]  # type: ignore[call-overload]
     assert kib <= 256, "up to 15 pooled connections each caching long logs' pages would grow the server"

@@ -18,13 +18,11 @@ import asyncio
 import contextlib
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 from rich.table import Table
 from sqlalchemy import insert, select, update
@@ -46,7 +44,7 @@ from bench.server_support import (
 )
 from server.db.models import Build, Repo, Stage, Step
 from server.settings import Settings
-from tests.conftest import running_services
+from tests.conftest import fresh_postgres, running_services
 
 BRANCHES = 20
 GOAL_P95 = 0.050
@@ -103,26 +101,6 @@ async def seed_builds(database_url: str, data: Path, count: int) -> None:
             await connection.execute(update(Repo).where(col(Repo.id) == repo_id).values(counter=count))
     finally:
         await engine.dispose()
-
-
-@contextlib.contextmanager
-def fresh_postgres(base_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database beside `base_url`'s (dropped at the end): its URL."""
-    name = f"hangar_bench_{uuid.uuid4().hex[:10]}"
-    admin = base_url.rsplit("/", 1)[0] + "/postgres"
-
-    async def run(sql: str) -> None:
-        connection = await asyncpg.connect(admin)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 @contextlib.contextmanager
@@ -228,7 +206,7 @@ def main() -> None:
         try:
             with tempfile.TemporaryDirectory(prefix="hangar-bench-") as folder:
                 results.append(run(Path(folder) / "sqlite", args.builds, args.requests, "SQLite", ""))
-                with fresh_postgres(services["HANGAR_TEST_POSTGRES_URL"]) as url:
+                with fresh_postgres(services["HANGAR_TEST_POSTGRES_URL"], "hangar_bench") as url:
                     results.append(
                         run(Path(folder) / "postgres", args.builds, args.requests, "PostgreSQL", url)
                     )

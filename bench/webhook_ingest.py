@@ -31,15 +31,7 @@ from rich.table import Table
 
 from bench.server_support import NAME, OWNER, console, cpu_times, ratio
 from server.embedded import embedded_redis
-from tests.e2e.processes import (
-    ADMIN_TOKEN,
-    HANGAR,
-    RUNNER_SECRET,
-    Hangar,
-    free_port,
-    stop,
-    wait_until_healthy,
-)
+from tests.e2e.processes import Hangar, hangar_parts
 from tests.server.support import WEBHOOK_SECRET, github_headers, github_push
 
 THREADS = 2
@@ -93,22 +85,10 @@ def ensure_wrk() -> str:
 @contextlib.contextmanager
 def hangar_server(folder: Path) -> Iterator[Hangar]:
     """`hangar server` alone (no worker): SQLite in `folder`, an embedded Redis; stopped at the end."""
-    data, port = folder / "data", free_port()
-    data.mkdir(parents=True)
-    url, log = f"http://127.0.0.1:{port}", folder / "server.log"
-    with embedded_redis(folder) as redis_url, log.open("ab") as out:
-        env = os.environ | {
-            "HANGAR_URL": url, "HANGAR_PORT": str(port), "HANGAR_DATA": str(data),
-            "HANGAR_REDIS_URL": redis_url, "HANGAR_DATABASE_URL": "",
-            "HANGAR_ADMIN_TOKEN": ADMIN_TOKEN, "HANGAR_RUNNER_SECRET": RUNNER_SECRET,
-        }  # fmt: skip
-        process = subprocess.Popen([*HANGAR, "server"], env=env, stdout=out, stderr=out)
-        hangar = Hangar(url, data, process, log)
-        try:
-            wait_until_healthy(hangar)
+    with embedded_redis(folder) as redis_url:
+        env = {"HANGAR_REDIS_URL": redis_url, "HANGAR_DATABASE_URL": ""}
+        with hangar_parts(folder / "data", env, worker=False) as hangar:
             yield hangar
-        finally:
-            stop(process)
 
 
 @dataclass(frozen=True)

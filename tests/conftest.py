@@ -105,9 +105,15 @@ MANAGED = "label=io.hangar.managed=true"
 @pytest.fixture(scope="session")
 def postgres_server(services: dict[str, str]) -> Iterator[str]:
     """A fresh PostgreSQL database for this test session (dropped afterwards); its plain URL."""
-    base = services["HANGAR_TEST_POSTGRES_URL"]
-    name = f"hangar_{uuid.uuid4().hex[:10]}"
-    admin = base.rsplit("/", 1)[0] + "/postgres"
+    with fresh_postgres(services["HANGAR_TEST_POSTGRES_URL"]) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_postgres(base_url: str, prefix: str = "hangar") -> Iterator[str]:
+    """A new, empty PostgreSQL database beside `base_url`'s (dropped at the end): its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = base_url.rsplit("/", 1)[0] + "/postgres"
 
     async def run(sql: str) -> None:
         connection = await asyncpg.connect(admin)
@@ -117,8 +123,10 @@ def postgres_server(services: dict[str, str]) -> Iterator[str]:
             await connection.close()
 
     asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield base.rsplit("/", 1)[0] + "/" + name
-    asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    try:
+        yield base_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 async def empty_postgres(url: str) -> None:

@@ -2,9 +2,9 @@
 
 Every process a test starts (`hangar up`, its embedded Redis, runners, git, Chromium…) inherits a session
 token in its environment, and every temporary file made through `tempfile` (by the tests or by those
-processes) goes to a folder of this session's own. When the session ends, a process still carrying the token,
-or anything left in that folder (besides pytest's own `tmp_path` folders, which pytest keeps only for failed
-tests), fails the run; what was found is listed, then killed or removed, so the machine is clean either way.
+processes) goes to a folder of this session's own (pytest's `tmp_path` folders stay in its usual place, kept
+only for failed tests). When the session ends, a process still carrying the token, or anything left in that
+folder, fails the run; what was found is listed, then killed or removed, so the machine is clean either way.
 Docker leftovers are checked by the `docker_host` fixture (tests/conftest.py).
 """
 
@@ -38,6 +38,8 @@ def pytest_configure(config: pytest.Config) -> None:
     folder = tempfile.mkdtemp(prefix="hangar-tests-")
     _state.update(token=token, folder=folder, tmpdir=os.environ.get("TMPDIR", ""))
     os.environ[SESSION_VARIABLE] = token
+    # pytest's own tmp_path folders stay where they were, with its retention of the last 3 sessions' failures
+    os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", tempfile.gettempdir())
     os.environ["TMPDIR"] = folder
     tempfile.tempdir = None  # recomputed from TMPDIR on the next use
 
@@ -99,8 +101,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
-    if not any(folder.glob("pytest-of-*/*/*")):  # pytest kept no folder of a failed test: nothing to look at
-        shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
     if problems:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:

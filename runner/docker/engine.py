@@ -39,6 +39,8 @@ class DockerEngine:
         self._images = ImagePuller(docker)
         self._placeholder: asyncio.Task[None] | None = None
         self._late_removal = LateRemoval(docker)
+        self._stopped: set[str] = set()
+        """Containers the runner stopped (cancel, timeout, teardown): killed by it, not by the engine."""
 
     @classmethod
     async def connect(cls, url: str | None = None) -> Self:
@@ -205,12 +207,16 @@ class DockerEngine:
             raise EngineError(f"lost the container: {exc.message}") from None
         except (aiohttp.ClientError, OSError) as exc:
             raise EngineError(f"lost the Docker engine while waiting: {exc}") from None
-        if code > _KILLED_BY_SIGNAL and not oom and not await self._answers():
+        finally:
+            stopped = handle in self._stopped
+            self._stopped.discard(handle)
+        if code > _KILLED_BY_SIGNAL and not oom and not stopped and not await self._answers():
             raise EngineError(f"the Docker engine stopped (or restarted) during the step (exit code {code})")
         return Exit(code, oom)
 
     async def stop(self, handle: str, grace: float) -> None:
         """SIGTERM, then SIGKILL after grace seconds."""
+        self._stopped.add(handle)
         try:
             await self.docker.containers.container(handle).stop(t=max(0, round(grace)))
         except DockerError as exc:
@@ -222,6 +228,7 @@ class DockerEngine:
         armed = self._armed.pop(handle, None)
         if armed is not None:
             await rawsocket.close(armed[1])
+        self._stopped.discard(handle)
         with contextlib.suppress(DockerError):
             await self.docker.containers.container(handle).delete(force=True, v=True)
 

@@ -44,11 +44,14 @@ async def attach_stdin(socket_path: str, container_id: str) -> asyncio.StreamWri
 
 
 async def answers(socket_path: str, timeout: float = 5.0) -> bool:
-    """Whether the daemon takes a new connection on its socket and answers `/_ping` on it."""
+    """Whether the daemon takes a new connection on its socket and answers `/_ping` on it. A stopping one
+    refuses it at once (its socket closed or gone); one slow to answer is busy, not gone."""
     try:
         async with asyncio.timeout(timeout):
             _, writer = await _request(socket_path, "GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n", "ping")
-    except (EngineError, OSError, TimeoutError):
+    except TimeoutError:  # (before OSError, its base class)
+        return True
+    except (EngineError, OSError):
         return False
     await close(writer)
     return True

@@ -141,8 +141,9 @@ def stop(process: subprocess.Popen[bytes], first: signal.Signals = signal.SIGINT
 
 
 @contextlib.contextmanager
-def hangar_parts(data: Path, env: dict[str, str]) -> Iterator[Hangar]:
-    """`hangar server` and `hangar worker` as separate processes (production), stopped at the end."""
+def hangar_parts(data: Path, env: dict[str, str], worker: bool = True) -> Iterator[Hangar]:
+    """`hangar server` and (unless told not to) `hangar worker` as separate processes (production), stopped
+    at the end."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     data.mkdir(parents=True, exist_ok=True)
@@ -153,11 +154,13 @@ def hangar_parts(data: Path, env: dict[str, str]) -> Iterator[Hangar]:
     } | env  # fmt: skip
     with log.open("ab") as out:
         server = subprocess.Popen([*HANGAR, "server"], env=environment, stdout=out, stderr=out)
-        worker = subprocess.Popen([*HANGAR, "worker"], env=environment, stdout=out, stderr=out)
+        working = (
+            [subprocess.Popen([*HANGAR, "worker"], env=environment, stdout=out, stderr=out)] if worker else []
+        )
     hangar = Hangar(url, data, server, log)
     try:
         wait_until_healthy(hangar)
         yield hangar
     finally:
-        stop(server, signal.SIGTERM)
-        stop(worker, signal.SIGTERM)
+        for process in [server, *working]:
+            stop(process, signal.SIGTERM)

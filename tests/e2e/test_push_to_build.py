@@ -3,6 +3,7 @@ build in Docker containers; commit statuses reach a recording forge, the email a
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 from collections.abc import Callable, Iterator
@@ -56,16 +57,26 @@ steps:
 
 @pytest.fixture
 def hangar(tmp_path: Path, docker_host: str, smtp_server: SmtpServer) -> Iterator[Hangar]:
+    with mailing_hangar(tmp_path / "data", smtp_server) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def mailing_hangar(data: Path, smtp_server: SmtpServer) -> Iterator[Hangar]:
+    """`hangar up` sending its email to the SMTP inbox."""
     env = {
         "HANGAR_SMTP_HOST": "127.0.0.1",
         "HANGAR_SMTP_PORT": str(smtp_server.port),
         "HANGAR_SMTP_FROM": "ci@hangar.test",
     }
-    with hangar_up(tmp_path / "data", env=env) as running:
+    with hangar_up(data, env=env) as running:
         yield running
 
 
-def register(hangar: Hangar, repo: PushedRepo, forge: RecordingForge) -> None:
+def register(
+    hangar: Hangar, repo: PushedRepo, forge: RecordingForge, secrets: dict[str, str] | None = None
+) -> None:
+    """Register octo/app with the forge's API, email to everyone always, and its secrets."""
     body = {
         "owner": "octo", "name": "app", "clone_url": str(repo.bare), "forge": "github",
         "webhook_secret": WEBHOOK_SECRET, "api_url": forge.url, "api_token": "forge-token",
@@ -73,12 +84,9 @@ def register(hangar: Hangar, repo: PushedRepo, forge: RecordingForge) -> None:
     }  # fmt: skip
     with hangar.api() as api:
         assert api.post("/api/repos", json=body).status_code == 201
-        assert (
-            api.post(
-                "/api/repos/octo/app/secrets", json={"name": "token", "value": "hunter2-very-secret"}
-            ).status_code
-            == 201
-        )
+        for name, value in (secrets or {"token": "hunter2-very-secret"}).items():
+            answer = api.post("/api/repos/octo/app/secrets", json={"name": name, "value": value})
+            assert answer.status_code == 201, answer.text
 
 
 def push_and_hook(hangar: Hangar, repo: PushedRepo, files: dict[str, str], message: str) -> str:

@@ -19,11 +19,11 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from tests.e2e.processes import Hangar, hangar_up, wait_until
-from tests.e2e.test_push_to_build import push_and_hook, statuses_for
+from tests.e2e.processes import Hangar, wait_until
+from tests.e2e.test_push_to_build import mailing_hangar, push_and_hook, register, statuses_for
 from tests.peers import RecordingForge, SmtpServer
 from tests.reliability.sweep import find_secrets, secret_parts
-from tests.server.support import WEBHOOK_SECRET, PushedRepo
+from tests.server.support import PushedRepo
 
 SECRETS = {
     "plain": "plainsecret-Z9xQ41vT",
@@ -79,33 +79,15 @@ SLUG = "octo/app"
 
 @pytest.fixture
 def hangar(tmp_path: Path, docker_host: str, smtp_server: SmtpServer) -> Iterator[Hangar]:
-    env = {
-        "HANGAR_SMTP_HOST": "127.0.0.1",
-        "HANGAR_SMTP_PORT": str(smtp_server.port),
-        "HANGAR_SMTP_FROM": "ci@hangar.test",
-    }
-    with hangar_up(tmp_path / "data", env=env) as running:
+    with mailing_hangar(tmp_path / "data", smtp_server) as running:
         yield running
-
-
-def register(hangar: Hangar, repo: PushedRepo, forge: RecordingForge) -> None:
-    body = {
-        "owner": "octo", "name": "app", "clone_url": str(repo.bare), "forge": "github",
-        "webhook_secret": WEBHOOK_SECRET, "api_url": forge.url, "api_token": "forge-token",
-        "email_policy": "always", "email_recipients": ["team@example.com"],
-    }  # fmt: skip
-    with hangar.api() as api:
-        assert api.post("/api/repos", json=body).status_code == 201
-        for name, value in SECRETS.items():
-            answer = api.post(f"/api/repos/{SLUG}/secrets", json={"name": name, "value": value})
-            assert answer.status_code == 201, answer.text
 
 
 async def test_no_form_of_any_secret_reaches_anything_anyone_can_see(
     hangar: Hangar, tmp_path: Path, forge: RecordingForge, smtp_server: SmtpServer
 ) -> None:
     repo = PushedRepo(tmp_path / "git")
-    register(hangar, repo, forge)
+    register(hangar, repo, forge, SECRETS)
     sha = push_and_hook(hangar, repo, {".ci.yml": PIPELINE}, "print the secrets")
     build = await asyncio.to_thread(hangar.wait_for_build, SLUG, 1)
     assert build["status"] == "failure", (build["error"], build["stages"])

@@ -1,185 +1,19 @@
 """`GET /api/openapi.json`: an OpenAPI 3.1 description of the JSON APIs (`/api/...`, `/hook`, `/healthz`).
 
-Request bodies come from the pydantic models the routes read; the answers (plain dicts, see `views.py`) are
-described here by hand. `tests/reliability/test_openapi.py` keeps it in step with the application's routes.
+The operations are described here, their objects in `openapi_schemas.py`. `tests/reliability/test_openapi.py`
+keeps it in step with the application's routes.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Literal
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pipelines.report import StageReport, StepReport
-from pipelines.runner_api import (
-    AcceptRequest,
-    Assignment,
-    BatchAck,
-    LeaseReply,
-    LogAck,
-    LogBatch,
-    ReportBatch,
-    RunnerInfo,
-    StageOffer,
-)
-from pipelines.status import Status
 from server.api.common import MAX_NUMBER
-from server.api.repos import NewRepo, RepoSettings
-from server.api.runners import NewRunner
-from server.api.secrets import NewSecret, SecretChanges
-from server.api.users import NewUser, PasswordChange
-
-Schema = dict[str, Any]
-MODELS: tuple[type[BaseModel], ...] = (
-    NewUser,
-    PasswordChange,
-    NewRepo,
-    RepoSettings,
-    NewSecret,
-    SecretChanges,
-    NewRunner,
-    RunnerInfo,
-    AcceptRequest,
-    StepReport,
-    StageReport,
-    LogBatch,
-    ReportBatch,
-    StageOffer,
-    Assignment,
-    LeaseReply,
-    LogAck,
-    BatchAck,
-)
-
-
-def ref(name: str) -> Schema:
-    """A reference to a component schema."""
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _object(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
-    return {"type": "object", "required": list(required), "properties": required | (optional or {})}
-
-
-STRING: Schema = {"type": "string"}
-NUMBER: Schema = {"type": "number"}
-INTEGER: Schema = {"type": "integer"}
-BOOLEAN: Schema = {"type": "boolean"}
-TIME: Schema = {"type": ["number", "null"], "description": "Unix seconds"}
-STATUS: Schema = {"type": "string", "enum": [status.value for status in Status]}
-STRINGS: Schema = {"type": "array", "items": STRING}
-
-ANSWERS: dict[str, Schema] = {
-    "Error": _object({"error": STRING}),
-    "User": _object({"login": STRING, "email": STRING, "admin": BOOLEAN}),
-    "Repo": _object(
-        {
-            "owner": STRING,
-            "name": STRING,
-            "slug": STRING,
-            "forge": STRING,
-            "link": STRING,
-            "default_branch": STRING,
-            "private": BOOLEAN,
-            "timeout": INTEGER,
-            "counter": INTEGER,
-        },
-        {
-            "clone_url": STRING,
-            "api_url": STRING,
-            "clone_login": STRING,
-            "email_recipients": STRINGS,
-            "email_policy": STRING,
-            "trusted": BOOLEAN,
-            "config_path": STRING,
-            "created": NUMBER,
-            "webhook_secret_set": BOOLEAN,
-            "api_token_set": BOOLEAN,
-            "clone_password_set": BOOLEAN,
-            "webhook_secret": {"type": "string", "description": "only when registering, if Hangar made it"},
-        },
-    ),
-    "Build": _object(
-        {
-            "number": INTEGER,
-            "status": STATUS,
-            "event": STRING,
-            "ref": STRING,
-            "branch": STRING,
-            "sha": STRING,
-            "message": STRING,
-            "author_login": STRING,
-            "author_name": STRING,
-            "author_email": STRING,
-            "author_avatar": STRING,
-            "link": STRING,
-            "error": STRING,
-            "parent": INTEGER,
-            "created": NUMBER,
-            "started": TIME,
-            "finished": TIME,
-        },
-    ),
-    "BuildStep": _object(
-        {
-            "number": INTEGER,
-            "name": STRING,
-            "status": STATUS,
-            "exit_code": {"type": ["integer", "null"]},
-            "error": STRING,
-            "started": TIME,
-            "finished": TIME,
-            "log_lines": INTEGER,
-        },
-    ),
-    "BuildStage": _object(
-        {
-            "number": INTEGER,
-            "name": STRING,
-            "status": STATUS,
-            "error": STRING,
-            "runner": STRING,
-            "started": TIME,
-            "finished": TIME,
-            "depends_on": STRINGS,
-            "steps": {"type": "array", "items": ref("BuildStep")},
-        },
-    ),
-    "BuildDetail": {
-        "allOf": [ref("Build"), _object({"stages": {"type": "array", "items": ref("BuildStage")}})]
-    },
-    "LogLine": _object({"pos": INTEGER, "time": NUMBER, "out": STRING}),
-    "LogSearch": _object({"matches": {"type": "array", "items": INTEGER}, "truncated": BOOLEAN}),
-    "Secret": _object({"name": STRING, "pull_request": BOOLEAN, "created": NUMBER}),
-    "Runner": _object({"name": STRING, "created": NUMBER, "last_seen": TIME}),
-    "RunnerWithToken": {"allOf": [ref("Runner"), _object({"token": STRING})]},
-    "Health": _object({"ok": BOOLEAN, "problems": STRINGS}),
-    "HookAnswer": {
-        "type": "object",
-        "description": "`message: pong`, `ignored: <reason>`, `duplicate: <delivery>`, or `delivery, queued`",
-        "properties": {
-            "message": STRING,
-            "ignored": STRING,
-            "duplicate": STRING,
-            "delivery": STRING,
-            "queued": BOOLEAN,
-        },
-    },
-}
-
-
-def _components() -> dict[str, Schema]:
-    """Every schema: the request and runner models (from pydantic) and the answers."""
-    pairs: list[tuple[type[BaseModel], Literal["validation"]]] = [(model, "validation") for model in MODELS]
-    _mapping, definitions = models_json_schema(pairs, ref_template="#/components/schemas/{model}")
-    schemas: dict[str, Schema] = definitions.get("$defs", {})
-    assert not schemas.keys() & ANSWERS.keys(), "an answer's name hides a model's"
-    return schemas | ANSWERS
+from server.api.openapi_schemas import STRING, Schema, components, object_schema, ref
 
 
 def _json(schema: Schema) -> Schema:
@@ -268,7 +102,7 @@ def _runner(summary: str, answers: dict[int, Schema | None], body: str = "", sta
 
 def _events(summary: str, parameters: list[Schema], names: list[str]) -> Schema:
     """A stream of server-sent events (the schema is each event's: its name, JSON data and position)."""
-    event = _object({"event": {"enum": names}, "data": STRING}, {"id": STRING})
+    event = object_schema({"event": {"enum": names}, "data": STRING}, {"id": STRING})
     operation = _operation(summary, {200: None}, parameters)
     operation["responses"]["200"]["content"] = {"text/event-stream": {"schema": event}}
     return operation
@@ -436,7 +270,7 @@ def openapi_document() -> Schema:
         "info": {"title": "Hangar", "version": "1", "description": "Hangar's JSON APIs."},
         "paths": _paths(),
         "components": {
-            "schemas": _components(),
+            "schemas": components(),
             "securitySchemes": {
                 "token": {"type": "http", "scheme": "bearer", "description": "a user's API token"},
                 "runner": {"type": "http", "scheme": "bearer", "description": "a runner's token or secret"},

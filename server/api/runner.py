@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,11 +25,13 @@ from pipelines.runner_api import (
     RunnerInfo,
     StageOffer,
 )
+from pipelines.status import Status
 from server.api import runner_reports
 from server.api.auth import runner_name
 from server.api.common import int_param, model_response, read_model, services
 from server.api.runner_reports import held
 from server.db.models import Build, Repo, Stage
+from server.progress import finish_stage
 from server.scheduler import (
     accept_stage,
     next_offer,
@@ -98,6 +101,7 @@ async def accept(request: Request) -> Response:
     body = await read_model(request, AcceptRequest)
     hangar = services(request)
     lease = hangar.settings.lease_seconds
+    unreadable = ""
     async with hangar.transaction() as (session, changes):
         stage = await accept_stage(session, changes, stage_id, body, name, lease)
         if stage is None:
@@ -105,8 +109,19 @@ async def accept(request: Request) -> Response:
         build = await find_build_by_id(session, stage.build_id)
         repo = await find_repo_by_id(session, stage.repo_id)
         assert build is not None and repo is not None
-        assignment = await _assignment(hangar, session, stage, build, repo)
+        try:
+            assignment = await _assignment(hangar, session, stage, build, repo)
+        except ValidationError as exc:  # e.g. stored by a Hangar whose Plan differed: it can never run
+            unreadable = f"the stage's plan could not be read ({_first(exc)})"
+            await finish_stage(session, changes, stage, Status.ERROR, unreadable)
+    if unreadable:  # the stage ended in error (committed above) rather than being offered again and again
+        raise HTTPException(409, unreadable)
     return model_response(assignment)
+
+
+def _first(error: ValidationError) -> str:
+    first = error.errors()[0]
+    return f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
 
 
 async def _assignment(

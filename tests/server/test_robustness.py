@@ -20,7 +20,7 @@ from server.store.builds import create_build
 from server.store.deliveries import create_delivery
 from tests.e2e.processes import free_port
 from tests.server.support import PushedRepo, git, github_headers, github_push, register_repo
-from tests.server.test_flow import PIPELINE, build_of, run_jobs
+from tests.server.test_flow import INFO, PIPELINE, RUNNER, build_of, run_jobs
 
 
 async def test_a_redelivery_of_a_hook_that_was_recorded_but_never_queued_builds_it(
@@ -82,6 +82,27 @@ async def test_runners_are_not_starved_by_stages_they_cannot_take(hangar: Servic
         gpu = await next_offer(session, RunnerInfo(labels={"gpu": "yes"}))
     assert plain is not None and plain.name == "plain"
     assert gpu is not None and gpu.name == "mine"
+
+
+async def test_a_stage_whose_plan_cannot_be_read_ends_in_error_instead_of_being_offered_forever(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    repo = await register_repo(hangar, "octo", "old", "/nowhere")
+    async with hangar.transaction() as (session, _changes):
+        stage = Stage(build_id=0, repo_id=0, number=1, name="from-an-older-hangar", plan={"steps": "?"})
+        await create_build(session, Build(repo_id=repo.id or 0, number=1), [(stage, [])])
+    offer = await client.post("/api/runner/stages/request", json=INFO, headers=RUNNER)
+    assert offer.status_code == 200, offer.text
+    accepted = await client.post(
+        f"/api/runner/stages/{offer.json()['stage_id']}/accept",
+        json={"version": offer.json()["version"], "lease": "lease-1"},
+        headers=RUNNER,
+    )
+    assert accepted.status_code == 409 and "plan could not be read" in accepted.json()["error"], accepted.text
+    build = await build_of(hangar, 1)
+    assert build.status == "error" and build.finished is not None, "the build ends, it does not wait forever"
+    async with hangar.reading() as session:
+        assert await next_offer(session, RunnerInfo()) is None, "the stage is no longer offered"
 
 
 async def test_an_unexpected_failure_while_compiling_ends_the_build_in_error(

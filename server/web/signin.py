@@ -11,6 +11,7 @@ from starlette.routing import Route
 from server.api.auth import current_user
 from server.api.common import services
 from server.crypto import hash_password, verify_password
+from server.keys import sign_in_failures_key
 from server.services import Services
 from server.sessions import COOKIE, CSRF_FIELD, LIFETIME_SECONDS, end_session, start_session
 from server.store.users import find_user
@@ -80,8 +81,8 @@ def failure_counters(request: Request, login: str) -> dict[str, str]:
     """The Redis keys counting wrong passwords for this login and this client address."""
     address = request.client.host if request.client else "unknown"
     return {
-        "login": f"sign-in-failures:login:{login.casefold()[:200]}",
-        "address": f"sign-in-failures:ip:{address}",
+        "login": sign_in_failures_key("login", login.casefold()[:200]),
+        "address": sign_in_failures_key("ip", address),
     }
 
 

@@ -81,3 +81,13 @@ def test_the_allowed_imports_keep_every_contract(tmp_path: Path) -> None:
     }
     result = _lint_imports(_stand_in(tmp_path, modules))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_two_modules_importing_each_other_break_the_no_cycles_contract(tmp_path: Path) -> None:
+    modules = {
+        "runner.daemon": "import runner.daemon_cli\n",
+        "runner.daemon_cli": "import typing\nif typing.TYPE_CHECKING:\n    import runner.daemon\n",
+    }
+    result = _lint_imports(_stand_in(tmp_path, modules))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "No cycles are allowed in runner." in result.stdout

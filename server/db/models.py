@@ -10,7 +10,8 @@ from sqlmodel import Field, SQLModel
 
 NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
 """Table option of the tables whose ids name things outside the database (job ids, Redis keys, live-event
-channels, container labels): SQLite would otherwise hand a deleted row's id out again (migration 0006)."""
+channels, container labels, git mirror folders): SQLite would otherwise hand a deleted row's id out again
+(migration 0006)."""
 
 
 def now() -> float:
@@ -51,7 +52,7 @@ class Repo(SQLModel, table=True):
     """A repository Hangar builds, with its forge settings and notification policy."""
 
     __tablename__ = "repos"
-    __table_args__ = (UniqueConstraint("owner", "name"),)
+    __table_args__ = (UniqueConstraint("owner", "name"), NEVER_REUSED)
 
     id: int | None = Field(default=None, primary_key=True)
     owner: str = Field(max_length=200)

@@ -1,9 +1,9 @@
 """ids never reused: on SQLite, the tables whose ids name things outside the database become AUTOINCREMENT
 
-SQLite hands out a deleted row's id again (max(rowid) + 1) unless the table is AUTOINCREMENT; job ids, Redis
-keys and live-event channels are built from these ids, and a job queued under a recycled id was silently
-refused while the earlier job's result was kept (issue 13). PostgreSQL's sequences never reuse ids: nothing
-changes there.
+SQLite hands out a deleted row's id again (max(rowid) + 1) unless the table is AUTOINCREMENT. Job ids, Redis
+keys, live-event channels and a repository's git mirror folder are built from these ids, and a job queued
+under a recycled id was silently refused while the earlier job's result was kept (issue 13). PostgreSQL's
+sequences never reuse ids: nothing changes there.
 
 Revision ID: 0006
 Revises: 0005
@@ -19,7 +19,7 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-TABLES = ("builds", "stages", "steps", "deliveries", "outbox")
+TABLES = ("repos", "builds", "stages", "steps", "deliveries", "outbox")
 
 
 def upgrade() -> None:

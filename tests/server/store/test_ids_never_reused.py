@@ -9,7 +9,6 @@ import sqlite3
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,7 +31,7 @@ async def _add_and_delete(sessions: Sessions, make: type[SQLModel], **fields: ob
             session.add(row)
             await session.flush()
             ids.append(row.id)  # type: ignore[attr-defined]
-            await session.exec(delete(make))
+            await session.delete(row)
     return ids[0], ids[1]
 
 
@@ -55,6 +54,8 @@ async def test_deleted_rows_ids_are_never_handed_out_again(sessions: Sessions) -
     assert second > first, "a delivery's id (its trigger job id) came back"
     first, second = await _add_and_delete(sessions, Step, stage_id=stage_id, number=1, name="x")
     assert second > first, "a step's id (its log channel) came back"
+    first, second = await _add_and_delete(sessions, Repo, owner="octo", name="gone")
+    assert second > first, "a repository's id (its git mirror's folder) came back"
 
 
 async def test_the_outbox_of_a_database_made_before_the_fix_no_longer_reuses_ids(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The tables: users, tokens, repos, builds, stages, steps, logs, secrets, runners, deliveries, outbox."""
+"""The tables: users, tokens, repos, builds, stages, steps, logs, secrets, runners, deliveries, outbox, crons."""
 
 from __future__ import annotations
 
@@ -254,3 +254,25 @@ class Outbox(SQLModel, table=True):
     sequence: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     """When the status was set (nanoseconds): an older status never overwrites a newer one."""
     created: float = Field(default_factory=now)
+
+
+class Cron(SQLModel, table=True):
+    """A schedule that builds the head of a branch with event `cron` whenever its expression is due."""
+
+    __tablename__ = "crons"
+    __table_args__ = (UniqueConstraint("repo_id", "name"), NEVER_REUSED)
+
+    id: int | None = Field(default=None, primary_key=True)
+    repo_id: int = Field(foreign_key="repos.id", index=True)
+    name: str = Field(max_length=200)
+    expr: str = Field(max_length=200)
+    """A cron expression (server.schedules): five fields, six with seconds first, or @daily and the like."""
+    branch: str = Field(default="", max_length=200)
+    """The branch whose head it builds ("": the repository's default branch)."""
+    disabled: bool = False
+    next_run: float = 0.0
+    """When it is next due (Unix seconds); a worker that builds it moves this on first, so it fires once."""
+    prev_run: float | None = None
+    """When it last fired."""
+    created: float = Field(default_factory=now)
+    updated: float = Field(default_factory=now)

@@ -57,9 +57,11 @@ def test_detect_read_slug_parse(corpus: Path, relative: str, kind: str) -> None:
         assert result == Ping()
     else:
         assert isinstance(result, Hook)
-        assert (result.forge, result.owner, result.name) == (forge, owner, name)
-        actual = {field: getattr(result, field) for field in expected}
+        assert (result.forge, result.repo.owner, result.repo.name) == (forge, owner, name)
+        fields = {"forge": result.forge} | result.repo.model_dump() | result.cause.model_dump()
+        actual = {field: fields[field] for field in expected}
         assert actual == expected
+        assert Hook.model_validate(result.model_dump(mode="json")) == result, "as a delivery stores it"
 
 
 @pytest.mark.parametrize("relative", FILES)
@@ -91,7 +93,7 @@ def test_github_tag_is_built_from_its_push_not_its_create(corpus: Path) -> None:
     create = parse_hook("github", {"X-GitHub-Event": "create"}, read_payload({}, body_of(create_file)))
 
     assert isinstance(push, Hook)
-    assert (push.event, push.ref, push.branch) == ("tag", "refs/tags/v0.0.1", "")
+    assert (push.cause.event, push.cause.ref, push.cause.branch) == ("tag", "refs/tags/v0.0.1", "")
     assert isinstance(create, Ignored)
 
 
@@ -103,4 +105,4 @@ def test_github_synchronize_and_gitea_synchronized_are_the_same_action(corpus: P
 
     assert isinstance(github, Hook)
     assert isinstance(gitea, Hook)
-    assert github.action == gitea.action == "synchronized"
+    assert github.cause.action == gitea.cause.action == "synchronized"

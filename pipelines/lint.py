@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 
 from pipelines.errors import Problem, Severity
@@ -28,6 +29,9 @@ RESTRICTED_WORKSPACES = frozenset(
     }
     | {"/var", "/var/run", "/var/lib", "/usr/bin", "/usr/lib", "/usr/local", "/usr/local/bin"}
 )
+RUNNER_FOLDERS = ("/run/drone", "/run/hangar")
+"""Where runners keep their own files in a container: Drone's (its linter refuses mounts there, so a file
+Hangar accepts runs on Drone too) and Hangar's runner's. No volume and no workspace may be put there."""
 _TRUSTED_STEP_KEYS = ("network_mode", "dns", "dns_search", "extra_hosts", "devices", "shm_size")
 
 
@@ -41,6 +45,7 @@ def lint(manifest: Manifest, *, trusted: bool = False) -> list[Problem]:
         _lint_names(add, pipeline)
         _lint_step_graph(add, pipeline)
         _lint_volumes(add, pipeline)
+        _lint_runner_paths(add, pipeline)
         _lint_workspace(add, pipeline)
         if not trusted:
             _lint_trust(add, pipeline)
@@ -197,6 +202,39 @@ def _lint_volumes(add: _Collector, pipeline: Pipeline) -> None:
                 )
 
 
+def _lint_runner_paths(add: _Collector, pipeline: Pipeline) -> None:
+    """No step or service mounts a volume in the runner's folders, on the workspace, or on the cloned code;
+    a volume inside the workspace (a cache folder) is fine."""
+    base, _, full = pipeline.workspace.resolve()
+    taken = {_clean(base): "where the runner mounts the workspace"}
+    taken.setdefault(_clean(full), "where the runner puts the cloned repository, which it would hide")
+    for step in pipeline.containers:
+        for mount in step.volumes:
+            if not _is_clean_absolute(mount.path):
+                continue  # reported by _lint_volumes
+            where = f"step {step.name!r} mounts volume {mount.name!r} at {mount.path}"
+            folder = _runner_folder(mount.path)
+            if folder:
+                inside = "" if _clean(mount.path) == folder else f", in {folder}"
+                message = f"{where}{inside}, which the runner keeps for its own files"
+                add(step.span("volumes"), message, "mount it elsewhere, e.g. path: /cache")
+            elif _clean(mount.path) in taken:
+                message = f"{where}, {taken[_clean(mount.path)]}"
+                hint = f"mount it inside the workspace, e.g. path: {full.rstrip('/')}/cache, or elsewhere"
+                add(step.span("volumes"), message, hint)
+
+
+def _runner_folder(path: str) -> str:
+    """The runner's folder (RUNNER_FOLDERS) that `path` is or lies in; '' when none."""
+    clean = _clean(path)
+    return next((f for f in RUNNER_FOLDERS if clean == f or clean.startswith(f + "/")), "")
+
+
+def _clean(path: str) -> str:
+    """The path as a container sees it: `/run//drone/./env/` is `/run/drone/env`."""
+    return "/" + posixpath.normpath(path).lstrip("/")
+
+
 def _lint_workspace(add: _Collector, pipeline: Pipeline) -> None:
     """The workspace is an absolute, clean path that does not cover the container's own system folders."""
     base, _, full = pipeline.workspace.resolve()
@@ -205,12 +243,24 @@ def _lint_workspace(add: _Collector, pipeline: Pipeline) -> None:
         add(
             span, f"workspace {full!r} must be an absolute path without '..'", "workspace: {base: /drone/src}"
         )
-    elif full.rstrip("/") in RESTRICTED_WORKSPACES or full == "/":
+    elif hidden := _system_folder(base) or _system_folder(full):  # the workspace volume is mounted at base
         add(
             span,
-            f"workspace {full!r} would hide the container's own {full} folder",
+            f"workspace {full!r} would hide the container's own {hidden} folder",
             "workspace: {base: /drone/src}",
         )
+    elif folder := _runner_folder(base) or _runner_folder(full):
+        add(
+            span,
+            f"workspace {full!r} is in {folder}, which the runner keeps for its own files",
+            "workspace: {base: /drone/src}",
+        )
+
+
+def _system_folder(path: str) -> str:
+    """`path` cleaned when it is one of the container's own folders (RESTRICTED_WORKSPACES, or /); else ''."""
+    clean = _clean(path)
+    return clean if clean == "/" or clean in RESTRICTED_WORKSPACES else ""
 
 
 def _lint_trust(add: _Collector, pipeline: Pipeline) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pipelines.report import StageReport
 from pipelines.runner_api import Assignment, RunnerInfo, StageOffer
@@ -28,10 +28,8 @@ from runner.docker.leftovers import owner_label
 from runner.engine import Engine
 from runner.executor import StageOptions, WorkspaceSource, run_stage
 from runner.remote import RemoteReporter
+from runner.settings import RunnerSettings
 from runner.workspace import cloned_workspace
-
-if TYPE_CHECKING:
-    from runner.daemon_cli import RunnerSettings
 
 EngineFactory = Callable[[], AbstractAsyncContextManager[Engine]]
 """Opens the engine the daemon runs its stages on, for as long as it serves."""

@@ -19,9 +19,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from server.api import hooks, rest, runner
 from server.api.common import json_error
 from server.bootstrap import bootstrap
+from server.keys import HEARTBEAT_KEY
 from server.metrics import metrics
 from server.scheduler import extend_leases
-from server.services import HEARTBEAT_KEY, HEARTBEAT_SECONDS, Services, open_services
+from server.services import HEARTBEAT_SECONDS, Services, open_services
 from server.settings import Settings
 from server.web import routes as web
 from server.web.render import error_page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import col, delete
 
-from server.crypto import hash_password, hash_token, verify_password
+from server.crypto import check_password, hash_password, hash_token
 from server.db.models import Token, User
 from server.services import Services
 from server.store.users import create_token, create_user, find_user, find_user_by_token, update_user
@@ -22,8 +22,9 @@ async def bootstrap(hangar: Services) -> None:
         admin = await find_user(session, ADMIN_LOGIN) or await create_user(
             session, User(login=ADMIN_LOGIN, admin=True)
         )
-        if password and not verify_password(password, admin.password_hash):
-            admin.password_hash = hash_password(password)
+        check = check_password(password, admin.password_hash) if password else None
+        if check is not None and (not check.matches or check.rehashed):  # changed, or its hash outdated
+            admin.password_hash = check.rehashed or hash_password(password)
             await update_user(session, admin)
         if not token:
             return

@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-PREFIX = "hangar:"
+from server.keys import CHANNEL_PREFIX as PREFIX
+
 _log = logging.getLogger("hangar.broker")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from pipelines.status import Status
 from server.db.models import Build, Outbox, Stage, Step
+from server.keys import EVENTS_CHANNEL, build_channel, log_channel
 
 
 def build_view(build: Build) -> dict[str, Any]:
@@ -68,11 +69,11 @@ class Changes:
         self._send(stage.build_id, step_view(step, stage.number))
         if Status(step.status).is_done:
             ended = {"first": step.log_lines, "lines": [], "status": step.status}
-            self.messages.append((f"log:{step.id}", json.dumps(ended)))
+            self.messages.append((log_channel(step.id), json.dumps(ended)))
 
     def _send(self, build_id: int | None, view: dict[str, Any]) -> None:
-        self.messages.append((f"build:{build_id}", json.dumps(view)))
+        self.messages.append((build_channel(build_id), json.dumps(view)))
 
     def _send_all(self, build: Build) -> None:
         view = build_view(build) | {"repo_id": build.repo_id}
-        self.messages.append(("events", json.dumps(view)))
+        self.messages.append((EVENTS_CHANNEL, json.dumps(view)))

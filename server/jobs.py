@@ -11,19 +11,19 @@ from arq import Retry
 from arq.cron import cron
 from arq.worker import Function, Worker, func
 
+from server.keys import (
+    HEARTBEAT_KEY,
+    JOBS_CHANNEL,
+    QUEUE_NAME,
+    status_lock_key,
+    status_sent_key,
+    trigger_job_id,
+)
 from server.notifications import send_build_email as email_build
 from server.notifications import send_status
 from server.notify import NotifyError
 from server.scheduler import extend_leases, reap_lost_stages
-from server.services import (
-    HEARTBEAT_KEY,
-    JOBS_CHANNEL,
-    QUEUE_NAME,
-    Services,
-    open_services,
-    redis_settings,
-    trigger_job_id,
-)
+from server.services import Services, open_services, redis_settings
 from server.settings import Settings
 from server.store.deliveries import stale_deliveries
 from server.store.outbox import (
@@ -71,8 +71,8 @@ async def send_commit_status(
     outbox row is gone once a newer status was sent); done (or failed for good), it forgets the build's
     statuses up to this one."""
     hangar = _hangar(ctx)
-    async with hangar.redis.lock(f"hangar:lock:status:{build_id}", timeout=60, blocking_timeout=60):
-        sent_key = f"hangar:status-sent:{build_id}"
+    async with hangar.redis.lock(status_lock_key(build_id), timeout=60, blocking_timeout=60):
+        sent_key = status_sent_key(build_id)
         last = int(await hangar.redis.get(sent_key) or 0)
         if sequence < last:
             await _forget(hangar, outbox_id)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import result_key_prefix
+from arq.jobs import Job, JobStatus
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,28 +21,14 @@ from server.changes import Changes
 from server.crypto import Cipher
 from server.db.engine import WRITE_OPTION, create_engine, session_factory
 from server.db.models import Outbox
+from server.keys import JOBS_CHANNEL, QUEUE_NAME, STAGES_CHANNEL, cancel_channel, outbox_job_id
 from server.notify_cache import NotifyCache
 from server.scheduler import RecentOffers
 from server.settings import Settings
 from server.store.outbox import EMAIL, STATUS, create_outbox
 
-QUEUE_NAME = "hangar:queue"
-JOBS_CHANNEL = "jobs"
-"""A live event after each job queued: it wakes the workers at once."""
-HEARTBEAT_KEY = "hangar:api-heartbeat"
-"""Set (with a short expiry) by every running API server; the lease reaper waits while none is up."""
 HEARTBEAT_SECONDS = 5.0
-
-
-def trigger_job_id(delivery_id: int) -> str:
-    """The job id of a delivery's trigger: queuing it twice runs it once."""
-    return f"trigger:{delivery_id}"
-
-
-def outbox_job_id(outbox_id: int) -> str:
-    """The job id of an outbox row's notification: queuing it again while it waits or runs does nothing."""
-    return f"outbox:{outbox_id}"
-
+"""How often a running API server renews `HEARTBEAT_KEY`."""
 
 _log = logging.getLogger("hangar.services")
 
@@ -101,9 +89,9 @@ class Services:
 
     async def _publish(self, changes: Changes) -> None:
         messages = list(changes.messages)
-        messages += [(f"cancel:{stage_id}", "cancel") for stage_id in changes.cancelled_stages]
+        messages += [(cancel_channel(stage_id), "cancel") for stage_id in changes.cancelled_stages]
         if changes.wake_runners:
-            messages.append(("stages", "ready"))
+            messages.append((STAGES_CHANNEL, "ready"))
         for row in changes.outbox:
             await self.enqueue_outbox(row, wake=False)
         if changes.outbox:
@@ -137,11 +125,30 @@ class Services:
         else:
             await self.enqueue("send_build_email", row.build_id, row.id, job_id=job_id, wake=wake)
 
-    async def enqueue(self, function: str, *args: Any, job_id: str | None = None, wake: bool = True) -> None:
-        """Queue a job (once per `job_id`, when given) and, unless told not to, wake the workers."""
-        await self.jobs.enqueue_job(function, *args, _queue_name=QUEUE_NAME, _job_id=job_id)
-        if wake:
+    async def enqueue(self, function: str, *args: Any, job_id: str | None = None, wake: bool = True) -> bool:
+        """Queue a job (once per `job_id`, when given) and, unless told not to, wake the workers; False when a
+        job of that id is already queued, deferred for a retry or running (it is logged, never silent)."""
+        queued = await self.jobs.enqueue_job(function, *args, _queue_name=QUEUE_NAME, _job_id=job_id)
+        if queued is None and job_id is not None:
+            queued = await self._enqueue_over_result(function, args, job_id)
+        if wake and queued is not None:
             await self.broker.publish(JOBS_CHANNEL, "queued")
+        return queued is not None
+
+    async def _enqueue_over_result(self, function: str, args: tuple[Any, ...], job_id: str) -> Job | None:
+        """arq refuses a job id while a finished job's result is kept under it: what is queued here is work
+        still to do (its row says so), so that result is dropped and the job queued; a job still waiting or
+        running keeps the id (None)."""
+        status = await Job(job_id, self.jobs, _queue_name=QUEUE_NAME).status()
+        if status != JobStatus.complete:
+            _log.info("%s not queued again: job %s is %s", function, job_id, status.value)
+            return None
+        _log.warning("job id %s held a finished job's result; queuing %s over it", job_id, function)
+        await self.jobs.delete(result_key_prefix + job_id)
+        queued = await self.jobs.enqueue_job(function, *args, _queue_name=QUEUE_NAME, _job_id=job_id)
+        if queued is None:
+            _log.info("%s not queued again: job %s was queued meanwhile", function, job_id)
+        return queued
 
     async def close(self) -> None:
         """Release connections."""

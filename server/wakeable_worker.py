@@ -11,7 +11,8 @@ from typing import Any
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
-from server.services import JOBS_CHANNEL, Services
+from server.keys import JOBS_CHANNEL
+from server.services import Services
 
 BURST_POLL_SECONDS = 0.02
 IDLE_POLL_SECONDS = 0.5

@@ -1,4 +1,4 @@
-"""Shared fixtures: the shared corpus of real-world files, and the real services tests run against."""
+"""Shared fixtures: the corpus of real-world files, and the real services tests run against."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
+from tests.corpus import require_corpus
+
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = [
     "tests.peers",  # the recording forge and the SMTP inbox, for notify and end-to-end tests
@@ -21,18 +23,10 @@ pytest_plugins = [
 ]
 
 
-def shared_dir() -> Path:
-    """`../shared` beside the checkout (HANGAR_SHARED overrides)."""
-    return Path(os.environ.get("HANGAR_SHARED", ROOT.parent / "shared"))
-
-
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The shared corpus folder; tests that need it are skipped, loudly, when it is missing."""
-    path = shared_dir() / "corpus"
-    if not path.is_dir():
-        pytest.skip(f"the shared corpus is not at {path} (set HANGAR_SHARED)")
-    return path
+    """The real-world corpus folder (tests/corpus.py); without it, tests using it skip, saying where."""
+    return require_corpus()
 
 
 SERVICES = ROOT / "scripts" / "services"

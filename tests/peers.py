@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ class Recorded:
     path: str  # raw, still percent-encoded
     headers: dict[str, str]  # names lowercased
     body: Any
+    at: float = field(default_factory=time.time)  # when it arrived (Unix seconds)
 
 
 @dataclass

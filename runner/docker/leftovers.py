@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -55,10 +56,19 @@ def _orphaned(labels: dict[str, str], runner: str | None) -> bool:
 
 
 def _alive(pid: int) -> bool:
+    """Whether the process runs: a zombie (killed, not yet reaped by its parent) is as dead as a gone one."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # gone meanwhile, or no /proc: os.kill answered for it
+    return stat.rpartition(")")[2].split()[0] == "Z"

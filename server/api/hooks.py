@@ -23,7 +23,7 @@ from server.forges import (
     repository_slug,
     verify_signature,
 )
-from server.services import trigger_job_id
+from server.keys import trigger_job_id
 from server.store.deliveries import create_delivery, find_delivery
 from server.store.repos import find_repo
 

@@ -31,6 +31,7 @@ from server.api.auth import runner_name
 from server.api.common import int_param, model_response, read_model, services
 from server.api.runner_reports import held
 from server.db.models import Build, Repo, Stage
+from server.keys import STAGES_CHANNEL, cancel_channel
 from server.progress import finish_stage
 from server.scheduler import (
     accept_stage,
@@ -91,7 +92,7 @@ async def request_stage(request: Request) -> Response:
             )
         )
 
-    return await long_poll(request, "stages", offer)
+    return await long_poll(request, STAGES_CHANNEL, offer)
 
 
 async def accept(request: Request) -> Response:
@@ -180,7 +181,7 @@ async def watch(request: Request) -> Response:
             return model_response(LeaseReply(cancel=True, lease_seconds=lease))
         return None
 
-    return await long_poll(request, f"cancel:{stage_id}", cancelled)
+    return await long_poll(request, cancel_channel(stage_id), cancelled)
 
 
 routes = [

@@ -17,6 +17,7 @@ from server.api.auth import runner_name
 from server.api.common import int_param, model_response, read_model, services
 from server.changes import Changes
 from server.db.models import Stage
+from server.keys import log_channel
 from server.scheduler import held_stage, report_stage, report_step
 from server.store.builds import WITHOUT_PLAN, find_step, update_stage
 from server.store.logs import append_lines
@@ -32,7 +33,7 @@ async def store_logs(session: AsyncSession, changes: Changes, stage: Stage, batc
     if after > have:
         fresh = batch.lines[have - batch.first : after - batch.first]
         message = {"first": have, "lines": fresh, "stage": stage.number, "step": batch.step}
-        changes.messages.append((f"log:{step.id}", json.dumps(message)))
+        changes.messages.append((log_channel(step.id), json.dumps(message)))
     return LogAck(next=after)
 
 

@@ -23,6 +23,7 @@ from server.api.common import parse_number, services
 from server.api.views import line_view
 from server.changes import build_view
 from server.db.models import Step
+from server.keys import build_channel, log_channel
 from server.services import Services
 from server.store.builds import find_build_by_id
 from server.store.logs import read_lines
@@ -63,7 +64,7 @@ async def build_events(request: Request) -> Response:
 
 async def follow_build(hangar: Services, build_id: int) -> AsyncIterator[str]:
     """The events of one build; ends after the build's own event with a finished status."""
-    async with hangar.broker.listen(f"build:{build_id}") as queue:
+    async with hangar.broker.listen(build_channel(build_id)) as queue:
         async with hangar.reading() as session:
             build = await find_build_by_id(session, build_id)
             if build is None:
@@ -113,7 +114,7 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
     """The step's lines from `start`: stored ones, then live ones; a gap in the live ones is read back."""
     position = start
     quiet_since = time.monotonic()
-    async with hangar.broker.listen(f"log:{step_id}", maxsize=LIVE_BATCHES) as queue:
+    async with hangar.broker.listen(log_channel(step_id), maxsize=LIVE_BATCHES) as queue:
         while True:
             async with hangar.reading() as session:
                 step = await session.get(Step, step_id)

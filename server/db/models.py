@@ -11,6 +11,10 @@ from sqlmodel import Field, SQLModel
 from pipelines.cause import BuildCause
 from server.db.columns import columns_of
 
+NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
+"""Table option of the tables whose ids name things outside the database (job ids, Redis keys, live-event
+channels, container labels): SQLite would otherwise hand a deleted row's id out again (migration 0006)."""
+
 
 def now() -> float:
     """Unix seconds: every timestamp in the database is one."""
@@ -99,6 +103,7 @@ class Build(BuildCauseColumns, table=True):
         UniqueConstraint("repo_id", "number"),
         Index("ix_builds_repo_number", "repo_id", "number"),
         Index("ix_builds_repo_branch", "repo_id", "branch", "number"),
+        NEVER_REUSED,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -119,7 +124,11 @@ class Stage(SQLModel, table=True):
     """One pipeline of a build: what a runner takes and runs."""
 
     __tablename__ = "stages"
-    __table_args__ = (UniqueConstraint("build_id", "number"), Index("ix_stages_status", "status"))
+    __table_args__ = (
+        UniqueConstraint("build_id", "number"),
+        Index("ix_stages_status", "status"),
+        NEVER_REUSED,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     build_id: int = Field(foreign_key="builds.id", index=True)
@@ -149,7 +158,7 @@ class Step(SQLModel, table=True):
     """One container of a stage (or its clone)."""
 
     __tablename__ = "steps"
-    __table_args__ = (UniqueConstraint("stage_id", "number"),)
+    __table_args__ = (UniqueConstraint("stage_id", "number"), NEVER_REUSED)
 
     id: int | None = Field(default=None, primary_key=True)
     stage_id: int = Field(foreign_key="stages.id", index=True)
@@ -210,7 +219,7 @@ class Delivery(SQLModel, table=True):
     """A webhook delivery: recorded once per forge delivery id, so a redelivery builds nothing twice."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("repo_id", "delivery"),)
+    __table_args__ = (UniqueConstraint("repo_id", "delivery"), NEVER_REUSED)
 
     id: int | None = Field(default=None, primary_key=True)
     repo_id: int = Field(foreign_key="repos.id")
@@ -227,6 +236,7 @@ class Outbox(SQLModel, table=True):
     deleted once its job is done: a job lost with Redis is queued again from here."""
 
     __tablename__ = "outbox"
+    __table_args__ = (NEVER_REUSED,)
 
     id: int | None = Field(default=None, primary_key=True)
     build_id: int = Field(foreign_key="builds.id", index=True)

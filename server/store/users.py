@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from sqlmodel import col, delete, or_, select
+from sqlmodel import col, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.crypto import hash_token
@@ -52,6 +52,13 @@ async def update_user(session: AsyncSession, user: User) -> User:
     session.add(user)
     await session.flush()
     return user
+
+
+async def replace_password_hash(session: AsyncSession, user_id: int, old: str, new: str) -> None:
+    """Store `new` as the user's password hash if `old` is still the one stored (a sign-in upgrading the hash
+    never undoes a password changed meanwhile)."""
+    stored = col(User.password_hash) == old
+    await session.exec(update(User).where(col(User.id) == user_id, stored).values(password_hash=new))
 
 
 async def create_token(

@@ -10,10 +10,11 @@ from starlette.routing import Route
 
 from server.api.auth import current_user
 from server.api.common import services
-from server.crypto import hash_password, verify_password
+from server.crypto import check_password, hash_password
+from server.keys import sign_in_failures_key
 from server.services import Services
 from server.sessions import COOKIE, CSRF_FIELD, LIFETIME_SECONDS, end_session, start_session
-from server.store.users import find_user
+from server.store.users import find_user, replace_password_hash
 from server.web.forms import read_form, same_site
 from server.web.render import page
 
@@ -55,11 +56,14 @@ async def sign_in(request: Request) -> Response:
     async with hangar.reading() as session:
         user = await find_user(session, login) if login else None
     stored = user.password_hash if user is not None and user.password_hash else _UNUSED_HASH
-    matches = await run_in_threadpool(verify_password, password, stored)  # scrypt: ~50 ms off the event loop
-    if user is None or not user.password_hash or not matches:
+    check = await run_in_threadpool(check_password, password, stored)  # Argon2id: ~0.1 s off the event loop
+    if user is None or not user.password_hash or not check.matches:
         await count_failure(hangar, counters)
         context = {"next": target, "login": login, "problem": "Wrong login or password."}
         return await page(request, "signin.html", context, status_code=401)
+    if check.rehashed and user.id is not None:  # a legacy or outdated hash: the fresh one replaces it
+        async with hangar.transaction() as (session, _changes):
+            await replace_password_hash(session, user.id, user.password_hash, check.rehashed)
     earlier = request.cookies.get(COOKIE, "")
     if earlier:  # a new session, never the one the browser came with (session fixation)
         await end_session(hangar, earlier)
@@ -80,8 +84,8 @@ def failure_counters(request: Request, login: str) -> dict[str, str]:
     """The Redis keys counting wrong passwords for this login and this client address."""
     address = request.client.host if request.client else "unknown"
     return {
-        "login": f"sign-in-failures:login:{login.casefold()[:200]}",
-        "address": f"sign-in-failures:ip:{address}",
+        "login": sign_in_failures_key("login", login.casefold()[:200]),
+        "address": sign_in_failures_key("ip", address),
     }
 
 

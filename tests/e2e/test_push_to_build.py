@@ -62,14 +62,16 @@ def hangar(tmp_path: Path, docker_host: str, smtp_server: SmtpServer) -> Iterato
 
 
 @contextlib.contextmanager
-def mailing_hangar(data: Path, smtp_server: SmtpServer) -> Iterator[Hangar]:
-    """`hangar up` sending its email to the SMTP inbox."""
-    env = {
+def mailing_hangar(
+    data: Path, smtp_server: SmtpServer, env: dict[str, str] | None = None, port: int = 0
+) -> Iterator[Hangar]:
+    """`hangar up` sending its email to the SMTP inbox (`env` adds to its environment)."""
+    mailing = {
         "HANGAR_SMTP_HOST": "127.0.0.1",
         "HANGAR_SMTP_PORT": str(smtp_server.port),
         "HANGAR_SMTP_FROM": "ci@hangar.test",
     }
-    with hangar_up(data, env=env) as running:
+    with hangar_up(data, env=mailing | (env or {}), port=port) as running:
         yield running
 
 

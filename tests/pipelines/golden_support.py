@@ -15,9 +15,14 @@ _SYSTEM_PREFIXES = ("DRONE_", "CI_")
 _SYSTEM_NAMES = {"CI", "DRONE", "HANGAR"}
 
 
+def golden_files() -> list[Path]:
+    """Every golden case's pipeline file, sorted."""
+    return sorted(GOLDEN.glob("*.yml"))
+
+
 def golden_cases() -> list[str]:
     """Names of every golden case."""
-    return sorted(path.stem for path in GOLDEN.glob("*.yml"))
+    return [path.stem for path in golden_files()]
 
 
 def load_context(text: str) -> tuple[BuildContext, bool]:

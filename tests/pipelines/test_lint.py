@@ -150,3 +150,77 @@ def test_workspace_must_not_cover_system_folders_or_escape() -> None:
     assert "would hide" in _errors(text.format(workspace="base: /"))[0]
     assert "without '..'" in _errors(text.format(workspace="base: /drone\n  path: ../../etc"))[0]
     assert "absolute" in _errors(text.format(workspace="base: relative"))[0]
+
+
+_MOUNTS = """\
+kind: pipeline
+workspace:
+  base: /go
+  path: src/app
+steps:
+  - name: build
+    image: golang
+    volumes:
+      - name: cache
+        path: {step}
+services:
+  - name: db
+    image: postgres
+    volumes:
+      - name: cache
+        path: {service}
+volumes:
+  - name: cache
+    temp: {{}}
+"""
+
+
+def _mount_errors(step: str, service: str = "/var/lib/postgresql/data") -> list[str]:
+    return _errors(_MOUNTS.format(step=step, service=service))
+
+
+def test_a_volume_in_the_runners_folders_is_refused_where_it_is_mounted() -> None:
+    assert _mount_errors("/run/drone") == [
+        "l.yml:9:7: error: steps[0].volumes: step 'build' mounts volume 'cache' at /run/drone,"
+        " which the runner keeps for its own files (hint: mount it elsewhere, e.g. path: /cache)"
+    ]
+    assert _mount_errors("/run/hangar/env") == [
+        "l.yml:9:7: error: steps[0].volumes: step 'build' mounts volume 'cache' at /run/hangar/env, in"
+        " /run/hangar, which the runner keeps for its own files (hint: mount it elsewhere, e.g. path: /cache)"
+    ]
+    (service,) = _mount_errors("/cache", service="/run//drone/./env/")
+    assert service.startswith("l.yml:15:7: error: services[0].volumes: step 'db' mounts volume 'cache'")
+    assert "in /run/drone, which the runner keeps for its own files" in service
+
+
+def test_a_volume_on_the_workspace_or_the_cloned_code_is_refused() -> None:
+    (on_base,) = _mount_errors("/go")
+    assert on_base.startswith("l.yml:9:7: error: steps[0].volumes: step 'build' mounts volume 'cache' at /go")
+    assert "where the runner mounts the workspace (hint: mount it inside the workspace," in on_base
+    assert "e.g. path: /go/src/app/cache, or elsewhere)" in on_base
+    (on_clone,) = _mount_errors("/go/src/app/")
+    assert "where the runner puts the cloned repository, which it would hide" in on_clone
+    (service,) = _mount_errors("/cache", service="/go")
+    assert service.startswith("l.yml:15:7: error: services[0].volumes: step 'db'")
+
+
+def test_a_volume_beside_the_runners_folders_or_inside_the_workspace_is_fine() -> None:
+    for path in ("/run", "/run/dronecache", "/run/hangar-cache", "/go/src/app/node_modules", "/go/pkg"):
+        assert _mount_errors(path) == [], path
+
+
+def test_a_workspace_in_the_runners_folders_is_refused() -> None:
+    text = "kind: pipeline\nworkspace:\n  {workspace}\nsteps:\n  - name: a\n    image: busybox\n"
+    assert _errors(text.format(workspace="base: /run/hangar")) == [
+        "l.yml:3:3: error: workspace: workspace '/run/hangar' is in /run/hangar, which the runner keeps"
+        " for its own files (hint: workspace: {base: /drone/src})"
+    ]
+    assert "is in /run/drone," in _errors(text.format(workspace="path: /run/drone/src"))[0]
+    assert "is in /run/drone," in _errors(text.format(workspace="base: /run/drone/\n  path: src"))[0]
+    assert _errors(text.format(workspace="base: /srv/run/hangar")) == []
+
+
+def test_a_workspace_based_on_a_system_folder_hides_it_even_with_a_path_below() -> None:
+    text = "kind: pipeline\nworkspace:\n  {workspace}\nsteps:\n  - name: a\n    image: busybox\n"
+    (error,) = _errors(text.format(workspace="base: /etc\n  path: app"))
+    assert "workspace '/etc/app' would hide the container's own /etc folder" in error

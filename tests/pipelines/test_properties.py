@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,9 +13,11 @@ from pipelines import BuildContext, ConfigError, Problem, compile_file, lint_tex
 from pipelines.conditions import CONDITION_KEYS
 from pipelines.parse import PIPELINE_KEYS
 from pipelines.parse_step import STEP_KEYS
-from tests.conftest import shared_dir
+from tests.corpus import corpus_files
+from tests.pipelines.golden_support import golden_files
 
-CORPUS = sorted((shared_dir() / "corpus" / "drone").glob("*.yml"))
+# Files to mutate: the project's golden cases, and the real-world Drone files of the corpus when it is there.
+DRONE_FILES = [*golden_files(), *corpus_files("drone", "*.yml")]
 CONTEXT = BuildContext(
     event="push", branch="main", ref="refs/heads/main", changed_files=["a/b.go"], trusted=True
 )
@@ -69,8 +70,8 @@ def test_random_documents(documents: list[dict[str, Any]]) -> None:
 
 
 @st.composite
-def _mutated_corpus_file(draw: st.DrawFn) -> str:
-    text = draw(st.sampled_from(CORPUS)).read_text()
+def _mutated_drone_file(draw: st.DrawFn) -> str:
+    text = draw(st.sampled_from(DRONE_FILES)).read_text()
     lines = text.splitlines()
     for _ in range(draw(st.integers(1, 5))):
         if not lines:
@@ -100,8 +101,7 @@ def _mutated_corpus_file(draw: st.DrawFn) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.skipif(not CORPUS, reason="the shared corpus is missing")
 @SETTINGS
-@given(_mutated_corpus_file())
-def test_mutated_corpus_files(text: str) -> None:
+@given(_mutated_drone_file())
+def test_mutated_drone_files(text: str) -> None:
     _check(text)

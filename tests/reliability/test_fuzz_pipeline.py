@@ -3,8 +3,8 @@ another exception, a hang or unbounded memory (YAML alias bombs included); and a
 repository ends its build in `error` with that message.
 
 `tests/pipelines/test_properties.py` fuzzes random text, flat documents and mutated Drone files; here the
-documents are pipeline-shaped (steps, services, volumes, matrix… of random types), Woodpecker's files are
-mutated, and every error is checked for its location."""
+documents are pipeline-shaped (steps, services, volumes, matrix… of random types), the project's golden
+files and the corpus's Woodpecker files (when it is there) are mutated, and every error's location checked."""
 
 from __future__ import annotations
 
@@ -25,14 +25,15 @@ from hypothesis import strategies as st
 
 from pipelines import BuildContext, ConfigError, compile_file
 from server.services import Services
-from tests.conftest import shared_dir
+from tests.corpus import corpus_files
+from tests.pipelines.golden_support import golden_files
 from tests.server.support import PushedRepo, send_push
 from tests.server.test_flow import build_of, run_jobs
 
-CORPUS = shared_dir() / "corpus"
-WOODPECKER = sorted(
-    path for folder in ("woodpecker", "woodpecker-schema") for path in (CORPUS / folder).rglob("*.y*ml")
-)
+SEEDS = [
+    *golden_files(),
+    *(path for folder in ("woodpecker", "woodpecker-schema") for path in corpus_files(folder, "**/*.y*ml")),
+]
 CONTEXT = BuildContext(
     event="push", branch="main", ref="refs/heads/main", changed_files=["a.go"], trusted=True
 )
@@ -108,9 +109,9 @@ def test_pipeline_shaped_documents_compile_or_are_refused_with_a_location(
 
 
 @st.composite
-def mutated_woodpecker_file(draw: st.DrawFn) -> str:
-    """A Woodpecker file with some of its lines deleted, moved, re-indented or given YAML punctuation."""
-    lines = draw(st.sampled_from(WOODPECKER)).read_text().splitlines()
+def mutated_pipeline_file(draw: st.DrawFn) -> str:
+    """A golden or Woodpecker file, some lines deleted, moved, re-indented or given YAML punctuation."""
+    lines = draw(st.sampled_from(SEEDS)).read_text().splitlines()
     for _ in range(draw(st.integers(1, 6))):
         if not lines:
             break
@@ -158,11 +159,10 @@ def mutated_woodpecker_file(draw: st.DrawFn) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.corpus
 @EXAMPLES
-@given(mutated_woodpecker_file())
+@given(mutated_pipeline_file())
 @example("steps:\n  a: &x\n    image: busybox\n  b: *x\n  c:\n    <<: *x\n    <<: *x\n")
-def test_mutated_woodpecker_files_compile_or_are_refused_with_a_location(text: str) -> None:
+def test_mutated_pipeline_files_compile_or_are_refused_with_a_location(text: str) -> None:
     compile_or_refuse(text)
 
 

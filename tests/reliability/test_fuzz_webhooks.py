@@ -1,6 +1,7 @@
 """Hostile webhooks through the in-process app: a wrong or missing signature is refused (401) with nothing
 stored; a correctly signed but arbitrary or mangled payload (GitHub, Gitea/Forgejo, GitLab) never gets a 5xx
-nor raises: it is accepted, ignored, or refused with a JSON error."""
+nor raises: it is accepted, ignored, or refused with a JSON error. The payloads are the project's own, and the
+real-world corpus's when it is there."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from sqlmodel import func, select
 from server.db.models import Build, Delivery
 from server.forges import detect_forge, read_payload, repository_slug
 from server.services import Services
-from tests.server.forges.replay import as_starlette, body_of, corpus_files, delivery_headers, hmac_hex
+from tests.server.forges.replay import as_starlette, body_of, delivery_headers, hmac_hex, webhook_files
 from tests.server.support import WEBHOOK_SECRET, register_repo
 
-FILES = corpus_files()
+FILES = webhook_files()
 EXAMPLES = hypothesis_settings(
     max_examples=int(os.environ.get("HANGAR_FUZZ_EXAMPLES", "150")),
     deadline=None,
@@ -49,7 +50,7 @@ HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=255), max_si
 
 
 def slug_of(relative: str) -> tuple[str, str, str]:
-    """The forge and repository a corpus payload is about."""
+    """The forge and repository a payload is about."""
     headers = as_starlette(delivery_headers(relative))
     forge = detect_forge(headers)
     assert forge is not None
@@ -59,7 +60,7 @@ def slug_of(relative: str) -> tuple[str, str, str]:
 
 @pytest.fixture
 async def registered(hangar: Services) -> Services:
-    """Every repository the corpus payloads are about, registered with WEBHOOK_SECRET."""
+    """Every repository the payloads are about, registered with WEBHOOK_SECRET."""
     for forge, owner, name in sorted({slug_of(relative) for relative in FILES}):
         await register_repo(hangar, owner, name, "/nonexistent/repo.git", forge=forge)
     return hangar
@@ -180,7 +181,7 @@ async def test_arbitrary_unsigned_bodies_and_headers_store_nothing(
 
 @st.composite
 def signed_mangled_payload(draw: st.DrawFn) -> tuple[str, bytes]:
-    """A corpus payload, mangled, or arbitrary JSON about the same repository; with the file's name."""
+    """A payload, mangled, or arbitrary JSON about the same repository; with the file's name."""
     relative = draw(st.sampled_from(FILES))
     document = json.loads(body_of(relative))
     if draw(st.booleans()):

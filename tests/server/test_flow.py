@@ -16,8 +16,9 @@ from pipelines.runner_api import LEASE_HEADER, RUNNER_HEADER
 from pipelines.status import Status
 from server.db.models import Build, Delivery, Secret, Stage
 from server.jobs import create_worker, reap_leases
+from server.keys import HEARTBEAT_KEY
 from server.progress import cancel_build
-from server.services import HEARTBEAT_KEY, Services
+from server.services import Services
 from server.store.builds import find_build, list_stages, list_steps
 from server.store.logs import read_lines
 from tests.server.conftest import RUNNER_SECRET

@@ -1,4 +1,5 @@
-"""Every webhook in the shared corpus, replayed byte for byte to `POST /hook` with its documented headers."""
+"""Every webhook the project ships, and every one of the corpus when it is there, replayed byte for byte to
+`POST /hook` with its documented headers: a forged signature is refused (401), the true one accepted."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from sqlmodel import select
 from server.db.models import Delivery
 from server.forges import Hook, Ping, detect_forge, parse_hook, read_payload, repository_slug
 from server.services import Services
-from tests.server.forges.replay import WEBHOOKS, as_starlette, body_of, delivery_headers
+from tests.corpus import or_skip
+from tests.server.forges.replay import as_starlette, body_of, corpus_files, delivery_headers, fixture_files
 from tests.server.support import WEBHOOK_SECRET, register_repo
 
-FILES = sorted(str(path.relative_to(WEBHOOKS)) for path in WEBHOOKS.glob("*/*.json"))
+FILES = [
+    *fixture_files(),
+    *or_skip(corpus_files(), "webhooks", marks=[pytest.mark.corpus]),
+]
 
 
-@pytest.mark.corpus
 @pytest.mark.parametrize("relative", FILES)
 async def test_the_endpoint_answers_every_corpus_webhook(
     relative: str, client: httpx.AsyncClient, hangar: Services

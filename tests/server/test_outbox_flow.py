@@ -3,18 +3,23 @@ change that causes it, and the worker's sweep queues again what Redis lost (in p
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.jobs import Job, JobStatus
 from sqlmodel import select, update
 
 from pipelines.report import StageReport, StepReport
 from pipelines.status import Status
 from server.db.models import Outbox
 from server.jobs import reap_leases, send_commit_status
+from server.keys import QUEUE_NAME
 from server.services import Services
 from server.settings import Settings, SmtpSettings
 from tests.peers import RecordingForge, SmtpServer
@@ -146,3 +151,20 @@ async def test_an_older_status_never_overwrites_a_newer_one_even_after_a_flush(
     await reap_leases({"hangar": hangar})
     await run_jobs(hangar, redis_url)
     assert states(forge, sha) == ["pending", "success"], "the sweep sends no older status either"
+
+
+async def test_a_job_id_held_by_a_finished_jobs_result_is_queued_again_not_refused(
+    hangar: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    """arq refuses a job id while the result of a finished job of that id is kept (60 s): work queued under it
+    is queued over that result, and a job still waiting keeps its id, saying so in the log."""
+    caplog.set_level(logging.INFO, logger="hangar.services")
+    job_id = f"outbox:test-{uuid.uuid4().hex}"
+    await hangar.jobs.set(result_key_prefix + job_id, b"an earlier job's result", ex=60)
+    assert await hangar.enqueue("send_build_email", 1, None, job_id=job_id, wake=False)
+    assert await Job(job_id, hangar.jobs, _queue_name=QUEUE_NAME).status() == JobStatus.queued
+    assert "held a finished job's result" in caplog.text
+    assert not await hangar.enqueue("send_build_email", 1, None, job_id=job_id, wake=False)
+    assert f"job {job_id} is queued" in caplog.text
+    await hangar.jobs.zrem(QUEUE_NAME, job_id)
+    await hangar.jobs.delete(job_key_prefix + job_id)

@@ -10,7 +10,8 @@ import pytest
 from arq.connections import ArqRedis, RedisSettings
 from redis.exceptions import RedisError
 
-from server.services import QUEUE_NAME, Services
+from server.keys import QUEUE_NAME
+from server.services import Services
 from server.wakeable_worker import WakeableWorker
 
 

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 
 from runner.client import Unauthorized
 from runner.daemon import Daemon
-from runner.daemon_cli import RunnerSettings, load_settings
+from runner.daemon_cli import load_settings
 from runner.engine import ContainerSpec, StageSpec
+from runner.settings import RunnerSettings
 from tests.runner.daemon.standin import TOKEN, StandIn
 from tests.runner.fake_engine import Behaviour, FakeContainer, FakeEngine
 

@@ -7,7 +7,8 @@ import socket
 import pytest
 from click.testing import CliRunner
 
-from runner.daemon_cli import docker_platform, load_settings, runner_command
+from runner.daemon_cli import load_settings, runner_command
+from runner.settings import docker_platform
 
 
 @pytest.fixture(autouse=True)

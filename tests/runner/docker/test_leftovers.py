@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import time
+from pathlib import Path
 
 from runner.docker.config import OWNER_LABEL, RUNNER_LABEL, STAGE_LABEL
 from runner.docker.leftovers import is_orphan, owner_label
@@ -19,6 +21,24 @@ def dead_pid() -> int:
 def test_a_stage_of_a_dead_process_on_this_host_is_an_orphan() -> None:
     labels = {STAGE_LABEL: "s1", OWNER_LABEL: f"{socket.gethostname()}:{dead_pid()}"}
     assert is_orphan(labels, runner=None)
+
+
+def test_a_stage_of_a_killed_process_not_yet_reaped_is_an_orphan() -> None:
+    process = subprocess.Popen(["sleep", "60"])
+    try:
+        process.kill()  # kill -9; no wait(): the process stays a zombie until its parent (this test) reaps it
+        labels = {STAGE_LABEL: "s1", OWNER_LABEL: f"{socket.gethostname()}:{process.pid}"}
+        deadline = time.monotonic() + 10
+        while _state(process.pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _state(process.pid) == "Z", "the killed process is a zombie, still in /proc"
+        assert is_orphan(labels, runner=None)
+    finally:
+        process.wait()
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
 
 
 def test_a_stage_of_a_live_process_or_of_another_host_is_left_alone() -> None:

@@ -1,15 +1,19 @@
-"""Replaying the shared corpus of webhook payloads: their bytes, and the headers each forge sends."""
+"""Replaying webhook payloads, the project's own and the real-world corpus's: their bytes, and the headers
+each forge sends. A payload is named `forge/event__source__name.json`, looked up in `fixtures/`, then the
+corpus."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from pathlib import Path
 
 from starlette.datastructures import Headers
 
-from tests.conftest import shared_dir
+from tests.corpus import corpus_dir
+from tests.corpus import corpus_files as corpus_paths
 
-WEBHOOKS = shared_dir() / "corpus" / "webhooks"
+FIXTURES = Path(__file__).parent / "fixtures"
 DELIVERY = "ee8d97b4-1479-43f1-9cac-fbbd1b80da55"  # the GUID go-scm's tests send
 DOCS_DELIVERY = "f6266f16-1bf3-46a5-9ea4-602e06ead473"  # the Gitea docs' example
 GITLAB_EVENTS = {"push": "Push Hook", "tag_push": "Tag Push Hook", "merge_request": "Merge Request Hook"}
@@ -18,8 +22,9 @@ GITLAB_EVENT_UUID = "0a7c1c5e-2f0b-4e43-8a5c-9d7f1e3b6c20"
 
 
 def body_of(relative: str) -> bytes:
-    """The payload file `forge/name.json`, byte for byte."""
-    return (WEBHOOKS / relative).read_bytes()
+    """The payload file `forge/name.json`, byte for byte: the project's own, else the corpus's."""
+    own = FIXTURES / relative
+    return (own if own.is_file() else corpus_dir() / "webhooks" / relative).read_bytes()
 
 
 def event_of(relative: str) -> str:
@@ -90,6 +95,16 @@ def as_starlette(headers: dict[str, str]) -> Headers:
     )
 
 
+def fixture_files() -> list[str]:
+    """Every payload file the project ships, as `forge/name.json`."""
+    return sorted(f"{path.parent.name}/{path.name}" for path in FIXTURES.glob("*/*.json"))
+
+
 def corpus_files() -> list[str]:
-    """Every payload file in the corpus, as `forge/name.json`."""
-    return sorted(str(path.relative_to(WEBHOOKS)) for path in WEBHOOKS.glob("*/*.json"))
+    """Every payload file in the corpus, as `forge/name.json`; none without the corpus."""
+    return [f"{path.parent.name}/{path.name}" for path in corpus_paths("webhooks", "*/*.json")]
+
+
+def webhook_files() -> list[str]:
+    """The project's payload files, then the corpus's when it is there."""
+    return [*fixture_files(), *corpus_files()]

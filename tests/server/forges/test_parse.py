@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from server.forges import Hook, HookError, Ignored, JsonObject, detect_forge, parse_hook, repository_slug
+from tests.server.forges.expected_fixtures import (
+    GH_PING,
+    GH_PR,
+    GH_PUSH,
+    GH_TAG,
+    GITEA_PUSH,
+    GITLAB_MR,
+    GITLAB_PUSH,
+)
 from tests.server.forges.replay import body_of
 
-pytestmark = pytest.mark.corpus
-
-GH_PUSH = "github/push__go-scm__push.json"
-GH_TAG = "github/push__go-scm__push_tag.json"
-GH_PR = "github/pull_request__octokit__opened.payload.json"
-GITEA_PUSH = "gitea/push__go-scm__push.json"
-GITLAB_PUSH = "gitlab/push__go-scm__push.json"
-GITLAB_MR = "gitlab/merge_request__go-scm__pull_request_create.json"
 EVENTS = {
     "github": ("X-GitHub-Event", {"push": "push", "pr": "pull_request"}),
     "gitea": ("X-Gitea-Event", {"push": "push", "pr": "pull_request"}),
@@ -27,7 +27,7 @@ EVENTS = {
 
 
 def payload_of(relative: str) -> dict[str, Any]:
-    """A corpus payload, decoded afresh so a test may change it."""
+    """A payload the project ships, decoded afresh so a test may change it."""
     decoded: dict[str, Any] = json.loads(body_of(relative))
     return decoded
 
@@ -62,7 +62,7 @@ def test_detect_forge(headers: dict[str, str], forge: str | None) -> None:
 # repository_slug
 
 
-def test_gitlab_subgroups_stay_in_the_owner(corpus: Path) -> None:
+def test_gitlab_subgroups_stay_in_the_owner() -> None:
     payload = payload_of(GITLAB_PUSH)
     payload["project"]["path_with_namespace"] = "acme/platform/tools/hello-world"
 
@@ -73,7 +73,7 @@ def test_gitlab_subgroups_stay_in_the_owner(corpus: Path) -> None:
     assert hook.repo.slug == "acme/platform/tools/hello-world"
 
 
-def test_github_slug_falls_back_to_owner_login_and_name(corpus: Path) -> None:
+def test_github_slug_falls_back_to_owner_login_and_name() -> None:
     payload = payload_of(GH_PUSH)
     del payload["repository"]["full_name"]
     assert repository_slug("github", payload) == ("Codertocat", "Hello-World")
@@ -104,9 +104,7 @@ def test_no_repository_is_a_hook_error(forge: str, payload: JsonObject) -> None:
 @pytest.mark.parametrize(
     ("forge", "relative"), [("github", GH_PUSH), ("gitea", GITEA_PUSH), ("gitlab", GITLAB_PUSH)]
 )
-def test_skip_marker_in_the_head_commit_ignores_a_push(
-    corpus: Path, forge: str, relative: str, marker: str
-) -> None:
+def test_skip_marker_in_the_head_commit_ignores_a_push(forge: str, relative: str, marker: str) -> None:
     payload = payload_of(relative)
     commits = [payload["head_commit"]] if "head_commit" in payload else payload["commits"]
     for commit in commits:
@@ -118,14 +116,14 @@ def test_skip_marker_in_the_head_commit_ignores_a_push(
     assert "skip CI" in result.reason
 
 
-def test_skip_marker_in_an_older_commit_of_the_push_does_not_ignore_it(corpus: Path) -> None:
-    payload = payload_of("gitlab/push__go-gitlab__push.json")
+def test_skip_marker_in_an_older_commit_of_the_push_does_not_ignore_it() -> None:
+    payload = payload_of(GITLAB_PUSH)
     payload["commits"][0]["message"] = "wip [skip ci]"  # not the head: checkout_sha is the second commit
     assert isinstance(parse("gitlab", "Push Hook", payload), Hook)
 
 
 @pytest.mark.parametrize(("forge", "relative"), [("github", GH_PR), ("gitlab", GITLAB_MR)])
-def test_skip_marker_in_a_pull_request_title_ignores_it(corpus: Path, forge: str, relative: str) -> None:
+def test_skip_marker_in_a_pull_request_title_ignores_it(forge: str, relative: str) -> None:
     payload = payload_of(relative)
     pull = payload.get("pull_request") or payload["object_attributes"]
     pull["title"] = "Refactor the parser [CI SKIP]"
@@ -136,7 +134,7 @@ def test_skip_marker_in_a_pull_request_title_ignores_it(corpus: Path, forge: str
     assert "skip CI" in result.reason
 
 
-def test_a_tag_is_built_even_when_its_commit_says_skip_ci(corpus: Path) -> None:
+def test_a_tag_is_built_even_when_its_commit_says_skip_ci() -> None:
     payload = payload_of(GH_TAG)
     payload["head_commit"]["message"] = "chore: release v0.0.1 [skip ci]"
     hook = parse("github", "push", payload)
@@ -144,7 +142,7 @@ def test_a_tag_is_built_even_when_its_commit_says_skip_ci(corpus: Path) -> None:
     assert hook.cause.event == "tag"
 
 
-def test_annotated_tag_builds_the_commit_not_the_tag_object(corpus: Path) -> None:
+def test_annotated_tag_builds_the_commit_not_the_tag_object() -> None:
     payload = payload_of(GH_TAG)
     payload["after"] = "1" * 40  # an annotated tag's object
     hook = parse("github", "push", payload)
@@ -153,18 +151,18 @@ def test_annotated_tag_builds_the_commit_not_the_tag_object(corpus: Path) -> Non
 
 
 @pytest.mark.parametrize("action", ["closed", "edited", "labeled", "assigned", "review_requested", ""])
-def test_pull_request_actions_that_are_not_built(corpus: Path, action: str) -> None:
+def test_pull_request_actions_that_are_not_built(action: str) -> None:
     payload = payload_of(GH_PR) | {"action": action}
     assert isinstance(parse("github", "pull_request", payload), Ignored)
 
 
-def test_reopened_pull_request_builds_as_opened(corpus: Path) -> None:
+def test_reopened_pull_request_builds_as_opened() -> None:
     hook = parse("github", "pull_request", payload_of(GH_PR) | {"action": "reopened"})
     assert isinstance(hook, Hook)
     assert hook.cause.action == "opened"
 
 
-def test_pull_request_from_a_fork(corpus: Path) -> None:
+def test_pull_request_from_a_fork() -> None:
     payload = payload_of(GH_PR)
     payload["pull_request"]["head"]["repo"]["full_name"] = "mallory/Hello-World"
     forked = parse("github", "pull_request", payload)
@@ -188,7 +186,7 @@ def test_pull_request_from_a_fork(corpus: Path) -> None:
         ({"action": "approved"}, None),
     ],
 )
-def test_gitlab_merge_request_actions(corpus: Path, changes: dict[str, str], expected: str | None) -> None:
+def test_gitlab_merge_request_actions(changes: dict[str, str], expected: str | None) -> None:
     payload = payload_of(GITLAB_MR)
     payload["object_attributes"] |= changes
     result = parse("gitlab", "Merge Request Hook", payload)
@@ -199,7 +197,7 @@ def test_gitlab_merge_request_actions(corpus: Path, changes: dict[str, str], exp
         assert result.cause.action == expected
 
 
-def test_gitlab_merge_request_from_another_project_is_a_fork(corpus: Path) -> None:
+def test_gitlab_merge_request_from_another_project_is_a_fork() -> None:
     payload = payload_of(GITLAB_MR)
     payload["object_attributes"]["source_project_id"] = 999
     hook = parse("gitlab", "Merge Request Hook", payload)
@@ -207,7 +205,7 @@ def test_gitlab_merge_request_from_another_project_is_a_fork(corpus: Path) -> No
     assert hook.cause.fork
 
 
-def test_gitlab_system_hook_push_is_built(corpus: Path) -> None:
+def test_gitlab_system_hook_push_is_built() -> None:
     hook = parse("gitlab", "System Hook", payload_of(GITLAB_PUSH))
     assert isinstance(hook, Hook)
     assert hook.cause.event == "push"
@@ -230,19 +228,19 @@ def test_gitlab_system_hook_push_is_built(corpus: Path) -> None:
         ("gitlab", "Pipeline Hook"),
     ],
 )
-def test_other_events_are_ignored_with_a_reason(corpus: Path, forge: str, event: str) -> None:
+def test_other_events_are_ignored_with_a_reason(forge: str, event: str) -> None:
     payload = payload_of(GITLAB_PUSH if forge == "gitlab" else GH_PUSH)
     result = parse(forge, event, payload)
     assert isinstance(result, Ignored)
     assert result.reason
 
 
-def test_ping_is_not_a_build(corpus: Path) -> None:
-    result = parse("github", "ping", payload_of("github/ping__octokit__payload.json"))
+def test_ping_is_not_a_build() -> None:
+    result = parse("github", "ping", payload_of(GH_PING))
     assert not isinstance(result, Hook | Ignored)
 
 
-def test_a_push_to_another_kind_of_ref_is_ignored(corpus: Path) -> None:
+def test_a_push_to_another_kind_of_ref_is_ignored() -> None:
     payload = payload_of(GH_PUSH) | {"ref": "refs/notes/commits"}
     assert isinstance(parse("github", "push", payload), Ignored)
 
@@ -264,14 +262,14 @@ def test_a_push_to_another_kind_of_ref_is_ignored(corpus: Path) -> None:
     ],
 )
 def test_push_without_what_a_build_needs_is_a_hook_error(
-    corpus: Path, forge: str, relative: str, breakage: dict[str, Any]
+    forge: str, relative: str, breakage: dict[str, Any]
 ) -> None:
     payload = payload_of(relative) | breakage
     with pytest.raises(HookError):
         parse(forge, EVENTS[forge][1]["push"], payload)
 
 
-def test_pull_request_without_head_sha_or_number_is_a_hook_error(corpus: Path) -> None:
+def test_pull_request_without_head_sha_or_number_is_a_hook_error() -> None:
     no_sha = payload_of(GH_PR)
     del no_sha["pull_request"]["head"]["sha"]
     no_number = payload_of(GH_PR)
@@ -282,7 +280,7 @@ def test_pull_request_without_head_sha_or_number_is_a_hook_error(corpus: Path) -
             parse("github", "pull_request", payload)
 
 
-def test_merge_request_without_last_commit_is_a_hook_error(corpus: Path) -> None:
+def test_merge_request_without_last_commit_is_a_hook_error() -> None:
     payload = payload_of(GITLAB_MR)
     del payload["object_attributes"]["last_commit"]
     with pytest.raises(HookError):

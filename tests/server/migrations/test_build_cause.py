@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import select
 
 from pipelines import BuildCause, cause_of
@@ -50,6 +50,15 @@ async def insert(connection: AsyncConnection, table_name: str, values: dict[str,
     await connection.run_sync(run)
 
 
+async def ids_never_reused(engine: AsyncEngine) -> bool:
+    """SQLite: whether `builds` is still AUTOINCREMENT (migration 0006); PostgreSQL never reuses ids."""
+    if engine.dialect.name != "sqlite":
+        return True
+    async with engine.connect() as connection:
+        sql = await connection.scalar(sa.text("SELECT sql FROM sqlite_master WHERE name = 'builds'"))
+    return "AUTOINCREMENT" in str(sql)
+
+
 async def test_builds_and_recorded_hooks_keep_their_values_through_the_upgrade_and_back(
     database_url: str,
 ) -> None:
@@ -76,12 +85,14 @@ async def test_builds_and_recorded_hooks_keep_their_values_through_the_upgrade_a
             build = (await session.exec(select(Build))).one()
             delivery = (await session.exec(select(Delivery))).one()
         assert cause_of(build) == kept
+        assert await ids_never_reused(engine), "the columns changed in place, the table kept AUTOINCREMENT"
         assert Hook.model_validate(delivery.hook) == Hook(forge="gitea", repo=REPOSITORY, cause=kept)
 
         await asyncio.to_thread(command.downgrade, alembic_config(url), previous)
         async with engine.connect() as connection:
             old_build = (await connection.execute(sa.text("SELECT * FROM builds"))).mappings().one()
         assert {key: old_build[key] for key in row} == row
+        assert await ids_never_reused(engine)
         async with session_factory(engine)() as session:
             assert (await session.exec(select(Delivery))).one().hook == flat_hook
     finally:

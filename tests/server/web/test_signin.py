@@ -12,6 +12,7 @@ from server.db.models import Token, User
 from server.services import Services
 from server.sessions import COOKIE
 from server.store.users import find_user
+from tests.server.test_crypto import LEGACY_SCRYPT_HASH, weak_argon2id_hash
 from tests.server.web.conftest import PASSWORD, add_person, csrf_of, sign_in
 
 
@@ -26,7 +27,7 @@ async def test_the_right_password_signs_in_and_the_session_works_for_pages_and_t
     assert "ann" in (await client.get("/")).text
     async with hangar.reading() as session:
         user = await find_user(session, "ann")
-    assert user is not None and user.password_hash.startswith("scrypt$")
+    assert user is not None and user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
     assert cookie not in str(await _token_hashes(hangar))  # the session is stored hashed
     assert person.csrf
@@ -107,16 +108,17 @@ async def _token_hashes(hangar: Services) -> list[str]:
 async def test_an_unknown_login_costs_a_password_check_too(
     client: httpx.AsyncClient, hangar: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from server.crypto import verify_password as real
+    from server.crypto import PasswordCheck
+    from server.crypto import check_password as real
     from server.web import signin
 
     checked: list[str] = []
 
-    def counting(password: str, stored: str) -> bool:
+    def counting(password: str, stored: str) -> PasswordCheck:
         checked.append(password)
         return real(password, stored)
 
-    monkeypatch.setattr(signin, "verify_password", counting)
+    monkeypatch.setattr(signin, "check_password", counting)
     answer = await client.post("/login", data={"login": "nobody", "password": "guess"})
     assert answer.status_code == 401 and checked == ["guess"]  # as long as for a wrong password
 
@@ -173,3 +175,71 @@ async def test_guessing_a_password_is_stopped_for_a_while(
     assert int(stopped.headers["retry-after"]) > 0
     assert COOKIE not in client.cookies
     await sign_in(client, "bob")  # other people are not locked out
+
+
+async def _stored_hash(hangar: Services, login: str) -> str:
+    async with hangar.reading() as session:
+        user = await find_user(session, login)
+    assert user is not None
+    return user.password_hash
+
+
+async def _set_hash(hangar: Services, login: str, password_hash: str) -> None:
+    async with hangar.transaction() as (session, _changes):
+        await session.exec(update(User).where(col(User.login) == login).values(password_hash=password_hash))
+
+
+@pytest.mark.parametrize("kind", ["legacy scrypt", "weak argon2id"])
+async def test_an_outdated_hash_signs_in_and_is_replaced_by_argon2id_in_that_sign_in(
+    client: httpx.AsyncClient, hangar: Services, kind: str
+) -> None:
+    await add_person(hangar, "ann")
+    outdated = LEGACY_SCRYPT_HASH if kind == "legacy scrypt" else weak_argon2id_hash(PASSWORD)
+    await _set_hash(hangar, "ann", outdated)
+    await sign_in(client, "ann")
+    assert (await client.get("/api/user")).json()["login"] == "ann"
+    upgraded = await _stored_hash(hangar, "ann")
+    assert upgraded.startswith("$argon2id$") and upgraded != outdated
+    await sign_in(client, "ann")  # the new hash signs in, and is kept
+    assert await _stored_hash(hangar, "ann") == upgraded
+    answer = await client.post("/login", data={"login": "ann", "password": "wrong password"})
+    assert answer.status_code == 401
+
+
+async def test_a_wrong_password_on_a_legacy_hash_is_refused_and_leaves_the_hash(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    await add_person(hangar, "ann")
+    await _set_hash(hangar, "ann", LEGACY_SCRYPT_HASH)
+    answer = await client.post("/login", data={"login": "ann", "password": "wrong password"})
+    assert answer.status_code == 401 and COOKIE not in client.cookies
+    assert await _stored_hash(hangar, "ann") == LEGACY_SCRYPT_HASH
+
+
+async def test_the_admin_password_setting_upgrades_a_legacy_admin_hash(hangar: Services) -> None:
+    from server.bootstrap import ADMIN_LOGIN, bootstrap
+
+    hangar.settings.admin_password = PASSWORD
+    await bootstrap(hangar)
+    await _set_hash(hangar, ADMIN_LOGIN, LEGACY_SCRYPT_HASH)
+    await bootstrap(hangar)  # the next start, with the same password
+    upgraded = await _stored_hash(hangar, ADMIN_LOGIN)
+    assert upgraded.startswith("$argon2id$")
+    await bootstrap(hangar)
+    assert await _stored_hash(hangar, ADMIN_LOGIN) == upgraded  # current: left as it is
+
+
+async def test_upgrading_a_hash_never_undoes_a_password_changed_meanwhile(hangar: Services) -> None:
+    from server.crypto import hash_password
+    from server.store.users import replace_password_hash
+
+    user = await add_person(hangar, "ann")
+    assert user.id is not None
+    changed = await _stored_hash(hangar, "ann")  # the hash now stored (a new password)
+    async with hangar.transaction() as (session, _changes):  # a sign-in that had checked the earlier hash
+        await replace_password_hash(session, user.id, LEGACY_SCRYPT_HASH, hash_password(PASSWORD))
+    assert await _stored_hash(hangar, "ann") == changed
+    upgraded = hash_password(PASSWORD)
+    async with hangar.transaction() as (session, _changes):
+        await replace_password_hash(session, user.id, changed, upgraded)
+    assert await _stored_hash(hangar, "ann") == upgraded

@@ -117,7 +117,7 @@ class Build(BuildCauseColumns, table=True):
     started: float | None = None
     finished: float | None = None
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    """The BuildContext it was compiled with (a restart compiles again from it)."""
+    """The BuildContext it was compiled with (a record: a restart compiles again from the build's cause)."""
 
 
 class Stage(SQLModel, table=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipelines.cause import BuildCause, cause_of
 from pipelines.compiler import Compilation, SkippedStage, compile_file, compile_manifest
 from pipelines.errors import ConfigError, Problem, Severity
 from pipelines.lint import lint
@@ -30,6 +31,7 @@ def _substitution_problem(value: str) -> str | None:
 
 __all__ = [
     "CONFIG_FILES",
+    "BuildCause",
     "BuildContext",
     "Compilation",
     "ConfigError",
@@ -41,6 +43,7 @@ __all__ = [
     "SkippedStage",
     "Status",
     "StepPlan",
+    "cause_of",
     "compile_file",
     "compile_manifest",
     "lint",

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pipelines.cause import BuildCause
+
 PLAN_VERSION = 1
 
 
@@ -50,32 +52,14 @@ class Repo(_Wire):
         return f"{self.owner}/{self.name}" if self.owner else self.name
 
 
-class BuildContext(_Wire):
-    """Everything the compiler knows about a build: what happened, to which commit, with what allowed."""
+class BuildContext(BuildCause, _Wire):
+    """Everything the compiler knows about a build: its cause (inherited), repository and what it may use."""
 
     repo: Repo = Field(default_factory=Repo)
-    event: str = "push"
-    action: str = ""
-    ref: str = ""
-    sha: str = ""
-    before: str = ""
-    branch: str = ""
-    source_branch: str = ""
-    target_branch: str = ""
-    pull_request: int = 0
-    pull_request_title: str = ""
-    message: str = ""
-    author_login: str = ""
-    author_name: str = ""
-    author_email: str = ""
-    author_avatar: str = ""
-    commit_link: str = ""
     number: int = 0
     parent: int = 0
     created: int = 0
     started: int = 0
-    deploy_to: str = ""
-    cron: str = ""
     trigger: str = ""
     server_url: str = "http://localhost:8080"
     instance: str = ""

@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pipelines import BuildContext, ConfigError, compile_file
+from pipelines import BuildCause, BuildContext, ConfigError, cause_of, compile_file
 from pipelines import Repo as WireRepo
 from pipelines.compiler import Compilation
 from pipelines.errors import errors_in
 from pipelines.status import Status
 from server.changes import Changes
 from server.db.models import Build, Repo, Stage, Step
+from server.forges import Hook
 from server.mirror import Credentials, Mirror, MirrorError
 from server.progress import initial_status
 from server.scheduler import mark_build_error, stage_secrets_allowed
@@ -27,10 +27,6 @@ from server.store.secrets import list_secrets
 
 CONFIG_FILES = (".ci.yml", ".drone.yml")
 _log = logging.getLogger("hangar.trigger")
-BUILD_FIELDS = (
-    "event", "action", "ref", "sha", "before", "branch", "source_branch", "target_branch", "pull_request",
-    "title", "message", "author_login", "author_name", "author_email", "author_avatar", "sender", "fork",
-)  # fmt: skip
 
 
 class FetchFailed(Exception):
@@ -48,8 +44,7 @@ async def trigger_delivery(hangar: Services, delivery_id: int, *, last_try: bool
             return None
         build = await find_build_by_id(session, delivery.build_id) if delivery.build_id else None
         if build is None:
-            fields = {key: delivery.hook[key] for key in BUILD_FIELDS if key in delivery.hook}
-            build = await new_build(session, changes, repo, fields, link=delivery.hook.get("commit_link", ""))
+            build = await new_build(session, changes, repo, Hook.model_validate(delivery.hook).cause)
             delivery.build_id, delivery.status = build.id, "built"
             await update_delivery(session, delivery)
     await compile_build(hangar, build.id or 0, last_try=last_try)
@@ -61,18 +56,17 @@ async def restart_build(hangar: Services, build: Build) -> Build:
     async with hangar.transaction() as (session, changes):
         repo = await find_repo_by_id(session, build.repo_id)
         assert repo is not None
-        fields = {key: getattr(build, key) for key in BUILD_FIELDS}
-        restarted = await new_build(session, changes, repo, fields, link=build.link, parent=build.number)
+        restarted = await new_build(session, changes, repo, cause_of(build), parent=build.number)
     await compile_build(hangar, restarted.id or 0)
     return restarted
 
 
 async def new_build(
-    session: AsyncSession, changes: Changes, repo: Repo, fields: dict[str, Any], link: str, parent: int = 0
+    session: AsyncSession, changes: Changes, repo: Repo, cause: BuildCause, parent: int = 0
 ) -> Build:
-    """A pending build with the repository's next number."""
+    """A pending build of `cause` with the repository's next number."""
     number = await next_build_number(session, repo.id or 0)
-    build = Build(repo_id=repo.id or 0, number=number, link=link, parent=parent, **fields)
+    build = Build(repo_id=repo.id or 0, number=number, parent=parent, **cause.model_dump())
     await create_build(session, build, [])
     changes.build(build)
     return build
@@ -172,12 +166,7 @@ def build_context(
         default_branch=repo.default_branch, private=repo.private,
     )  # fmt: skip
     return BuildContext(
-        repo=wire_repo, event=build.event, action=build.action, ref=build.ref, sha=build.sha,
-        before=build.before,
-        branch=build.branch, source_branch=build.source_branch, target_branch=build.target_branch,
-        pull_request=build.pull_request, pull_request_title=build.title, message=build.message,
-        author_login=build.author_login, author_name=build.author_name, author_email=build.author_email,
-        author_avatar=build.author_avatar, commit_link=build.link, number=build.number, parent=build.parent,
+        **cause_of(build).model_dump(), repo=wire_repo, number=build.number, parent=build.parent,
         created=int(build.created), started=int(time.time()), server_url=hangar.settings.url,
         changed_files=changed, secrets=secrets, trusted=repo.trusted,
     )  # fmt: skip

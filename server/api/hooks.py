@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from redis.exceptions import RedisError
@@ -81,7 +80,9 @@ async def receive_hook(request: Request) -> Response:
 async def _record(request: Request, repo_id: int, delivery: str, hook: Hook) -> Response:
     hangar = services(request)
     async with hangar.transaction() as (session, _changes):
-        row = await create_delivery(session, repo_id, delivery, hook.event, dataclasses.asdict(hook))
+        row = await create_delivery(
+            session, repo_id, delivery, hook.cause.event, hook.model_dump(mode="json")
+        )
         earlier = await find_delivery(session, repo_id, delivery) if row is None else None
     if earlier is not None and earlier.build_id is not None:
         return JSONResponse({"duplicate": delivery}, status_code=200)

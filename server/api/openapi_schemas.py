@@ -1,5 +1,6 @@
 """The objects of the JSON API as OpenAPI schemas: the request and runner models (from pydantic) and the
-answers (plain dicts, see `views.py`, described by hand; a secret's value never appears)."""
+answers (plain dicts, see `views.py`, described by hand but for a build's cause; a secret's value never
+appears)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from pipelines import BuildCause
 from pipelines.report import StageReport, StepReport
 from pipelines.runner_api import (
     AcceptRequest,
@@ -25,6 +27,7 @@ from server.api.repos import NewRepo, RepoSettings
 from server.api.runners import NewRunner
 from server.api.secrets import NewSecret, SecretChanges
 from server.api.users import NewUser, PasswordChange
+from server.api.views import BUILD_FORMER_KEYS
 
 Schema = dict[str, Any]
 MODELS: tuple[type[BaseModel], ...] = (
@@ -56,6 +59,15 @@ def ref(name: str) -> Schema:
 
 def object_schema(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
     return {"type": "object", "required": list(required), "properties": required | (optional or {})}
+
+
+def fields_schema(model: type[BaseModel]) -> dict[str, Schema]:
+    """Each field of `model` as an answer shows it: its JSON type and its description."""
+    properties: dict[str, Schema] = model.model_json_schema(mode="serialization")["properties"]
+    return {
+        name: {key: value for key, value in schema.items() if key not in ("title", "default")}
+        for name, schema in properties.items()
+    }
 
 
 STRING: Schema = {"type": "string"}
@@ -100,21 +112,16 @@ ANSWERS: dict[str, Schema] = {
         {
             "number": INTEGER,
             "status": STATUS,
-            "event": STRING,
-            "ref": STRING,
-            "branch": STRING,
-            "sha": STRING,
-            "message": STRING,
-            "author_login": STRING,
-            "author_name": STRING,
-            "author_email": STRING,
-            "author_avatar": STRING,
-            "link": STRING,
             "error": STRING,
             "parent": INTEGER,
             "created": NUMBER,
             "started": TIME,
             "finished": TIME,
+        }
+        | fields_schema(BuildCause)
+        | {
+            key: STRING | {"deprecated": True, "description": f"the same as `{field}`, its former name"}
+            for key, field in BUILD_FORMER_KEYS.items()
         },
     ),
     "BuildStep": object_schema(

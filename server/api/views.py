@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pipelines import BuildCause
 from server.db.models import Build, Repo, Runner, Secret, Stage, Step, User
 
-BUILD_FIELDS = (
-    "number", "status", "event", "ref", "branch", "sha", "message", "author_login", "author_name",
-    "author_email", "author_avatar", "link", "error", "parent", "created", "started", "finished",
-)  # fmt: skip
+BUILD_STATE = ("number", "status", "error", "parent", "created", "started", "finished")
+"""A build's fields beside its cause (every field of BuildCause, shown under its own name)."""
+BUILD_FORMER_KEYS = {"link": "commit_link"}
+"""Keys older clients read: the same value as the cause field named, under its former name."""
 STAGE_FIELDS = ("number", "name", "status", "error", "runner", "started", "finished", "depends_on")
 STEP_FIELDS = ("number", "name", "status", "exit_code", "error", "started", "finished", "log_lines")
 REPO_FIELDS = ("owner", "name", "slug", "forge", "link", "default_branch", "private", "timeout", "counter")
@@ -43,8 +44,9 @@ def repo_view(repo: Repo, *, settings: bool) -> dict[str, Any]:
 
 
 def build_view(build: Build) -> dict[str, Any]:
-    """A build as the build list shows it."""
-    return {field: getattr(build, field) for field in BUILD_FIELDS}
+    """A build as the build list shows it: its number, state and cause."""
+    view = {field: getattr(build, field) for field in (*BUILD_STATE, *BuildCause.model_fields)}
+    return view | {key: view[field] for key, field in BUILD_FORMER_KEYS.items()}
 
 
 def step_view(step: Step) -> dict[str, Any]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from pipelines.cause import BuildCause
+from server.db.columns import columns_of
 
 NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
 """Table option of the tables whose ids name things outside the database (job ids, Redis keys, live-event
@@ -84,8 +87,17 @@ class Repo(SQLModel, table=True):
         return f"{self.owner}/{self.name}"
 
 
-class Build(SQLModel, table=True):
-    """One run of a repository's pipelines for one commit."""
+if TYPE_CHECKING:
+    # Both bases set model_config (SQLModel's and BuildCause's merge at run time, as for any pydantic model).
+    class BuildCauseColumns(SQLModel, BuildCause):  # type: ignore[misc]
+        """What a build is about, one column per field of `pipelines.cause.BuildCause`."""
+
+else:
+    BuildCauseColumns = columns_of(BuildCause)
+
+
+class Build(BuildCauseColumns, table=True):
+    """One run of a repository's pipelines for one commit: its cause (inherited), number and state."""
 
     __tablename__ = "builds"
     __table_args__ = (
@@ -99,24 +111,6 @@ class Build(SQLModel, table=True):
     repo_id: int = Field(foreign_key="repos.id")
     number: int
     status: str = "pending"
-    event: str = "push"
-    action: str = ""
-    ref: str = ""
-    sha: str = ""
-    before: str = ""
-    branch: str = ""
-    source_branch: str = ""
-    target_branch: str = ""
-    pull_request: int = 0
-    title: str = ""
-    message: str = Field(default="", sa_column=Column(Text, nullable=False))
-    author_login: str = ""
-    author_name: str = ""
-    author_email: str = ""
-    author_avatar: str = ""
-    link: str = ""
-    sender: str = ""
-    fork: bool = False
     error: str = Field(default="", sa_column=Column(Text, nullable=False))
     parent: int = 0
     cancelled: bool = False
@@ -124,7 +118,7 @@ class Build(SQLModel, table=True):
     started: float | None = None
     finished: float | None = None
     context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    """The BuildContext it was compiled with (a restart compiles again from it)."""
+    """The BuildContext it was compiled with (a record: a restart compiles again from the build's cause)."""
 
 
 class Stage(SQLModel, table=True):

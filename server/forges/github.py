@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from server.forges.hook import Hook, HookResult, Ignored, Ping
+from pipelines.cause import BuildCause
+from server.forges.hook import Hook, HookResult, Ignored, Ping, Repository
 from server.forges.payload import JsonObject, child, children, flag, number, text
 from server.forges.rules import (
     BRANCH_PREFIX,
     TAG_PREFIX,
-    Repository,
     is_zero_sha,
     previous_sha,
     required_branch,
@@ -83,36 +83,24 @@ def push_hook(forge: str, payload: JsonObject) -> HookResult:
         return Ignored("the head commit's message asks to skip CI")
     # An annotated tag's `after` is the tag object: build the commit it points at (go-scm does the same).
     sha = required_sha(text(head, "id") if is_tag and text(head, "id") else after)
-    repo = repository(payload)
     branch = "" if is_tag else ref.removeprefix(BRANCH_PREFIX)
     author, pusher, sender = child(head, "author"), child(payload, "pusher"), child(payload, "sender")
-    return Hook(
-        forge=forge,
+    cause = BuildCause(
         event="tag" if is_tag else "push",
-        action="",
-        owner=repo.owner,
-        name=repo.name,
-        clone_url=repo.clone_url,
-        link=repo.link,
-        private=repo.private,
-        default_branch=repo.default_branch,
         ref=ref,
         sha=sha,
         before=previous_sha(text(payload, "before")),
         branch=branch,
-        source_branch="",
         target_branch=branch,
-        pull_request=0,
-        title="",
         message=message,
         author_login=text(author, "username") if head else login(pusher) or text(pusher, "name"),
         author_name=text(author, "name") if head else text(pusher, "full_name") or text(pusher, "name"),
         author_email=text(author, "email") if head else text(pusher, "email"),
         author_avatar=text(sender, "avatar_url"),  # a push names no author avatar; Drone shows the sender's
         commit_link=text(payload, "compare") or text(payload, "compare_url") or text(head, "url"),
-        fork=False,
         sender=login(sender),
     )
+    return Hook(forge=forge, repo=repository(payload), cause=cause)
 
 
 def _head_commit(payload: JsonObject, after: str) -> JsonObject:
@@ -140,16 +128,9 @@ def pull_request_hook(forge: str, payload: JsonObject) -> HookResult:
     author, sender = child(pull, "user"), child(payload, "sender")
     base_name = text(pull, "base", "repo", "full_name") or f"{repo.owner}/{repo.name}"
     head_name = text(pull, "head", "repo", "full_name")  # null when the fork was deleted
-    return Hook(
-        forge=forge,
+    cause = BuildCause(
         event="pull_request",
         action=PULL_REQUEST_ACTIONS[action],
-        owner=repo.owner,
-        name=repo.name,
-        clone_url=repo.clone_url,
-        link=repo.link,
-        private=repo.private,
-        default_branch=repo.default_branch,
         ref=f"refs/pull/{pr_number}/head",
         sha=sha,
         before=previous_sha(text(pull, "base", "sha")),
@@ -157,7 +138,7 @@ def pull_request_hook(forge: str, payload: JsonObject) -> HookResult:
         source_branch=required_branch(text(pull, "head", "ref")),
         target_branch=target,
         pull_request=pr_number,
-        title=title,
+        pull_request_title=title,
         message=title,  # the payload carries no commit message; Drone uses the title
         author_login=login(author),
         author_name=text(author, "full_name") or text(author, "name"),
@@ -167,3 +148,4 @@ def pull_request_hook(forge: str, payload: JsonObject) -> HookResult:
         fork=head_name.lower() != base_name.lower(),
         sender=login(sender),
     )
+    return Hook(forge=forge, repo=repo, cause=cause)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from server.forges.hook import Hook, HookResult, Ignored
+from pipelines.cause import BuildCause
+from server.forges.hook import Hook, HookResult, Ignored, Repository
 from server.forges.payload import JsonObject, child, children, number, text
 from server.forges.rules import (
     BRANCH_PREFIX,
     TAG_PREFIX,
-    Repository,
     is_zero_sha,
     previous_sha,
     required_branch,
@@ -72,27 +72,15 @@ def _push_hook(payload: JsonObject, *, tag: bool) -> HookResult:
     message = text(head, "message")
     if not is_tag and skips_ci(message):
         return Ignored("the head commit's message asks to skip CI")
-    repo = _repository(payload)
     branch = "" if is_tag else ref.removeprefix(BRANCH_PREFIX)
     email = text(payload, "user_email")
-    return Hook(
-        forge="gitlab",
+    cause = BuildCause(
         event="tag" if is_tag else "push",
-        action="",
-        owner=repo.owner,
-        name=repo.name,
-        clone_url=repo.clone_url,
-        link=repo.link,
-        private=repo.private,
-        default_branch=repo.default_branch,
         ref=ref,
         sha=sha,
         before=previous_sha(text(payload, "before")),
         branch=branch,
-        source_branch="",
         target_branch=branch,
-        pull_request=0,
-        title="",
         message=message,
         # The pusher, as go-scm does: a GitLab commit names no login or avatar.
         author_login=text(payload, "user_username"),
@@ -100,9 +88,9 @@ def _push_hook(payload: JsonObject, *, tag: bool) -> HookResult:
         author_email=email if email and email != _REDACTED else text(head, "author", "email"),
         author_avatar=text(payload, "user_avatar"),
         commit_link=text(head, "url"),
-        fork=False,
         sender=text(payload, "user_username"),
     )
+    return Hook(forge="gitlab", repo=_repository(payload), cause=cause)
 
 
 def _merge_request_ignored(attributes: JsonObject) -> Ignored | None:
@@ -133,16 +121,9 @@ def _merge_request_hook(payload: JsonObject) -> HookResult:
     repo = _repository(payload)
     target = required_branch(text(attributes, "target_branch"))
     user = child(payload, "user")
-    return Hook(
-        forge="gitlab",
+    cause = BuildCause(
         event="pull_request",
         action="synchronized" if text(attributes, "action") == "update" else "opened",
-        owner=repo.owner,
-        name=repo.name,
-        clone_url=repo.clone_url,
-        link=repo.link,
-        private=repo.private,
-        default_branch=repo.default_branch,
         ref=f"refs/merge-requests/{mr_number}/head",
         sha=sha,
         before="",  # GitLab does not send the target branch's commit
@@ -150,7 +131,7 @@ def _merge_request_hook(payload: JsonObject) -> HookResult:
         source_branch=required_branch(text(attributes, "source_branch")),
         target_branch=target,
         pull_request=mr_number,
-        title=title,
+        pull_request_title=title,
         message=message or title,
         author_login=text(user, "username"),
         author_name=text(user, "name"),
@@ -160,6 +141,7 @@ def _merge_request_hook(payload: JsonObject) -> HookResult:
         fork=_is_fork(attributes),
         sender=text(user, "username"),
     )
+    return Hook(forge="gitlab", repo=repo, cause=cause)
 
 
 def _is_fork(attributes: JsonObject) -> bool:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from pydantic import BaseModel, ConfigDict
+
+from pipelines.cause import BuildCause
+
 Forge: TypeAlias = Literal["github", "gitea", "gitlab"]
 FORGES: tuple[Forge, ...] = ("github", "gitea", "gitlab")
 
@@ -13,40 +17,32 @@ class HookError(ValueError):
     """The request is malformed or lacks what a build needs (the endpoint answers 400)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Hook:
-    """What a forge says happened, in Drone's terms."""
+class Repository(BaseModel):
+    """The repository a hook is about, as every forge's payload describes it."""
 
-    forge: str  # github | gitea | gitlab
-    event: str  # push | tag | pull_request
-    action: str  # "" for push and tag; "opened" or "synchronized" for pull requests
+    model_config = ConfigDict(frozen=True)
+
     owner: str  # may contain "/" (GitLab subgroups)
     name: str
     clone_url: str  # http(s)
     link: str  # the repository's web page
     private: bool
     default_branch: str
-    ref: str  # refs/heads/main | refs/tags/v1.0 | refs/pull/7/head | refs/merge-requests/7/head
-    sha: str  # the commit to build (pull request: its head commit)
-    before: str  # the previous sha, "" when none (pull request: the base commit, as Drone does)
-    branch: str  # push: the branch; tag: ""; pull request: the target branch (Drone's DRONE_BRANCH)
-    source_branch: str  # pull request: the head branch; "" otherwise
-    target_branch: str  # pull request: the base branch; push: the branch; tag: ""
-    pull_request: int  # the pull/merge request number, 0 otherwise
-    title: str  # pull request title, "" otherwise
-    message: str  # head commit message (pull request: the title when the payload carries no commit)
-    author_login: str
-    author_name: str
-    author_email: str
-    author_avatar: str
-    commit_link: str  # web link to the commit, the compare view or the pull request
-    fork: bool  # a pull request from another repository: its builds get no secrets
-    sender: str  # login of who triggered it
 
     @property
     def slug(self) -> str:
         """`owner/name`, the repository's full name on its forge."""
         return f"{self.owner}/{self.name}"
+
+
+class Hook(BaseModel):
+    """What a forge says happened: to which repository, and what a build of it is about."""
+
+    model_config = ConfigDict(frozen=True)
+
+    forge: str  # github | gitea | gitlab
+    repo: Repository
+    cause: BuildCause
 
 
 @dataclass(frozen=True, slots=True)

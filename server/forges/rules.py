@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from server.forges.hook import HookError
 
@@ -57,18 +56,6 @@ def required_number(number: int) -> int:
     if number <= 0:
         raise HookError("the pull request has no number")
     return number
-
-
-@dataclass(frozen=True, slots=True)
-class Repository:
-    """The repository a hook is about, as every forge's payload describes it."""
-
-    owner: str
-    name: str
-    clone_url: str
-    link: str
-    private: bool
-    default_branch: str
 
 
 def split_slug(full_name: str, *, at_last: bool = False) -> tuple[str, str]:

@@ -9,6 +9,7 @@ import pytest
 from arq.connections import ArqRedis
 from sqlmodel import select
 
+from pipelines import BuildCause
 from pipelines.runner_api import RunnerInfo
 from server import trigger
 from server.db.models import Build, Delivery, Stage, Step
@@ -131,7 +132,7 @@ async def test_a_build_cancelled_while_its_commit_cannot_be_fetched_stays_killed
             session, repo.id or 0, "d1", "push", {"sha": "a" * 40, "ref": "refs/heads/main"}
         )
         build = await trigger.new_build(
-            session, changes, repo, {"sha": "a" * 40, "ref": "refs/heads/main"}, link=""
+            session, changes, repo, BuildCause(sha="a" * 40, ref="refs/heads/main")
         )
         assert delivery is not None
     async with hangar.transaction() as (session, changes):

@@ -9,10 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
+from pipelines import BuildCause, BuildContext, cause_of
+from server.api.openapi_schemas import ANSWERS
 from server.db.models import Build, LogChunk, Stage
 from server.services import Services
 from server.store.builds import create_build
 from server.store.repos import next_build_number
+from tests.pipelines.causes import every_field_set
 from tests.server.api.conftest import RecordingClient
 from tests.server.api.seed import StageSeed, add_build, add_lines, add_repo, add_user
 from tests.server.conftest import admin_headers
@@ -38,10 +41,11 @@ async def test_the_build_list_pages_newest_first(
 
     first_page = (await api_each_db.get(BUILDS)).json()
     assert [build["number"] for build in first_page] == list(range(110, 85, -1))
-    assert set(first_page[0]) == {
+    shown_before = {
         "number", "status", "event", "ref", "branch", "sha", "message", "author_login", "author_name",
         "author_email", "author_avatar", "link", "error", "parent", "created", "started", "finished",
     }  # fmt: skip
+    assert set(first_page[0]) == shown_before | set(BuildCause.model_fields), "a key older clients read went"
     older = (await api_each_db.get(BUILDS, params={"limit": 5, "before": 20})).json()
     assert [build["number"] for build in older] == [19, 18, 17, 16, 15]
     dev = (await api_each_db.get(BUILDS, params={"branch": "dev", "limit": 3})).json()
@@ -257,19 +261,39 @@ async def test_restarting_a_build_creates_a_new_one_of_the_same_commit(
 ) -> None:
     sha = commit_pipelines(tmp_path / "hello")
     repo = await add_repo(hangar, clone_url=str(tmp_path / "hello"))
-    await add_build(hangar, repo, "failure", [StageSeed("test", "failure")], finished=9.0, sha=sha)
+    cause = every_field_set(event="push", ref="refs/heads/main", branch="main", sha=sha, before=sha)
+    seeds = [StageSeed("test", "failure")]
+    await add_build(hangar, repo, "failure", seeds, finished=9.0, **cause.model_dump())
 
     restarted = await api.post(f"{BUILDS}/1", headers=await add_user(hangar, "jane"))
     assert restarted.status_code == 201, restarted.text
     build = restarted.json()
-    assert (build["number"], build["parent"], build["sha"], build["error"]) == (2, 1, sha, "")
-    assert (build["branch"], build["ref"], build["author_name"]) == ("main", "refs/heads/main", "Jane Doe")
+    assert (build["number"], build["parent"], build["error"]) == (2, 1, "")
+    assert {name: build[name] for name in BuildCause.model_fields} == cause.model_dump(mode="json")
     stages = {stage["name"]: stage for stage in build["stages"]}
     assert stages["test"]["status"] == "pending"
     assert stages["deploy"]["status"] == "waiting_on_dependencies"
     assert "unit" in [step["name"] for step in stages["test"]["steps"]]
     assert [listed["number"] for listed in (await api.get(BUILDS)).json()] == [2, 1]
     assert (await api.get(f"{BUILDS}/1")).json()["status"] == "failure"
+    async with hangar.reading() as session:
+        compiled = (await session.exec(select(Build).where(Build.number == 2))).one()
+    assert cause_of(BuildContext.model_validate(compiled.context)) == cause, "compiled with all it is about"
+
+
+async def test_a_build_shows_every_field_of_its_cause_as_its_schema_says(
+    api_each_db: RecordingClient, hangar_each_db: Services
+) -> None:
+    repo = await add_repo(hangar_each_db)
+    cause = every_field_set()
+    await add_build(hangar_each_db, repo, "success", **cause.model_dump())
+
+    listed = (await api_each_db.get(BUILDS)).json()[0]
+    shown = (await api_each_db.get(f"{BUILDS}/1")).json()
+    for build in (listed, shown):
+        assert {name: build[name] for name in BuildCause.model_fields} == cause.model_dump(mode="json")
+        assert build["link"] == cause.commit_link, "older clients read the commit's page as `link`"
+    assert set(listed) == set(ANSWERS["Build"]["properties"])
 
 
 PIECES = ["ok", "\x1b[31mFAIL\x1b[0m", "fa\x1b[1mil", "x\rfail", "FaIl", "a\x07il", "é", "\x1b]8;;u\x07f"]

@@ -36,7 +36,7 @@ DRONE_TEST_GO_PR = DRONE_TEST_GO | {
     "branch": "bradrydzewski-patch-1",
     "target_branch": "bradrydzewski-patch-1",
     "source_branch": "master",
-    "title": "Update .drone.yml",
+    "pull_request_title": "Update .drone.yml",
     "message": "Update .drone.yml",
     "author_login": "bradrydzewski",
     "author_avatar": "https://avatars1.githubusercontent.com/u/817538?v=4",
@@ -52,7 +52,7 @@ HELLO_WORLD_PR = CODERTOCAT | {
     "branch": "master",
     "target_branch": "master",
     "source_branch": "changes",
-    "title": "Update the README with new information.",
+    "pull_request_title": "Update the README with new information.",
     "message": "Update the README with new information.",
     "author_login": "Codertocat",
     "commit_link": "https://github.com/Codertocat/Hello-World/pull/2",
@@ -86,7 +86,7 @@ MY_REPO_PR = {
     "branch": "master",
     "target_branch": "master",
     "source_branch": "feature",
-    "title": "Add License File",
+    "pull_request_title": "Add License File",
     "author_login": "jcitizen",
     "author_email": "jane@example.com",
     "commit_link": "https://try.gitea.io/jcitizen/my-repo/pulls/1",
@@ -105,7 +105,8 @@ HELLO_WORLD_GITLAB = {
     "author_name": "Sid Sijbrandij",
 }
 
-# What each file must give: a dict of Hook fields, Ping(), or an Ignored with a word its reason must hold.
+# What each file must give: a dict of Hook fields (its forge, repository and cause in one), Ping(), or an
+# Ignored with a word its reason must hold.
 EXPECTED: dict[str, dict[str, Any] | Ping | Ignored] = {
     "github/create__go-scm__tag_create.json": Ignored("push"),
     "github/create__octokit__tag.payload.json": Ignored("push"),
@@ -128,7 +129,7 @@ EXPECTED: dict[str, dict[str, Any] | Ping | Ignored] = {
         "target_branch": "master",
         "source_branch": "",
         "pull_request": 0,
-        "title": "",
+        "pull_request_title": "",
         "message": "Update README",
         "author_login": "Codertocat",
         "author_email": "21031067+Codertocat@users.noreply.github.com",
@@ -207,7 +208,7 @@ EXPECTED: dict[str, dict[str, Any] | Ping | Ignored] = {
         "branch": "master",
         "target_branch": "master",
         "source_branch": "ms-viewport",
-        "title": "MS-Viewport",
+        "pull_request_title": "MS-Viewport",
         "message": "fixed readme",
         "author_login": "user1",
         "author_email": "user1@example.com",
@@ -225,7 +226,7 @@ EXPECTED: dict[str, dict[str, Any] | Ping | Ignored] = {
         "before": "",
         "branch": "master",
         "source_branch": "feature",
-        "title": "update readme",
+        "pull_request_title": "update readme",
         "message": "update readme\n",
         "fork": False,
     },

@@ -44,7 +44,7 @@ GITEA_PR = ACME_GITEA | {
     "branch": "main",
     "target_branch": "main",
     "source_branch": "json-flag",
-    "title": "Add a --json flag",
+    "pull_request_title": "Add a --json flag",
     "message": "Add a --json flag",
     "author_login": "bob",
     "author_name": "Bob Roe",
@@ -79,7 +79,7 @@ GITLAB_MR_FIELDS = ACME_GITLAB | {
     "branch": "main",
     "target_branch": "main",
     "source_branch": "json-flag",
-    "title": "Add a --json flag",
+    "pull_request_title": "Add a --json flag",
     "message": "Add a --json flag\n",  # the last commit's
     "author_login": "dave",
     "author_email": "dave@example.com",

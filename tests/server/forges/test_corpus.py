@@ -81,9 +81,11 @@ def test_detect_read_slug_parse(relative: str, kind: str) -> None:
         assert result == Ping()
     else:
         assert isinstance(result, Hook)
-        assert (result.forge, result.owner, result.name) == (forge, owner, name)
-        actual = {field: getattr(result, field) for field in expected}
+        assert (result.forge, result.repo.owner, result.repo.name) == (forge, owner, name)
+        fields = {"forge": result.forge} | result.repo.model_dump() | result.cause.model_dump()
+        actual = {field: fields[field] for field in expected}
         assert actual == expected
+        assert Hook.model_validate(result.model_dump(mode="json")) == result, "as a delivery stores it"
 
 
 @pytest.mark.parametrize("relative", FILES)
@@ -114,7 +116,7 @@ def test_github_tag_is_built_from_its_push_not_its_create() -> None:
     create = parse_hook("github", {"X-GitHub-Event": "create"}, read_payload({}, body_of(GH_CREATE)))
 
     assert isinstance(push, Hook)
-    assert (push.event, push.ref, push.branch) == ("tag", "refs/tags/simple-tag", "")
+    assert (push.cause.event, push.cause.ref, push.cause.branch) == ("tag", "refs/tags/simple-tag", "")
     assert isinstance(create, Ignored)
 
 
@@ -124,4 +126,4 @@ def test_github_synchronize_and_gitea_synchronized_are_the_same_action() -> None
 
     assert isinstance(github, Hook)
     assert isinstance(gitea, Hook)
-    assert github.action == gitea.action == "synchronized"
+    assert github.cause.action == gitea.cause.action == "synchronized"

@@ -69,8 +69,8 @@ def test_gitlab_subgroups_stay_in_the_owner() -> None:
     assert repository_slug("gitlab", payload) == ("acme/platform/tools", "hello-world")
     hook = parse("gitlab", "Push Hook", payload)
     assert isinstance(hook, Hook)
-    assert (hook.owner, hook.name) == ("acme/platform/tools", "hello-world")
-    assert hook.slug == "acme/platform/tools/hello-world"
+    assert (hook.repo.owner, hook.repo.name) == ("acme/platform/tools", "hello-world")
+    assert hook.repo.slug == "acme/platform/tools/hello-world"
 
 
 def test_github_slug_falls_back_to_owner_login_and_name() -> None:
@@ -139,7 +139,7 @@ def test_a_tag_is_built_even_when_its_commit_says_skip_ci() -> None:
     payload["head_commit"]["message"] = "chore: release v0.0.1 [skip ci]"
     hook = parse("github", "push", payload)
     assert isinstance(hook, Hook)
-    assert hook.event == "tag"
+    assert hook.cause.event == "tag"
 
 
 def test_annotated_tag_builds_the_commit_not_the_tag_object() -> None:
@@ -147,7 +147,7 @@ def test_annotated_tag_builds_the_commit_not_the_tag_object() -> None:
     payload["after"] = "1" * 40  # an annotated tag's object
     hook = parse("github", "push", payload)
     assert isinstance(hook, Hook)
-    assert hook.sha == payload["head_commit"]["id"]
+    assert hook.cause.sha == payload["head_commit"]["id"]
 
 
 @pytest.mark.parametrize("action", ["closed", "edited", "labeled", "assigned", "review_requested", ""])
@@ -159,7 +159,7 @@ def test_pull_request_actions_that_are_not_built(action: str) -> None:
 def test_reopened_pull_request_builds_as_opened() -> None:
     hook = parse("github", "pull_request", payload_of(GH_PR) | {"action": "reopened"})
     assert isinstance(hook, Hook)
-    assert hook.action == "opened"
+    assert hook.cause.action == "opened"
 
 
 def test_pull_request_from_a_fork() -> None:
@@ -171,8 +171,8 @@ def test_pull_request_from_a_fork() -> None:
 
     assert isinstance(forked, Hook)
     assert isinstance(deleted, Hook)
-    assert forked.fork
-    assert deleted.fork
+    assert forked.cause.fork
+    assert deleted.cause.fork
 
 
 @pytest.mark.parametrize(
@@ -194,7 +194,7 @@ def test_gitlab_merge_request_actions(changes: dict[str, str], expected: str | N
         assert isinstance(result, Ignored)
     else:
         assert isinstance(result, Hook)
-        assert result.action == expected
+        assert result.cause.action == expected
 
 
 def test_gitlab_merge_request_from_another_project_is_a_fork() -> None:
@@ -202,13 +202,13 @@ def test_gitlab_merge_request_from_another_project_is_a_fork() -> None:
     payload["object_attributes"]["source_project_id"] = 999
     hook = parse("gitlab", "Merge Request Hook", payload)
     assert isinstance(hook, Hook)
-    assert hook.fork
+    assert hook.cause.fork
 
 
 def test_gitlab_system_hook_push_is_built() -> None:
     hook = parse("gitlab", "System Hook", payload_of(GITLAB_PUSH))
     assert isinstance(hook, Hook)
-    assert hook.event == "push"
+    assert hook.cause.event == "push"
 
 
 @pytest.mark.parametrize(

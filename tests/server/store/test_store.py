@@ -9,6 +9,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from pipelines import cause_of
 from server.changes import Changes
 from server.db.migrate import alembic_config
 from server.db.models import Build, Repo, Stage, Step, User
@@ -28,6 +29,7 @@ from server.store.logs import append_lines, last_lines, read_lines
 from server.store.repos import create_repo, find_repo, next_build_number
 from server.store.runners import create_runner, find_runner_by_token
 from server.store.users import create_token, create_user, find_user_by_token
+from tests.pipelines.causes import every_field_set
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -126,6 +128,17 @@ async def test_cancel_skips_waiting_stages_and_asks_running_ones_to_stop(session
         await advance_build(session, changes, build)
         await update_build(session, build)
     assert build.status == "killed" and build.id in changes.finished_builds
+
+
+async def test_a_build_keeps_every_field_of_its_cause(sessions: Sessions) -> None:
+    repo_id = await new_repo(sessions)
+    cause = every_field_set(message="a long commit message\n" * 2000)
+    async with sessions() as session, session.begin():
+        await create_build(session, Build(repo_id=repo_id, number=1, **cause.model_dump()), [])
+    async with sessions() as session:
+        stored = await find_build(session, repo_id, 1)
+    assert stored is not None
+    assert cause_of(stored) == cause
 
 
 async def test_deliveries_users_and_runners(sessions: Sessions) -> None:

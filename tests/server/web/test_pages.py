@@ -165,7 +165,7 @@ def _row(html: str, marker: str) -> str:
 
 async def test_only_web_links_are_linked(client: httpx.AsyncClient, hangar: Services) -> None:
     repo = await add_repo(hangar, link="javascript:alert(1)")
-    await add_build(hangar, repo, "success", link="javascript:alert(2)")
+    await add_build(hangar, repo, "success", commit_link="javascript:alert(2)")
     for path in ("/octo/hello", "/octo/hello/1"):
         assert "javascript:" not in (await client.get(path)).text
 

@@ -1,4 +1,5 @@
-"""The tables: users, tokens, repos, builds, stages, steps, logs, secrets, runners, deliveries, outbox, crons."""
+"""The tables: users, tokens, repos, builds, stages, steps, logs, secrets, runners, deliveries, outbox,
+crons."""
 
 from __future__ import annotations
 
@@ -78,6 +79,13 @@ class Repo(SQLModel, table=True):
     trusted: bool = False
     config_path: str = ""
     timeout: int = 60
+    approval: str = "forks"
+    """Which builds wait for someone who may build to approve them: `none`, `forks` (pull requests from
+    forks), `pull_requests`, `all` (Woodpecker's modes)."""
+    protected: bool = False
+    """Drone's protected mode: a pipeline file whose `kind: signature` does not match needs approval."""
+    signing_key: str = ""
+    """Encrypted; the key `kind: signature` documents are signed with (made on first use)."""
     counter: int = 0
     created: float = Field(default_factory=now)
 
@@ -143,6 +151,8 @@ class Stage(SQLModel, table=True):
     labels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     depends_on: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     run_policy: str = "on_success"
+    concurrency_limit: int = 0
+    """At most this many stages of the repository's pipeline of this name run at once (0: no limit)."""
     plan: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     runner: str = ""
     lease: str = ""

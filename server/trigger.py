@@ -17,8 +17,8 @@ from pipelines.status import Status
 from server.changes import Changes
 from server.db.models import Build, Repo, Stage, Step
 from server.mirror import Credentials, Mirror, MirrorError
-from server.progress import initial_status
-from server.scheduler import mark_build_error, stage_secrets_allowed
+from server.progress import initial_status, mark_build_error
+from server.scheduler import stage_secrets_allowed
 from server.services import Services
 from server.store.builds import create_build, find_build_by_id, list_stages, update_build
 from server.store.deliveries import find_delivery_by_id, update_delivery

@@ -26,10 +26,8 @@ from pipelines.runner_api import (
     StageOffer,
 )
 from pipelines.status import Status
-from server.api import runner_reports
-from server.api.auth import runner_name
+from server.api.auth import held, runner_name
 from server.api.common import int_param, model_response, read_model, services
-from server.api.runner_reports import held
 from server.db.models import Build, Repo, Stage
 from server.keys import STAGES_CHANNEL, cancel_channel
 from server.progress import finish_stage
@@ -189,5 +187,4 @@ routes = [
     Route("/stages/{stage_id}/accept", accept, methods=["POST"]),
     Route("/stages/{stage_id}/lease", renew, methods=["POST"]),
     Route("/stages/{stage_id}/watch", watch, methods=["GET"]),
-    *runner_reports.routes,
 ]

@@ -13,11 +13,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipelines.status import Status
+from server.api.access import readable_build, readable_repo
 from server.api.auth import current_user, may_build, may_configure, may_read
-from server.api.builds import query_int, readable_build, search_log
-from server.api.common import services
-from server.api.repos import readable_repo
+from server.api.common import query_int, services
 from server.db.models import Build, Repo, Stage, Step
+from server.log_search import search_log
 from server.store.builds import latest_per_branch, list_builds, list_stages, list_steps
 from server.store.logs import read_lines
 from server.store.repos import list_repos

@@ -1,11 +1,21 @@
-"""What notifications say about a build: a frozen summary the caller fills from the database."""
+"""What notifications say about a build: a frozen summary, filled from the database."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from pipelines.status import Status
+from server.crypto import Cipher
+from server.db.models import Build, Repo
+from server.store.builds import list_stages, list_steps
+from server.store.logs import last_lines
+from server.store.secrets import list_secrets
+
+FAILING_LINES = 50
+"""The failing step's last lines an email shows."""
 
 _PULL_REQUEST_REF = re.compile(r"^refs/(?:pull|pull-requests|merge-requests)/(\d+)/")
 _TAG_PREFIX = "refs/tags/"
@@ -76,7 +86,7 @@ class BuildSummary:
     error: str  # the build's error message ("" if none)
     steps: tuple[StepSummary, ...]
     failing_step: str  # "stage/step" of the first failed step, "" if none
-    failing_lines: tuple[str, ...]  # its last log lines, already masked by the caller
+    failing_lines: tuple[str, ...]  # its last log lines, secrets masked
 
     @property
     def duration(self) -> float | None:
@@ -103,3 +113,45 @@ class BuildSummary:
             match = _PULL_REQUEST_REF.match(self.ref)
             return f"PR #{match.group(1)}" if match else f"PR to {self.branch}"
         return self.branch or self.ref.removeprefix(_BRANCH_PREFIX)
+
+
+def build_page(server_url: str, repo: Repo, build: Build) -> str:
+    """The build page's public URL."""
+    return f"{server_url.rstrip('/')}/{repo.slug}/{build.number}"
+
+
+async def summarise(
+    session: AsyncSession, cipher: Cipher, server_url: str, repo: Repo, build: Build
+) -> BuildSummary:
+    """The build as notifications describe it, with the failing step's last lines masked once more."""
+    stages = {stage.id: stage for stage in await list_stages(session, build.id or 0)}
+    steps = await list_steps(session, [stage_id or 0 for stage_id in stages])
+    summaries: list[StepSummary] = []
+    failing_step, failing_lines = "", tuple[str, ...]()
+    for step in steps:
+        stage = stages[step.stage_id]
+        summary = StepSummary(
+            stage.name, step.name, Status(step.status), step.exit_code, step.started, step.finished
+        )
+        summaries.append(summary)
+        if not failing_step and Status(step.status).is_failed:
+            failing_step = summary.path
+            values = [cipher.decrypt(secret.value) for secret in await list_secrets(session, repo.id or 0)]
+            failing_lines = tuple(
+                _mask(line, values) for line in await last_lines(session, step.id or 0, FAILING_LINES)
+            )
+    return BuildSummary(
+        repo=repo.slug, number=build.number, status=Status(build.status), event=build.event, ref=build.ref,
+        branch=build.branch, sha=build.sha, message=build.message, author_name=build.author_name,
+        author_email=build.author_email, author_login=build.author_login, started=build.started,
+        finished=build.finished, link=build_page(server_url, repo, build), error=build.error,
+        steps=tuple(summaries), failing_step=failing_step, failing_lines=failing_lines,
+    )  # fmt: skip
+
+
+def _mask(line: str, secrets: list[str]) -> str:
+    for value in secrets:
+        for part in value.splitlines():
+            if part.strip():
+                line = line.replace(part, "******")
+    return line

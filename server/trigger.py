@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pipelines import BuildContext, ConfigError, compile_file
+from pipelines import CONFIG_FILES, BuildContext, ConfigError, compile_file
 from pipelines import Repo as WireRepo
 from pipelines.compiler import Compilation
 from pipelines.errors import errors_in
@@ -25,7 +25,6 @@ from server.store.deliveries import find_delivery_by_id, update_delivery
 from server.store.repos import find_repo_by_id, next_build_number
 from server.store.secrets import list_secrets
 
-CONFIG_FILES = (".ci.yml", ".drone.yml")
 _log = logging.getLogger("hangar.trigger")
 BUILD_FIELDS = (
     "event", "action", "ref", "sha", "before", "branch", "source_branch", "target_branch", "pull_request",

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pipelines.links import build_link
 from pipelines.plan import Plan
 from pipelines.runner_api import (
     LEASE_HEADER,
@@ -148,7 +149,7 @@ async def _assignment(
         credentials=credentials,
         lease_seconds=hangar.settings.lease_seconds,
         timeout_minutes=float(repo.timeout),
-        link=f"{hangar.settings.url.rstrip('/')}/{repo.slug}/{build.number}",
+        link=build_link(hangar.settings.url, repo.slug, build.number),
     )
 
 

@@ -7,12 +7,14 @@ from urllib.parse import quote
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from pipelines.links import build_link
 from pipelines.status import Status
 from server.crypto import Cipher
 from server.notify.errors import NotifyError
-from server.notify.summary import build_page, elapsed, format_duration
+from server.notify.summary import elapsed
 from server.store.builds import find_build_by_id
 from server.store.repos import find_repo_by_id
+from webui.present import format_duration
 
 FORGES = frozenset({"github", "gitea", "forgejo", "gitlab"})
 MAX_DESCRIPTION = 140  # GitHub refuses longer descriptions with a 422
@@ -129,7 +131,7 @@ async def build_status_request(
         repo.name,
         build.sha,
         status,
-        build_page(server_url, repo, build),
+        build_link(server_url, repo.slug, build.number),
         describe(status, elapsed(build.started, build.finished), build.number),
         f"hangar/{build.event}",
     )

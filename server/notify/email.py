@@ -18,11 +18,13 @@ from pipelines.status import Status
 from server.crypto import Cipher
 from server.notify.commit_status import describe
 from server.notify.errors import NotifyError
-from server.notify.summary import BuildSummary, StepSummary, format_duration, summarise
+from server.notify.summary import BuildSummary, StepSummary, summarise
 from server.notify.templates import HTML_TEMPLATE, TEXT_TEMPLATE
 from server.settings import Settings, SmtpSettings
 from server.store.builds import find_build_by_id, previous_build
 from server.store.repos import find_repo_by_id
+from webui.ansi import strip_ansi
+from webui.present import format_duration
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +40,6 @@ _UNREACHABLE = (
     aiosmtplib.SMTPServerDisconnected,
     OSError,
 )
-
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 # A symbol and a word go with every colour, so nobody has to tell red from green to read the email.
 _LOOKS: dict[Status, tuple[str, str]] = {
@@ -181,9 +180,8 @@ def _address(candidate: str) -> str:
 
 
 def _clean(line: str) -> str:
-    """A log line as a terminal shows it: colours and control characters gone, only the last `\\r` rewrite."""
-    line = line.rstrip("\r\n").rsplit("\r", 1)[-1]
-    return _CONTROL.sub("", _ANSI.sub("", line)).rstrip()
+    """A log line as a terminal shows it (as the log search reads it), without trailing blanks."""
+    return strip_ansi(line).rstrip()
 
 
 def _step_row(step: StepSummary) -> dict[str, str]:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from pipelines.links import build_link
+from pipelines.masking import Masker
 from pipelines.status import Status
 from server.crypto import Cipher
 from server.db.models import Build, Repo
@@ -27,20 +29,6 @@ def elapsed(started: float | None, finished: float | None) -> float | None:
     if started is None or finished is None or finished < started:
         return None
     return finished - started
-
-
-def format_duration(seconds: float | None) -> str:
-    """A short human duration: "34s", "2m 05s", "1h 02m"; "" when unknown."""
-    if seconds is None or seconds < 0:
-        return ""
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +103,11 @@ class BuildSummary:
         return self.branch or self.ref.removeprefix(_BRANCH_PREFIX)
 
 
-def build_page(server_url: str, repo: Repo, build: Build) -> str:
-    """The build page's public URL."""
-    return f"{server_url.rstrip('/')}/{repo.slug}/{build.number}"
-
-
 async def summarise(
     session: AsyncSession, cipher: Cipher, server_url: str, repo: Repo, build: Build
 ) -> BuildSummary:
-    """The build as notifications describe it, with the failing step's last lines masked once more."""
+    """The build as notifications describe it, the failing step's last lines masked once more (by the runner's
+    rule: a secret changed since the build ran, or written the way `set -x` traces it, shows as `******`)."""
     stages = {stage.id: stage for stage in await list_stages(session, build.id or 0)}
     steps = await list_steps(session, [stage_id or 0 for stage_id in stages])
     summaries: list[StepSummary] = []
@@ -136,22 +120,15 @@ async def summarise(
         summaries.append(summary)
         if not failing_step and Status(step.status).is_failed:
             failing_step = summary.path
-            values = [cipher.decrypt(secret.value) for secret in await list_secrets(session, repo.id or 0)]
-            failing_lines = tuple(
-                _mask(line, values) for line in await last_lines(session, step.id or 0, FAILING_LINES)
+            masker = Masker(
+                cipher.decrypt(secret.value) for secret in await list_secrets(session, repo.id or 0)
             )
+            last = await last_lines(session, step.id or 0, FAILING_LINES)
+            failing_lines = tuple(masker.mask(line) for line in last)
     return BuildSummary(
         repo=repo.slug, number=build.number, status=Status(build.status), event=build.event, ref=build.ref,
         branch=build.branch, sha=build.sha, message=build.message, author_name=build.author_name,
         author_email=build.author_email, author_login=build.author_login, started=build.started,
-        finished=build.finished, link=build_page(server_url, repo, build), error=build.error,
+        finished=build.finished, link=build_link(server_url, repo.slug, build.number), error=build.error,
         steps=tuple(summaries), failing_step=failing_step, failing_lines=failing_lines,
     )  # fmt: skip
-
-
-def _mask(line: str, secrets: list[str]) -> str:
-    for value in secrets:
-        for part in value.splitlines():
-            if part.strip():
-                line = line.replace(part, "******")
-    return line

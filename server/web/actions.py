@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from pipelines.links import build_link
 from server.actions import builds as actions
 from server.api.access import readable_build
 from server.api.auth import current_user, may_build
@@ -31,7 +32,7 @@ async def cancel(request: Request) -> Response:
     """Cancel the build, then show it."""
     repo, build, _form = await allowed_build(request)
     await actions.cancel(services(request), build)
-    return RedirectResponse(f"/{repo.owner}/{repo.name}/{build.number}?cancelling", status_code=303)
+    return RedirectResponse(build_link("", repo.slug, build.number) + "?cancelling", status_code=303)
 
 
 async def restart(request: Request) -> Response:
@@ -42,7 +43,7 @@ async def restart(request: Request) -> Response:
     if stage_field and not stage_number:
         raise HTTPException(400, f"no stage {stage_field[:20]!r}")
     restarted = await actions.restart(services(request), build, stage_number)
-    return RedirectResponse(f"/{repo.owner}/{repo.name}/{restarted.number}", status_code=303)
+    return RedirectResponse(build_link("", repo.slug, restarted.number), status_code=303)
 
 
 PATH = "/{owner}/{name}/{number}"

@@ -176,6 +176,7 @@ def test_an_unknown_forge_is_refused():
     ("status", "duration", "number", "expected"),
     [
         (Status.SUCCESS, 34.2, 12, "Build #12 succeeded in 34s"),
+        (Status.SUCCESS, 59.6, 12, "Build #12 succeeded in 59s"),  # whole seconds, as the build page counts
         (Status.FAILURE, 125, 12, "Build #12 failed after 2m 05s"),
         (Status.KILLED, 3725, 3, "Build #3 was cancelled after 1h 02m"),
         (Status.ERROR, None, 4, "Build #4 could not run"),

@@ -9,6 +9,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Build, Delivery, LogChunk, Outbox, Repo, Secret, Stage, Step
+from server.store.rows import save
 
 
 async def find_repo(session: AsyncSession, owner: str, name: str) -> Repo | None:
@@ -30,16 +31,12 @@ async def list_repos(session: AsyncSession) -> Sequence[Repo]:
 
 async def create_repo(session: AsyncSession, repo: Repo) -> Repo:
     """Register a repository."""
-    session.add(repo)
-    await session.flush()
-    return repo
+    return await save(session, repo)
 
 
 async def update_repo(session: AsyncSession, repo: Repo) -> Repo:
     """Save a repository's changed settings."""
-    session.add(repo)
-    await session.flush()
-    return repo
+    return await save(session, repo)
 
 
 async def delete_repo(session: AsyncSession, repo: Repo) -> None:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipelines.cause import BuildCause
+from pipelines.links import build_link
 
 PLAN_VERSION = 1
 
@@ -75,7 +76,7 @@ class BuildContext(BuildCause, _Wire):
     @property
     def build_link(self) -> str:
         """The build page's address."""
-        return f"{self.server_url.rstrip('/')}/{self.repo.slug}/{self.number}"
+        return build_link(self.server_url, self.repo.slug, self.number)
 
 
 class Platform(_Wire):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterable
 
+from pipelines.masking import Masker
 from pipelines.report import LogLine, StepReport
 from runner.engine import EngineError
 from runner.lines import LineSplitter
-from runner.masking import Masker
 from runner.reporter import Reporter
 
 

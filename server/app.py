@@ -16,7 +16,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.api import hooks, rest, runner
+from server.actions.errors import ActionError
+from server.api import hooks, rest, runner, runner_reports
 from server.api.common import json_error
 from server.bootstrap import bootstrap
 from server.keys import HEARTBEAT_KEY
@@ -91,7 +92,9 @@ API_PATHS = ("/hook", "/healthz", "/metrics")
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    """Errors as JSON for the APIs and as a page for people."""
+    """Errors as JSON for the APIs and as a page for people (a refused action as the HTTP error it means)."""
+    if isinstance(exc, ActionError):
+        exc = HTTPException(exc.status_code, exc.detail)
     path = request.url.path
     if path.startswith("/api/") or path in API_PATHS:
         return json_error(request, exc)
@@ -119,7 +122,7 @@ def create_app(settings: Settings, redis_url: str, services: Services | None = N
 
     routes = [
         *hooks.routes,
-        Mount("/api/runner", routes=runner.routes),
+        Mount("/api/runner", routes=[*runner.routes, *runner_reports.routes]),
         Mount("/api", routes=rest.routes),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
@@ -128,7 +131,7 @@ def create_app(settings: Settings, redis_url: str, services: Services | None = N
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, ActionError: http_error},
         middleware=[Middleware(RefuseControlCharacters)],
     )
     if services is not None:

@@ -11,17 +11,21 @@ from arq import Retry
 from arq.cron import cron
 from arq.worker import Function, Worker, func
 
+from pipelines.status import Status
 from server.keys import (
+    EMAIL_JOB,
     HEARTBEAT_KEY,
     JOBS_CHANNEL,
     QUEUE_NAME,
+    STATUS_JOB,
+    TRIGGER_JOB,
     status_lock_key,
     status_sent_key,
     trigger_job_id,
 )
-from server.notifications import send_build_email as email_build
-from server.notifications import send_status
-from server.notify import NotifyError
+from server.notify.commit_status import build_status_request, post_commit_status
+from server.notify.email import build_email, send_email
+from server.notify.errors import NotifyError
 from server.scheduler import extend_leases, reap_lost_stages
 from server.services import Services, open_services, redis_settings
 from server.settings import Settings
@@ -80,9 +84,7 @@ async def send_commit_status(
         if not await _still_to_send(hangar, outbox_id):
             return "stale"
         try:
-            result = (
-                "sent" if await send_status(hangar, ctx["http"], build_id, status) else "no forge API set"
-            )
+            result = await _set_commit_status(hangar, ctx["http"], build_id, Status(status))
         except NotifyError as exc:
             result = _retry_or_give_up(ctx, exc, f"commit status {status} of build {build_id}")
         else:
@@ -98,11 +100,27 @@ async def send_build_email(ctx: dict[str, Any], build_id: int, outbox_id: int | 
     if not await _still_to_send(hangar, outbox_id):
         return "already sent"
     try:
-        result = "sent" if await email_build(hangar, build_id) else "not needed"
+        async with hangar.reading() as session:
+            message = await build_email(session, hangar.cipher, hangar.settings, build_id)
+        if message is not None:
+            await send_email(hangar.settings.smtp, message)
+        result = "sent" if message is not None else "not needed"
     except NotifyError as exc:
         result = _retry_or_give_up(ctx, exc, f"email of build {build_id}")
     await _forget(hangar, outbox_id)
     return result
+
+
+async def _set_commit_status(
+    hangar: Services, client: httpx.AsyncClient, build_id: int, status: Status
+) -> str:
+    """Set the build's commit status on its forge: "sent", or why not."""
+    async with hangar.reading() as session:
+        request = await build_status_request(session, hangar.cipher, hangar.settings.url, build_id, status)
+    if request is None:
+        return "no forge API set"
+    await post_commit_status(client, request)
+    return "sent"
 
 
 async def _still_to_send(hangar: Services, outbox_id: int | None) -> bool:
@@ -145,7 +163,7 @@ async def requeue_deliveries(hangar: Services) -> None:
     async with hangar.reading() as session:
         stuck = await stale_deliveries(session, older_than=STALE_DELIVERY_SECONDS)
     for delivery_id in stuck:
-        await hangar.enqueue("trigger_build", delivery_id, job_id=trigger_job_id(delivery_id))
+        await hangar.enqueue(TRIGGER_JOB, delivery_id, job_id=trigger_job_id(delivery_id))
 
 
 def _retry_or_give_up(ctx: dict[str, Any], exc: NotifyError, what: str) -> str:
@@ -195,9 +213,9 @@ def create_worker(
 ) -> Worker:
     """The arq worker of these jobs (shares `hangar`'s connections when given, as `hangar up` does)."""
     functions: list[Function] = [
-        func(trigger_build, max_tries=TRIGGER_TRIES, timeout=TRIGGER_TIMEOUT),
-        func(send_commit_status, max_tries=NOTIFY_TRIES),
-        func(send_build_email, max_tries=NOTIFY_TRIES),
+        func(trigger_build, name=TRIGGER_JOB, max_tries=TRIGGER_TRIES, timeout=TRIGGER_TIMEOUT),
+        func(send_commit_status, name=STATUS_JOB, max_tries=NOTIFY_TRIES),
+        func(send_build_email, name=EMAIL_JOB, max_tries=NOTIFY_TRIES),
     ]
     seconds = max(1, int(settings.reap_seconds))
     context: dict[str, Any] = {"settings": settings, "redis_url": redis_url}

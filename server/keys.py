@@ -11,6 +11,12 @@ from __future__ import annotations
 
 QUEUE_NAME = "hangar:queue"
 """The arq queue of the server's jobs."""
+TRIGGER_JOB = "trigger_build"
+"""The job that turns a recorded webhook into a build."""
+STATUS_JOB = "send_commit_status"
+"""The job that sends one commit status of a build."""
+EMAIL_JOB = "send_build_email"
+"""The job that emails about a finished build."""
 HEARTBEAT_KEY = "hangar:api-heartbeat"
 """Set (with a short expiry) by every running API server; the lease reaper waits while none is up."""
 CHANNEL_PREFIX = "hangar:"

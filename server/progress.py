@@ -165,3 +165,16 @@ async def restart_stages(session: AsyncSession, changes: Changes, build: Build, 
     changes.commit_status(build)
     changes.wake_runners = True
     return reset
+
+
+async def mark_build_error(session: AsyncSession, changes: Changes, build: Build, error: str) -> None:
+    """A build that cannot run at all (a configuration error): `error`, with the reason."""
+    if build.finished is not None:
+        return  # cancelled meanwhile: it stays killed
+    build.status, build.error = Status.ERROR, error
+    build.started = build.started or time.time()
+    build.finished = time.time()
+    await update_build(session, build)
+    changes.build(build)
+    changes.commit_status(build)
+    changes.finished_builds[build.id or 0] = build.repo_id

@@ -194,16 +194,3 @@ async def extend_leases(session: AsyncSession, lease: float) -> None:
 def stage_secrets_allowed(build: Build, secret_allows_pull_requests: bool) -> bool:
     """Pull requests get a secret only when it allows them (they may come from forks)."""
     return build.event != "pull_request" or secret_allows_pull_requests
-
-
-async def mark_build_error(session: AsyncSession, changes: Changes, build: Build, error: str) -> None:
-    """A build that cannot run at all (a configuration error): `error`, with the reason."""
-    if build.finished is not None:
-        return  # cancelled meanwhile: it stays killed
-    build.status, build.error = Status.ERROR, error
-    build.started = build.started or time.time()
-    build.finished = time.time()
-    await update_build(session, build)
-    changes.build(build)
-    changes.commit_status(build)
-    changes.finished_builds[build.id or 0] = build.repo_id

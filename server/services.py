@@ -21,8 +21,16 @@ from server.changes import Changes
 from server.crypto import Cipher
 from server.db.engine import WRITE_OPTION, create_engine, session_factory
 from server.db.models import Outbox
-from server.keys import JOBS_CHANNEL, QUEUE_NAME, STAGES_CHANNEL, cancel_channel, outbox_job_id
-from server.notify_cache import NotifyCache
+from server.keys import (
+    EMAIL_JOB,
+    JOBS_CHANNEL,
+    QUEUE_NAME,
+    STAGES_CHANNEL,
+    STATUS_JOB,
+    cancel_channel,
+    outbox_job_id,
+)
+from server.notify.cache import NotifyCache
 from server.scheduler import RecentOffers
 from server.settings import Settings
 from server.store.outbox import EMAIL, STATUS, create_outbox
@@ -120,10 +128,10 @@ class Services:
         job_id = outbox_job_id(row.id or 0)
         if row.kind == STATUS:
             await self.enqueue(
-                "send_commit_status", row.build_id, row.status, row.sequence, row.id, job_id=job_id, wake=wake
+                STATUS_JOB, row.build_id, row.status, row.sequence, row.id, job_id=job_id, wake=wake
             )
         else:
-            await self.enqueue("send_build_email", row.build_id, row.id, job_id=job_id, wake=wake)
+            await self.enqueue(EMAIL_JOB, row.build_id, row.id, job_id=job_id, wake=wake)
 
     async def enqueue(self, function: str, *args: Any, job_id: str | None = None, wake: bool = True) -> bool:
         """Queue a job (once per `job_id`, when given) and, unless told not to, wake the workers; False when a

@@ -21,9 +21,12 @@ class SmtpSettings(BaseSettings):
     host: str = ""
     port: int = 25
     username: str = ""
-    password: str = ""
+    password: str = Field(default="", repr=False)
     starttls: bool = False
+    """Require the STARTTLS upgrade (sending fails if the server lacks it)."""
     sender: str = Field(default="hangar@localhost", validation_alias="HANGAR_SMTP_FROM")
+    timeout: float = 30.0
+    """Seconds to wait for the server at each step."""
 
 
 class Settings(BaseSettings):

@@ -8,7 +8,7 @@ import time
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pipelines import BuildCause, BuildContext, ConfigError, cause_of, compile_file
+from pipelines import CONFIG_FILES, BuildCause, BuildContext, ConfigError, cause_of, compile_file
 from pipelines import Repo as WireRepo
 from pipelines.compiler import Compilation
 from pipelines.errors import errors_in
@@ -17,15 +17,14 @@ from server.changes import Changes
 from server.db.models import Build, Repo, Stage, Step
 from server.forges import Hook
 from server.mirror import Credentials, Mirror, MirrorError
-from server.progress import initial_status
-from server.scheduler import mark_build_error, stage_secrets_allowed
+from server.progress import initial_status, mark_build_error
+from server.scheduler import stage_secrets_allowed
 from server.services import Services
 from server.store.builds import create_build, find_build_by_id, list_stages, update_build
 from server.store.deliveries import find_delivery_by_id, update_delivery
 from server.store.repos import find_repo_by_id, next_build_number
 from server.store.secrets import list_secrets
 
-CONFIG_FILES = (".ci.yml", ".drone.yml")
 _log = logging.getLogger("hangar.trigger")
 
 

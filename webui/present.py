@@ -51,7 +51,11 @@ def status_label(status: str) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    """A duration for people: "" for None, "0s", "45s", "1m 03s", "2h 05m"."""
+    """A duration for people: "" for None, "0s", "45s", "1m 03s", "2h 05m".
+
+    Whole seconds, cut down as a clock counts (59.6 s is "59s", as the build page's ticking timer shows it):
+    the one format of pages, emails and commit statuses.
+    """
     if seconds is None:
         return ""
     whole = max(0, int(seconds))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hmac
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from pipelines.runner_api import RUNNER_HEADER
+from pipelines.runner_api import LEASE_HEADER, RUNNER_HEADER
 from server.api.common import services
-from server.db.models import Repo, User
+from server.db.models import Repo, Stage, User
+from server.scheduler import held_stage
 from server.sessions import COOKIE, CSRF_HEADER, SAFE_METHODS, csrf_matches, session_user
 from server.store.runners import find_runner_by_token
 from server.store.users import find_user_by_token
@@ -40,6 +42,14 @@ async def runner_name(request: Request) -> str:
     raise HTTPException(
         401, "a runner token (or the shared runner secret) is required", {"WWW-Authenticate": "Bearer"}
     )
+
+
+async def held(session: AsyncSession, stage_id: int, runner: str, request: Request) -> Stage:
+    """The stage if runner `runner` holds it under the lease the request names; 409 otherwise."""
+    stage = await held_stage(session, stage_id, runner, request.headers.get(LEASE_HEADER, ""))
+    if stage is None:
+        raise HTTPException(409, f"stage {stage_id} is no longer held by runner {runner!r}")
+    return stage
 
 
 async def current_user(request: Request, csrf: str | None = None) -> User | None:

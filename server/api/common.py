@@ -74,6 +74,24 @@ def int_param(request: Request, name: str) -> int:
     return value
 
 
+def repo_path(request: Request) -> tuple[str, str]:
+    """The owner and name of the repository the path names (`…/{owner}/{name}/…`)."""
+    return str(request.path_params["owner"]), str(request.path_params["name"])
+
+
+def query_int(request: Request, name: str, default: int | None, minimum: int = 0) -> int | None:
+    """A numeric query parameter (`default` when absent); 400 unless it is a number of at least `minimum`."""
+    text = request.query_params.get(name, "")
+    if not text:
+        return default
+    value = parse_number(text)
+    if value is None:
+        raise HTTPException(400, f"{name} must be a whole number from 0 to {MAX_NUMBER}, not {text[:40]!r}")
+    if value < minimum:
+        raise HTTPException(400, f"{name} must be at least {minimum}")
+    return value
+
+
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error.get("loc", ()))

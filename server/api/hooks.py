@@ -23,7 +23,7 @@ from server.forges import (
     repository_slug,
     verify_signature,
 )
-from server.keys import trigger_job_id
+from server.keys import TRIGGER_JOB, trigger_job_id
 from server.store.deliveries import create_delivery, find_delivery
 from server.store.repos import find_repo
 
@@ -90,7 +90,7 @@ async def _record(request: Request, repo_id: int, delivery: str, hook: Hook) -> 
     assert target is not None and target.id is not None
     # Queued again for a redelivery whose first trigger never ran (Redis was away): the job id keeps it once.
     try:
-        await hangar.enqueue("trigger_build", target.id, job_id=trigger_job_id(target.id))
+        await hangar.enqueue(TRIGGER_JOB, target.id, job_id=trigger_job_id(target.id))
     except (RedisError, OSError) as exc:  # recorded: a redelivery, or the worker's sweep, queues it later
         _log.warning("delivery %s recorded but not queued: %s", delivery, exc)
         error = f"the job queue is unavailable; delivery {delivery} is recorded, send it again later"

@@ -23,9 +23,9 @@ from pipelines.runner_api import (
     StageOffer,
 )
 from pipelines.status import Status
-from server.api.repos import NewRepo, RepoSettings
+from server.actions.repos import NewRepo, RepoSettings
+from server.actions.secrets import NewSecret, SecretChanges
 from server.api.runners import NewRunner
-from server.api.secrets import NewSecret, SecretChanges
 from server.api.users import NewUser, PasswordChange
 from server.api.views import BUILD_FORMER_KEYS
 

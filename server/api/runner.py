@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pipelines.links import build_link
 from pipelines.plan import Plan
 from pipelines.runner_api import (
     LEASE_HEADER,
@@ -26,10 +27,8 @@ from pipelines.runner_api import (
     StageOffer,
 )
 from pipelines.status import Status
-from server.api import runner_reports
-from server.api.auth import runner_name
+from server.api.auth import held, runner_name
 from server.api.common import int_param, model_response, read_model, services
-from server.api.runner_reports import held
 from server.db.models import Build, Repo, Stage
 from server.keys import STAGES_CHANNEL, cancel_channel
 from server.progress import finish_stage
@@ -150,7 +149,7 @@ async def _assignment(
         credentials=credentials,
         lease_seconds=hangar.settings.lease_seconds,
         timeout_minutes=float(repo.timeout),
-        link=f"{hangar.settings.url.rstrip('/')}/{repo.slug}/{build.number}",
+        link=build_link(hangar.settings.url, repo.slug, build.number),
     )
 
 
@@ -189,5 +188,4 @@ routes = [
     Route("/stages/{stage_id}/accept", accept, methods=["POST"]),
     Route("/stages/{stage_id}/lease", renew, methods=["POST"]),
     Route("/stages/{stage_id}/watch", watch, methods=["GET"]),
-    *runner_reports.routes,
 ]

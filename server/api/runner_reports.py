@@ -12,13 +12,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipelines.report import StageReport, StepReport
-from pipelines.runner_api import LEASE_HEADER, BatchAck, LogAck, LogBatch, ReportBatch
-from server.api.auth import runner_name
+from pipelines.runner_api import BatchAck, LogAck, LogBatch, ReportBatch
+from server.api.auth import held, runner_name
 from server.api.common import int_param, model_response, read_model, services
 from server.changes import Changes
 from server.db.models import Stage
 from server.keys import log_channel
-from server.scheduler import held_stage, report_stage, report_step
+from server.scheduler import report_stage, report_step
 from server.store.builds import WITHOUT_PLAN, find_step, update_stage
 from server.store.logs import append_lines
 
@@ -50,14 +50,6 @@ async def ended_already(
         await update_stage(session, stage)
         changes.stage(stage)
     return True
-
-
-async def held(session: AsyncSession, stage_id: int, runner: str, request: Request) -> Stage:
-    """The stage if this runner holds it under the lease it names; 409 otherwise."""
-    stage = await held_stage(session, stage_id, runner, request.headers.get(LEASE_HEADER, ""))
-    if stage is None:
-        raise HTTPException(409, f"stage {stage_id} is no longer held by runner {runner!r}")
-    return stage
 
 
 async def step_update(request: Request) -> Response:

@@ -18,8 +18,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from pipelines.status import Status
-from server.api.builds import build_detail, query_int, readable_build, readable_step
-from server.api.common import parse_number, services
+from server.api.access import build_detail, readable_build, readable_step
+from server.api.common import parse_number, query_int, services
 from server.api.views import line_view
 from server.changes import build_view
 from server.db.models import Step

@@ -5,12 +5,16 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import httpx
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from pipelines.links import build_link
 from pipelines.status import Status
+from server.crypto import Cipher
 from server.notify.errors import NotifyError
-from server.notify.summary import format_duration
-
-__all__ = ["FORGES", "NotifyError", "describe", "forge_state", "send_commit_status", "status_request"]
+from server.notify.summary import elapsed
+from server.store.builds import find_build_by_id
+from server.store.repos import find_repo_by_id
+from webui.present import format_duration
 
 FORGES = frozenset({"github", "gitea", "forgejo", "gitlab"})
 MAX_DESCRIPTION = 140  # GitHub refuses longer descriptions with a 422
@@ -110,7 +114,30 @@ def status_request(
     return httpx.Request("POST", path, headers=headers, json={**body, "context": context})
 
 
-async def send_commit_status(client: httpx.AsyncClient, request: httpx.Request) -> None:
+async def build_status_request(
+    session: AsyncSession, cipher: Cipher, server_url: str, build_id: int, status: Status
+) -> httpx.Request | None:
+    """The request that sets the build's commit status to `status`; None when its repository has no forge
+    API set (or the build is gone)."""
+    build = await find_build_by_id(session, build_id)
+    repo = await find_repo_by_id(session, build.repo_id) if build else None
+    if build is None or repo is None or not repo.api_url or not build.sha:
+        return None
+    return status_request(
+        repo.forge,
+        repo.api_url,
+        cipher.decrypt(repo.api_token),
+        repo.owner,
+        repo.name,
+        build.sha,
+        status,
+        build_link(server_url, repo.slug, build.number),
+        describe(status, elapsed(build.started, build.finished), build.number),
+        f"hangar/{build.event}",
+    )
+
+
+async def post_commit_status(client: httpx.AsyncClient, request: httpx.Request) -> None:
     """Send a request made by `status_request`; raises NotifyError, retryable for outages and rate limits."""
     where = f"{request.method} {request.url.copy_with(query=None)}"
     try:

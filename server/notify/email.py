@@ -6,29 +6,25 @@ import logging
 import re
 import ssl
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from enum import StrEnum
 from typing import Any
 
 import aiosmtplib
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pipelines.status import Status
+from server.crypto import Cipher
 from server.notify.commit_status import describe
 from server.notify.errors import NotifyError
-from server.notify.summary import BuildSummary, StepSummary, format_duration
+from server.notify.summary import BuildSummary, StepSummary, summarise
 from server.notify.templates import HTML_TEMPLATE, TEXT_TEMPLATE
-
-__all__ = [
-    "EmailPolicy",
-    "NotifyError",
-    "SmtpSettings",
-    "compose",
-    "recipients",
-    "send_email",
-    "should_email",
-]
+from server.settings import Settings, SmtpSettings
+from server.store.builds import find_build_by_id, previous_build
+from server.store.repos import find_repo_by_id
+from webui.ansi import strip_ansi
+from webui.present import format_duration
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +40,6 @@ _UNREACHABLE = (
     aiosmtplib.SMTPServerDisconnected,
     OSError,
 )
-
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 # A symbol and a word go with every colour, so nobody has to tell red from green to read the email.
 _LOOKS: dict[Status, tuple[str, str]] = {
@@ -96,24 +89,26 @@ def recipients(author_email: str, extra: Iterable[str]) -> list[str]:
     return list(chosen.values())
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    """How to reach the SMTP server; `starttls` requires the upgrade (and fails if the server lacks it)."""
-
-    host: str
-    port: int = 25
-    username: str = ""
-    password: str = ""
-    starttls: bool = False
-    sender: str = "hangar@localhost"
-    timeout: float = 30.0
-
-    def __repr__(self) -> str:
-        password = "'***'" if self.password else "''"
-        return (
-            f"SmtpSettings(host={self.host!r}, port={self.port}, username={self.username!r}, "
-            f"password={password}, starttls={self.starttls}, sender={self.sender!r}, timeout={self.timeout})"
-        )
+async def build_email(
+    session: AsyncSession, cipher: Cipher, settings: Settings, build_id: int
+) -> EmailMessage | None:
+    """The email about a finished build to its author and the repository's recipients, if its policy says
+    to send one and an SMTP server is set (None otherwise)."""
+    if not settings.smtp.host:
+        return None
+    build = await find_build_by_id(session, build_id)
+    repo = await find_repo_by_id(session, build.repo_id) if build else None
+    if build is None or repo is None or build.finished is None:
+        return None
+    previous = await previous_build(session, build)
+    policy = EmailPolicy(repo.email_policy) if repo.email_policy in set(EmailPolicy) else EmailPolicy.CHANGE
+    if not should_email(policy, Status(build.status), Status(previous.status) if previous else None):
+        return None
+    to = recipients(build.author_email, repo.email_recipients)
+    if not to:
+        return None
+    summary = await summarise(session, cipher, settings.url, repo, build)
+    return compose(summary, settings.smtp.sender, to)
 
 
 def subject(summary: BuildSummary) -> str:
@@ -185,9 +180,8 @@ def _address(candidate: str) -> str:
 
 
 def _clean(line: str) -> str:
-    """A log line as a terminal shows it: colours and control characters gone, only the last `\\r` rewrite."""
-    line = line.rstrip("\r\n").rsplit("\r", 1)[-1]
-    return _CONTROL.sub("", _ANSI.sub("", line)).rstrip()
+    """A log line as a terminal shows it (as the log search reads it), without trailing blanks."""
+    return strip_ansi(line).rstrip()
 
 
 def _step_row(step: StepSummary) -> dict[str, str]:

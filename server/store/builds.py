@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Build, Stage, Step
+from server.store.rows import save
 
 WITHOUT_PLAN = defer(Stage.plan)  # type: ignore[arg-type]
 WITHOUT_CONTEXT = defer(Build.context)  # type: ignore[arg-type]
@@ -111,9 +112,7 @@ async def create_build(
 
 async def update_build(session: AsyncSession, build: Build) -> Build:
     """Save a build's changed fields."""
-    session.add(build)
-    await session.flush()
-    return build
+    return await save(session, build)
 
 
 async def list_stages(session: AsyncSession, build_id: int) -> Sequence[Stage]:
@@ -136,9 +135,7 @@ async def stage_plan(session: AsyncSession, stage_id: int) -> dict[str, Any]:
 
 async def update_stage(session: AsyncSession, stage: Stage) -> Stage:
     """Save a stage's changed fields."""
-    session.add(stage)
-    await session.flush()
-    return stage
+    return await save(session, stage)
 
 
 async def list_steps(session: AsyncSession, stage_ids: Sequence[int]) -> Sequence[Step]:
@@ -160,6 +157,4 @@ async def find_step(session: AsyncSession, stage_id: int, number: int) -> Step |
 
 async def update_step(session: AsyncSession, step: Step) -> Step:
     """Save a step's changed fields."""
-    session.add(step)
-    await session.flush()
-    return step
+    return await save(session, step)

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Delivery
+from server.store.rows import save
 
 
 async def create_delivery(
@@ -42,9 +43,7 @@ async def find_delivery_by_id(session: AsyncSession, delivery_id: int) -> Delive
 
 async def update_delivery(session: AsyncSession, delivery: Delivery) -> Delivery:
     """Save a delivery's status and build."""
-    session.add(delivery)
-    await session.flush()
-    return delivery
+    return await save(session, delivery)
 
 
 async def stale_deliveries(session: AsyncSession, older_than: float) -> list[int]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.db.models import Repo
+from server.db.models import Build, Delivery, LogChunk, Outbox, Repo, Secret, Stage, Step
+from server.store.rows import save
 
 
 async def find_repo(session: AsyncSession, owner: str, name: str) -> Repo | None:
@@ -30,21 +31,29 @@ async def list_repos(session: AsyncSession) -> Sequence[Repo]:
 
 async def create_repo(session: AsyncSession, repo: Repo) -> Repo:
     """Register a repository."""
-    session.add(repo)
-    await session.flush()
-    return repo
+    return await save(session, repo)
 
 
 async def update_repo(session: AsyncSession, repo: Repo) -> Repo:
     """Save a repository's changed settings."""
-    session.add(repo)
-    await session.flush()
-    return repo
+    return await save(session, repo)
 
 
 async def delete_repo(session: AsyncSession, repo: Repo) -> None:
-    """Forget a repository (its builds stay until deleted with it by the caller)."""
+    """Forget a repository with its whole history: builds, stages, steps, logs, notifications not yet sent,
+    secrets and webhook deliveries."""
+    repo_id = repo.id or 0
+    stage_ids = select(Stage.id).where(Stage.repo_id == repo_id)
+    step_ids = select(Step.id).where(col(Step.stage_id).in_(stage_ids))
+    build_ids = select(Build.id).where(Build.repo_id == repo_id)
+    await session.exec(delete(LogChunk).where(col(LogChunk.step_id).in_(step_ids)))
+    await session.exec(delete(Step).where(col(Step.stage_id).in_(stage_ids)))
+    await session.exec(delete(Stage).where(col(Stage.repo_id) == repo_id))
+    await session.exec(delete(Outbox).where(col(Outbox.build_id).in_(build_ids)))
+    for table in (Build, Secret, Delivery):
+        await session.exec(delete(table).where(col(table.repo_id) == repo_id))
     await session.delete(repo)
+    await session.flush()
 
 
 async def next_build_number(session: AsyncSession, repo_id: int) -> int:

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.crypto import hash_token
 from server.db.models import Runner
+from server.store.rows import save
 
 
 async def find_runner_by_token(session: AsyncSession, token: str) -> Runner | None:
@@ -31,10 +32,7 @@ async def list_runners(session: AsyncSession) -> Sequence[Runner]:
 
 async def create_runner(session: AsyncSession, name: str, token: str) -> Runner:
     """Register a runner with its token."""
-    runner = Runner(name=name, token_hash=hash_token(token))
-    session.add(runner)
-    await session.flush()
-    return runner
+    return await save(session, Runner(name=name, token_hash=hash_token(token)))
 
 
 async def delete_runner(session: AsyncSession, runner: Runner) -> None:

@@ -8,6 +8,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Secret
+from server.store.rows import save
 
 
 async def list_secrets(session: AsyncSession, repo_id: int) -> Sequence[Secret]:
@@ -24,9 +25,7 @@ async def find_secret(session: AsyncSession, repo_id: int, name: str) -> Secret 
 
 async def save_secret(session: AsyncSession, secret: Secret) -> Secret:
     """Create or update a secret."""
-    session.add(secret)
-    await session.flush()
-    return secret
+    return await save(session, secret)
 
 
 async def delete_secret(session: AsyncSession, secret: Secret) -> None:

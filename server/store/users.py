@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.crypto import hash_token
 from server.db.models import Token, User
+from server.store.rows import save
 
 
 async def find_user(session: AsyncSession, login: str) -> User | None:
@@ -42,16 +43,12 @@ async def find_user_by_token(session: AsyncSession, token: str, kind: str = "api
 
 async def create_user(session: AsyncSession, user: User) -> User:
     """Add a user."""
-    session.add(user)
-    await session.flush()
-    return user
+    return await save(session, user)
 
 
 async def update_user(session: AsyncSession, user: User) -> User:
     """Save a user's changed fields."""
-    session.add(user)
-    await session.flush()
-    return user
+    return await save(session, user)
 
 
 async def replace_password_hash(session: AsyncSession, user_id: int, old: str, new: str) -> None:
@@ -73,9 +70,7 @@ async def create_token(
     """Give a user an API token or a session (only its hash is kept)."""
     assert user.id is not None
     row = Token(user_id=user.id, name=name, token_hash=hash_token(token), kind=kind, expires=expires)
-    session.add(row)
-    await session.flush()
-    return row
+    return await save(session, row)
 
 
 async def delete_token(session: AsyncSession, token: str) -> None:

@@ -8,8 +8,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from pipelines.links import build_link
+from server.actions import builds as actions
+from server.api.access import readable_build
 from server.api.auth import current_user, may_build
-from server.api.builds import cancel_now, readable_build, restart_now
 from server.api.common import parse_number, services
 from server.db.models import Build, Repo
 from server.sessions import CSRF_FIELD
@@ -29,8 +31,8 @@ async def allowed_build(request: Request) -> tuple[Repo, Build, FormData]:
 async def cancel(request: Request) -> Response:
     """Cancel the build, then show it."""
     repo, build, _form = await allowed_build(request)
-    await cancel_now(services(request), build)
-    return RedirectResponse(f"/{repo.owner}/{repo.name}/{build.number}?cancelling", status_code=303)
+    await actions.cancel(services(request), build)
+    return RedirectResponse(build_link("", repo.slug, build.number) + "?cancelling", status_code=303)
 
 
 async def restart(request: Request) -> Response:
@@ -40,8 +42,8 @@ async def restart(request: Request) -> Response:
     stage_number = parse_number(stage_field) if stage_field else None
     if stage_field and not stage_number:
         raise HTTPException(400, f"no stage {stage_field[:20]!r}")
-    restarted = await restart_now(services(request), build, stage_number)
-    return RedirectResponse(f"/{repo.owner}/{repo.name}/{restarted.number}", status_code=303)
+    restarted = await actions.restart(services(request), build, stage_number)
+    return RedirectResponse(build_link("", repo.slug, restarted.number), status_code=303)
 
 
 PATH = "/{owner}/{name}/{number}"

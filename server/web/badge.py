@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from server.api.access import readable_repo
 from server.api.common import services
-from server.api.repos import readable_repo
 from server.store.builds import list_builds
 from webui.badge import BADGE_CACHE_CONTROL, badge_svg
 

@@ -12,12 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pipelines.links import build_link
 from pipelines.status import Status
+from server.api.access import readable_build, readable_repo
 from server.api.auth import current_user, may_build, may_configure, may_read
-from server.api.builds import query_int, readable_build, search_log
-from server.api.common import services
-from server.api.repos import readable_repo
+from server.api.common import query_int, services
 from server.db.models import Build, Repo, Stage, Step
+from server.log_search import search_log
 from server.store.builds import latest_per_branch, list_builds, list_stages, list_steps
 from server.store.logs import read_lines
 from server.store.repos import list_repos
@@ -88,7 +89,7 @@ async def repo_page(request: Request) -> Response:
 def chart_build(repo: Repo, build: Build) -> ChartBuild:
     """A build as the duration chart shows it."""
     seconds = (build.finished - build.started) if build.started and build.finished else None
-    return ChartBuild(build.number, build.status, seconds, f"/{repo.owner}/{repo.name}/{build.number}")
+    return ChartBuild(build.number, build.status, seconds, build_link("", repo.slug, build.number))
 
 
 async def build_page(request: Request) -> Response:
@@ -146,7 +147,7 @@ async def log_context(request: Request, repo: Repo, build: Build, stage: Stage, 
     else:
         async with services(request).reading() as session:
             lines = await read_lines(session, step.id or 0, start, LOG_PAGE)
-    here = f"/{repo.owner}/{repo.name}/{build.number}/{stage.number}/{step.number}"
+    here = f"{build_link('', repo.slug, build.number)}/{stage.number}/{step.number}"
     return {
         "api": api,
         "here": here,

@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from pipelines.links import build_link
 from pipelines.status import Status
 from server.api.auth import known_user
-from server.db.models import User
+from server.db.models import Repo, User
 from server.sessions import COOKIE, csrf_token
 from webui import STATIC, TEMPLATES
 from webui.ansi import ansi_to_html
@@ -52,9 +53,16 @@ def static_url(name: str) -> str:
 STATUS_TEXT = json.dumps({status.value: [status_icon(status), status_label(status)] for status in Status})
 """Each status's icon and words, for the page's script (so it shows them exactly as the server does)."""
 
+
+def build_path(repo: Repo, number: int) -> str:
+    """The path of a build's page."""
+    return build_link("", repo.slug, number)
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES))
 templates.env.globals.update(
     static=static_url,
+    build_path=build_path,
     status_icon=status_icon,
     status_label=status_label,
     format_duration=format_duration,

@@ -11,14 +11,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from server.actions.errors import ActionError
+from server.actions.repos import RepoSettings, change_settings
+from server.actions.secrets import NewSecret, add_secret, remove_secret
+from server.api.access import readable_repo
 from server.api.auth import current_user, may_configure
 from server.api.common import services
-from server.api.repos import RepoSettings, apply_settings, readable_repo
-from server.api.secrets import NewSecret, add_secret, path_secret
 from server.db.models import Repo
 from server.sessions import CSRF_FIELD
-from server.store.repos import find_repo, update_repo
-from server.store.secrets import delete_secret, list_secrets
+from server.store.secrets import list_secrets
 from server.web.forms import read_form
 from server.web.render import page
 
@@ -79,14 +80,7 @@ async def save_settings(request: Request) -> Response:
         values = RepoSettings.model_validate(form_settings(form)).model_dump(include=set(EDITABLE))
     except ValidationError as exc:
         return await settings_page(request, problems_of(exc), status_code=400)
-    hangar = services(request)
-    async with hangar.transaction() as (session, _changes):
-        fresh = await find_repo(session, repo.owner, repo.name)
-        if fresh is None:
-            raise HTTPException(404, f"no repository {repo.slug}")
-        apply_settings(fresh, values, hangar.cipher)
-        await update_repo(session, fresh)
-    hangar.notifies.forget(repo.id or 0)
+    await change_settings(services(request), repo.owner, repo.name, values)
     return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved", status_code=303)
 
 
@@ -105,9 +99,9 @@ async def add_secret_form(request: Request) -> Response:
     except ValidationError as exc:
         return await settings_page(request, problems_of(exc), status_code=400)
     try:
-        await add_secret(services(request), request, body)
-    except HTTPException as exc:
-        return await settings_page(request, [str(exc.detail)], status_code=exc.status_code)
+        await add_secret(services(request), repo.owner, repo.name, body)
+    except ActionError as exc:
+        return await settings_page(request, [exc.detail], status_code=exc.status_code)
     return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#secrets", status_code=303)
 
 
@@ -115,8 +109,7 @@ async def delete_secret_form(request: Request) -> Response:
     """Delete a secret."""
     form = await read_form(request)
     repo = await configurable_repo(request, form)
-    async with services(request).transaction() as (session, _changes):
-        await delete_secret(session, await path_secret(session, request))
+    await remove_secret(services(request), repo.owner, repo.name, request.path_params["secret"])
     return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#secrets", status_code=303)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message
 
-from runner.masking import MIN_SECRET_LENGTH, shell_traced
+from pipelines.masking import MIN_SECRET_LENGTH, shell_traced
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 

@@ -61,6 +61,7 @@ def test_the_failed_outcomes_have_symbols_that_tell_them_apart_from_success() ->
         (0.4, "0s"),
         (-3, "0s"),
         (45, "45s"),
+        (59.6, "59s"),
         (59.9, "59s"),
         (60, "1m 00s"),
         (63, "1m 03s"),

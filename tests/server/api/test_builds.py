@@ -307,7 +307,7 @@ PIECES = ["ok", "\x1b[31mFAIL\x1b[0m", "fa\x1b[1mil", "x\rfail", "FaIl", "a\x07i
 def test_a_search_finds_exactly_the_lines_whose_shown_text_holds_the_words(
     texts: list[str], needle: str
 ) -> None:
-    from server.api.builds import matching_lines
+    from server.log_search import matching_lines
     from webui.ansi import strip_ansi
 
     lines = [(position, 0.0, text) for position, text in enumerate(texts)]

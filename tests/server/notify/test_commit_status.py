@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from pipelines.status import Status
-from server.notify.commit_status import NotifyError, describe, send_commit_status, status_request
+from server.notify.commit_status import describe, post_commit_status, status_request
+from server.notify.errors import NotifyError
 from tests.server.notify.builds import LINK, SHA
 
 TOKEN = "tok-1234567890"
@@ -28,7 +29,7 @@ def request_for(forge: str, api_url: str, status: Status = Status.SUCCESS, **cha
 
 
 async def test_github_receives_bearer_token_and_status_at_the_commit(forge, http):
-    await send_commit_status(http, request_for("github", forge.url))
+    await post_commit_status(http, request_for("github", forge.url))
 
     [received] = forge.requests
     assert (received.method, received.path) == ("POST", f"/repos/octo/hello/statuses/{SHA}")
@@ -45,7 +46,7 @@ async def test_github_receives_bearer_token_and_status_at_the_commit(forge, http
 
 @pytest.mark.parametrize("kind", ["gitea", "forgejo"])
 async def test_gitea_and_forgejo_receive_token_auth_under_an_api_url_with_a_trailing_slash(forge, http, kind):
-    await send_commit_status(
+    await post_commit_status(
         http, request_for(kind, f"{forge.url}/api/v1/", Status.FAILURE, context="hangar/pull_request")
     )
 
@@ -62,7 +63,7 @@ async def test_gitea_and_forgejo_receive_token_auth_under_an_api_url_with_a_trai
 
 async def test_gitlab_receives_the_encoded_project_path_with_subgroups_and_a_private_token(forge, http):
     request = request_for("gitlab", f"{forge.url}/api/v4/", Status.RUNNING, owner="group/sub", name="project")
-    await send_commit_status(http, request)
+    await post_commit_status(http, request)
 
     [received] = forge.requests
     assert (received.method, received.path) == (
@@ -121,13 +122,13 @@ def test_the_state_tables_cover_every_status():
 )
 async def test_every_status_maps_to_a_state_the_forge_knows(forge, http, kind, table):
     for status in Status:
-        await send_commit_status(http, request_for(kind, forge.url, status))
+        await post_commit_status(http, request_for(kind, forge.url, status))
 
     assert [received.body["state"] for received in forge.requests] == [table[status] for status in Status]
 
 
 async def test_a_long_description_is_cut_to_what_github_accepts(forge, http):
-    await send_commit_status(http, request_for("github", forge.url, description="word " * 60))
+    await post_commit_status(http, request_for("github", forge.url, description="word " * 60))
 
     [received] = forge.requests
     assert len(received.body["description"]) == 140
@@ -139,7 +140,7 @@ async def test_server_errors_and_rate_limits_can_be_retried(forge, http, code):
     forge.status_code = code
 
     with pytest.raises(NotifyError) as caught:
-        await send_commit_status(http, request_for("github", forge.url))
+        await post_commit_status(http, request_for("github", forge.url))
 
     assert caught.value.retryable
     assert str(code) in str(caught.value)
@@ -151,7 +152,7 @@ async def test_client_errors_cannot_be_retried_and_say_what_the_forge_answered(f
     forge.answer = {"message": "Validation Failed"}
 
     with pytest.raises(NotifyError) as caught:
-        await send_commit_status(http, request_for("gitea", forge.url))
+        await post_commit_status(http, request_for("gitea", forge.url))
 
     assert not caught.value.retryable
     assert f"HTTP {code}" in str(caught.value)
@@ -161,7 +162,7 @@ async def test_client_errors_cannot_be_retried_and_say_what_the_forge_answered(f
 
 async def test_a_closed_port_can_be_retried(http, closed_port):
     with pytest.raises(NotifyError) as caught:
-        await send_commit_status(http, request_for("github", f"http://127.0.0.1:{closed_port}"))
+        await post_commit_status(http, request_for("github", f"http://127.0.0.1:{closed_port}"))
 
     assert caught.value.retryable
 
@@ -175,6 +176,7 @@ def test_an_unknown_forge_is_refused():
     ("status", "duration", "number", "expected"),
     [
         (Status.SUCCESS, 34.2, 12, "Build #12 succeeded in 34s"),
+        (Status.SUCCESS, 59.6, 12, "Build #12 succeeded in 59s"),  # whole seconds, as the build page counts
         (Status.FAILURE, 125, 12, "Build #12 failed after 2m 05s"),
         (Status.KILLED, 3725, 3, "Build #3 was cancelled after 1h 02m"),
         (Status.ERROR, None, 4, "Build #4 could not run"),

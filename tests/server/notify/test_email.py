@@ -11,7 +11,9 @@ from email.utils import getaddresses
 import pytest
 
 from pipelines.status import Status
-from server.notify.email import NotifyError, SmtpSettings, compose, send_email
+from server.notify.email import compose, send_email
+from server.notify.errors import NotifyError
+from server.settings import SmtpSettings
 from tests.peers import PASSWORD, USERNAME, SmtpServer
 from tests.server.notify.builds import LINK, failed_build, failing_lines
 
@@ -21,7 +23,7 @@ TO = ["jane@example.com", "ops@example.com"]
 
 def settings_for(server: SmtpServer, **changes: object) -> SmtpSettings:
     """Settings reaching the test server without STARTTLS."""
-    return SmtpSettings(host="127.0.0.1", port=server.port, sender=SENDER, timeout=10, **changes)  # type: ignore[arg-type]
+    return SmtpSettings(host="127.0.0.1", port=server.port, timeout=10, **changes)  # type: ignore[arg-type]
 
 
 def parse(content: bytes) -> EmailMessage:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from server.notify.summary import format_duration
+from server.db.models import Secret
+from server.notify.summary import summarise
+from server.services import Services
+from server.store.secrets import save_secret
+from tests.server.api.seed import StageSeed, add_build, add_lines, add_repo
 from tests.server.notify.builds import failed_build
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(None, ""), (-1, ""), (0, "0s"), (34.4, "34s"), (59.6, "1m 00s"), (125, "2m 05s"), (3725, "1h 02m")],
-)
-def test_format_duration(seconds, text):
-    assert format_duration(seconds) == text
 
 
 def test_durations_need_both_ends():
@@ -43,3 +39,25 @@ def test_title_is_the_first_line_of_the_commit_message():
     assert failed_build(message="\n  Fix it  \n\nbody").title == "Fix it"
     assert failed_build(message="").title == ""
     assert failed_build().short_sha == "6dcb09b5"
+
+
+async def test_the_failing_lines_are_masked_by_the_runners_rule_traced_forms_too(hangar: Services) -> None:
+    repo = await add_repo(hangar)
+    seeded = await add_build(
+        hangar, repo, "failure", [StageSeed("test", "failure", (("clone", "success"), ("test", "failure")))]
+    )
+    async with hangar.transaction() as (session, _changes):  # set after the build ran: stored lines show it
+        await save_secret(
+            session, Secret(repo_id=repo.id or 0, name="pw", value=hangar.cipher.encrypt("it's$ecret"))
+        )
+    traced = """+ echo 'it'"'"'s$ecret'"""
+    await add_lines(
+        hangar, seeded.steps[1, 2], ["plain it's$ecret", traced, "+ echo 'it'\\''s$ecret'", "done"]
+    )
+
+    async with hangar.reading() as session:
+        summary = await summarise(session, hangar.cipher, "https://ci.example.com/", repo, seeded.build)
+
+    assert summary.failing_step == "test/test"
+    assert summary.failing_lines == ("plain ******", "+ echo '******'", "+ echo '******'", "done")
+    assert summary.link == f"https://ci.example.com/octo/hello/{seeded.build.number}"

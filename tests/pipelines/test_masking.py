@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runner.masking import MASK, Masker
+from pipelines.masking import MASK, Masker
 
 # No '*' in secrets: a secret made of the mask's own character (say "x*") can reappear next to a mask
 # ("xx*" -> "x******"), so the guarantee below holds only for secrets without '*'.

@@ -1,0 +1,9 @@
+"""Where a build's page is: one formula for DRONE_BUILD_LINK, commit statuses, emails and the pages' links."""
+
+from __future__ import annotations
+
+
+def build_link(server_url: str, slug: str, number: int) -> str:
+    """The address of build `number` of repository `slug` (`owner/name`) on the server at `server_url`; with
+    no server URL (""), the path the pages link to."""
+    return f"{server_url.rstrip('/')}/{slug}/{number}"

@@ -1,0 +1,58 @@
+"""What a request may read: the repository, build and step its path names (404 when missing or hidden from
+the caller), and a build with its stages and steps; for the API's and the pages' handlers alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from server.api.auth import current_user, may_read
+from server.api.common import int_param, repo_path, services
+from server.api.views import build_detail_view
+from server.db.models import Build, Repo, Stage, Step, User
+from server.store.builds import find_build, find_step, list_stages, list_steps
+from server.store.repos import find_repo
+
+
+async def readable_repo(request: Request) -> tuple[Repo, User | None]:
+    """The repository of the path and the caller; 404 when it does not exist or the caller may not see it."""
+    user = await current_user(request)
+    owner, name = repo_path(request)
+    async with services(request).reading() as session:
+        repo = await find_repo(session, owner, name)
+    if repo is None or not may_read(user, repo):
+        raise HTTPException(404, f"no repository {owner}/{name}")
+    return repo, user
+
+
+async def readable_build(request: Request) -> tuple[Repo, Build]:
+    """The repository and build of the path; 404 when either is missing or hidden from the caller."""
+    repo, _user = await readable_repo(request)
+    number = int_param(request, "number")
+    async with services(request).reading() as session:
+        build = await find_build(session, repo.id or 0, number)
+    if build is None:
+        raise HTTPException(404, f"{repo.slug} has no build {number}")
+    return repo, build
+
+
+async def readable_step(request: Request) -> tuple[Repo, Build, Stage, Step]:
+    """The build, stage and step of the path (`.../builds/{number}/logs/{stage}/{step}`); 404 when missing."""
+    repo, build = await readable_build(request)
+    stage_number, step_number = int_param(request, "stage"), int_param(request, "step")
+    async with services(request).reading() as session:
+        stage = next((s for s in await list_stages(session, build.id or 0) if s.number == stage_number), None)
+        step = await find_step(session, stage.id or 0, step_number) if stage is not None else None
+    if stage is None or step is None:
+        raise HTTPException(404, f"build {build.number} has no step {stage_number}/{step_number}")
+    return repo, build, stage, step
+
+
+async def build_detail(session: AsyncSession, build: Build) -> dict[str, Any]:
+    """The build with its stages and steps, as `GET .../builds/{number}` shows it."""
+    stages = await list_stages(session, build.id or 0)
+    steps = await list_steps(session, [stage.id or 0 for stage in stages])
+    return build_detail_view(build, stages, steps)

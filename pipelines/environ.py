@@ -65,9 +65,11 @@ def build_environ(context: BuildContext) -> dict[str, str]:
         env["DRONE_PULL_REQUEST"] = str(context.pull_request)
         env["DRONE_PULL_REQUEST_TITLE"] = context.pull_request_title
     if context.cron:
-        env["DRONE_CRON"] = context.cron
+        env["DRONE_CRON"] = env["CI_CRON"] = context.cron
+    if context.deploy_to:
+        env["CI_PIPELINE_DEPLOY_TARGET"] = context.deploy_to  # Woodpecker's name
     env.update(_legacy_aliases(env))
-    return env
+    return {**context.parameters, **env}  # a custom or promoted build's parameters, never over ours
 
 
 def stage_environ(

@@ -12,6 +12,7 @@ from arq.cron import cron
 from arq.worker import Function, Worker, func
 
 from pipelines.status import Status
+from server.actions.crons import fire_due_crons
 from server.keys import (
     EMAIL_JOB,
     HEARTBEAT_KEY,
@@ -192,6 +193,11 @@ async def reap_leases(ctx: dict[str, Any]) -> int:
     return len(lost)
 
 
+async def build_due_crons(ctx: dict[str, Any]) -> int:
+    """Build the crons that are due (each once, whatever the number of workers); how many were built."""
+    return len(await fire_due_crons(_hangar(ctx)))
+
+
 async def _startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     if "hangar" not in ctx:
@@ -223,7 +229,10 @@ def create_worker(
         context["hangar"] = hangar
     return WakeableWorker(
         functions=functions,
-        cron_jobs=[cron(reap_leases, second=set(range(0, 60, seconds)), run_at_startup=True, unique=True)],
+        cron_jobs=[
+            cron(reap_leases, second=set(range(0, 60, seconds)), run_at_startup=True, unique=True),
+            cron(build_due_crons, second=set(range(0, 60, seconds)), unique=True, timeout=TRIGGER_TIMEOUT),
+        ],
         redis_settings=redis_settings(redis_url),
         queue_name=QUEUE_NAME,
         on_startup=_startup,

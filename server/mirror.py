@@ -29,6 +29,16 @@ class Credentials:
     password: str = ""
 
 
+@dataclass(frozen=True)
+class Commit:
+    """A commit as builds describe it."""
+
+    sha: str
+    message: str
+    author_name: str
+    author_email: str
+
+
 class Mirror:
     """`<data>/mirrors/<repo id>.git`, fetched from the repository's clone URL. Blocking: run in a thread."""
 
@@ -59,6 +69,26 @@ class Mirror:
                 ) from None
             if not self._has(repo, sha):
                 raise MirrorError(f"{_safe(self.clone_url)} has no commit {sha}")
+
+    def head(self, branch: str) -> Commit:
+        """The commit at the head of `branch` on the forge, fetched into the mirror."""
+        ref = f"refs/heads/{branch}"
+        with _locked(self.folder):
+            repo = self._open()
+            try:
+                repo.git.fetch("--quiet", "--no-tags", self.clone_url, f"+{ref}:{ref}", env=self._env)
+            except git.GitCommandError as exc:
+                raise MirrorError(
+                    f"cannot fetch branch {branch!r} from {_safe(self.clone_url)}: {_last_words(exc)}"
+                ) from None
+            return self.commit(repo.git.rev_parse(ref))
+
+    def commit(self, sha: str) -> Commit:
+        """What the mirror knows of a commit it has (its message and author)."""
+        found = git.Repo(self.folder).commit(sha)
+        message = found.message if isinstance(found.message, str) else found.message.decode(errors="replace")
+        author = found.author
+        return Commit(found.hexsha, message.strip(), author.name or "", author.email or "")
 
     def read_file(self, sha: str, path: str) -> str | None:
         """The text of `path` at `sha`, or None when the commit has no such file."""

@@ -53,6 +53,8 @@ async def finish_stage(
     stage.finished, stage.lease_expires = finished or now, None
     await update_stage(session, stage)
     changes.stage(stage)
+    if stage.concurrency_limit:
+        changes.wake_runners = True  # a stage of the same pipeline waiting for this one may start now
     for step in await list_steps(session, [stage.id or 0]):
         if not Status(step.status).is_done:
             running = step.status == Status.RUNNING
@@ -124,7 +126,7 @@ async def cancel_build(session: AsyncSession, changes: Changes, build: Build) ->
     build.cancelled = True
     await update_build(session, build)
     for stage in await list_stages(session, build.id or 0):
-        if stage.status in (Status.PENDING, Status.WAITING):
+        if stage.status in (Status.PENDING, Status.WAITING, Status.BLOCKED):
             await skip_stage(session, changes, stage)
         elif stage.status == Status.RUNNING:
             stage.cancel_requested = True

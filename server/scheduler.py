@@ -14,6 +14,7 @@ from pipelines.report import StageReport, StepReport
 from pipelines.runner_api import AcceptRequest, RunnerInfo
 from pipelines.status import Status
 from server.changes import Changes
+from server.concurrency import lock_pipeline, may_start
 from server.db.models import Build, Stage, Step
 from server.progress import finish_stage
 from server.store.builds import (
@@ -72,7 +73,7 @@ async def next_offer(session: AsyncSession, info: RunnerInfo, exclude: Collectio
     while True:
         page = list(await session.exec(query.where(col(Stage.id) > after).limit(OFFER_PAGE)))
         for stage in page:
-            if runner_may_take(stage, info):
+            if runner_may_take(stage, info) and await may_start(session, stage):
                 return stage
         if len(page) < OFFER_PAGE:
             return None
@@ -112,6 +113,9 @@ async def accept_stage(
         return stage
     if stage.status != Status.PENDING or stage.version != version:
         return None
+    await lock_pipeline(session, stage)
+    if not await may_start(session, stage):
+        return None  # its pipeline's concurrency limit is reached: another runner was faster
     now = time.time()
     stage.status, stage.runner, stage.version = Status.RUNNING, runner, version + 1
     stage.lease = request.lease or secrets.token_hex(8)

@@ -13,6 +13,7 @@ from pipelines import Repo as WireRepo
 from pipelines.compiler import Compilation
 from pipelines.errors import errors_in
 from pipelines.status import Status
+from server.approval import approval_needed
 from server.changes import Changes
 from server.db.models import Build, Repo, Stage, Step
 from server.forges import Hook
@@ -113,22 +114,25 @@ async def compile_build(hangar: Services, build_id: int, *, last_try: bool = Tru
         if build is None or build.finished is not None:
             return
         build.context = context.model_dump(mode="json")
-        await store_stages(session, changes, build, compilation)
+        blocked = approval_needed(repo, build, text, hangar.cipher)
+        await store_stages(session, changes, build, compilation, blocked=blocked)
 
 
 async def store_stages(
-    session: AsyncSession, changes: Changes, build: Build, compilation: Compilation
+    session: AsyncSession, changes: Changes, build: Build, compilation: Compilation, blocked: str = ""
 ) -> None:
-    """The build's stages and steps from its Plans; a build with none is `skipped`, saying why."""
+    """The build's stages and steps from its Plans; a build with none is `skipped`, saying why. A build
+    that needs approval (`blocked`: why) is stored `blocked`, and no runner is told of it."""
     names = [plan.stage.name for plan in compilation.plans]
     stages: list[tuple[Stage, list[Step]]] = []
     for plan in compilation.plans:
-        status = initial_status(plan.stage.depends_on, names)
+        status = Status.BLOCKED if blocked else initial_status(plan.stage.depends_on, names)
         stage = Stage(
             build_id=build.id or 0, repo_id=build.repo_id, number=plan.stage.number, name=plan.stage.name,
             status=status, os=plan.stage.platform.os, arch=plan.stage.platform.arch, labels=plan.stage.labels,
             depends_on=[name for name in plan.stage.depends_on if name in names],
             run_policy=plan.stage.run_policy, plan=plan.model_dump(mode="json"),
+            concurrency_limit=plan.stage.concurrency_limit,
         )  # fmt: skip
         steps = [Step(stage_id=0, number=step.number, name=step.name) for step in plan.steps]
         stages.append((stage, steps))
@@ -150,10 +154,12 @@ async def store_stages(
             step.stage_id = stage.id or 0
             session.add(step)
         changes.stage(stage)
+    if blocked:
+        build.status, build.error = Status.BLOCKED, blocked
     await update_build(session, build)
     changes.build(build)
     changes.commit_status(build)
-    changes.wake_runners = True
+    changes.wake_runners = not blocked
 
 
 def build_context(
@@ -178,9 +184,14 @@ async def _fail(hangar: Services, build_id: int, reason: str) -> None:
             await mark_build_error(session, changes, build, reason)
 
 
-def _read_commit(hangar: Services, repo: Repo, build: Build) -> tuple[str, str, list[str] | None]:
+def mirror_of(hangar: Services, repo: Repo) -> Mirror:
+    """The repository's git mirror in the data folder, fetching with its clone credentials."""
     credentials = Credentials(repo.clone_login, hangar.cipher.decrypt(repo.clone_password))
-    mirror = Mirror(hangar.settings.data / "mirrors" / f"{repo.id}.git", repo.clone_url, credentials)
+    return Mirror(hangar.settings.data / "mirrors" / f"{repo.id}.git", repo.clone_url, credentials)
+
+
+def _read_commit(hangar: Services, repo: Repo, build: Build) -> tuple[str, str, list[str] | None]:
+    mirror = mirror_of(hangar, repo)
     base = (
         f"refs/heads/{build.target_branch}" if build.event == "pull_request" and build.target_branch else ""
     )

@@ -42,6 +42,10 @@ class RepoSettings(BaseModel):
     private: bool = False
     default_branch: str = Field(default="main", min_length=1)
     link: str = ""
+    approval: Literal["none", "forks", "pull_requests", "all"] = "forks"
+    """Which builds from the forge wait until someone who may build approves them."""
+    protected: bool = False
+    """Drone's protected mode: an unsigned or wrongly signed pipeline file waits for approval."""
 
     @field_validator("email_recipients")
     @classmethod

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from server.api import builds, openapi, repos, runners, secrets, streams, users
+from server.api import build_starts, builds, crons, openapi, repos, runners, secrets, signing, streams, users
 
 routes: list[BaseRoute] = [
     *users.routes,
     *repos.routes,
     *builds.routes,
+    *build_starts.routes,
+    *crons.routes,
+    *signing.routes,
     *streams.routes,
     *secrets.routes,
     *runners.routes,

@@ -23,9 +23,11 @@ from pipelines.runner_api import (
     StageOffer,
 )
 from pipelines.status import Status
+from server.actions.crons import CronChanges, NewCron
 from server.actions.repos import NewRepo, RepoSettings
 from server.actions.secrets import NewSecret, SecretChanges
 from server.api.runners import NewRunner
+from server.api.signing import SignRequest
 from server.api.users import NewUser, PasswordChange
 from server.api.views import BUILD_FORMER_KEYS
 
@@ -37,6 +39,9 @@ MODELS: tuple[type[BaseModel], ...] = (
     RepoSettings,
     NewSecret,
     SecretChanges,
+    NewCron,
+    CronChanges,
+    SignRequest,
     NewRunner,
     RunnerInfo,
     AcceptRequest,
@@ -101,6 +106,8 @@ ANSWERS: dict[str, Schema] = {
             "email_policy": STRING,
             "trusted": BOOLEAN,
             "config_path": STRING,
+            "approval": {"type": "string", "enum": ["none", "forks", "pull_requests", "all"]},
+            "protected": BOOLEAN,
             "created": NUMBER,
             "webhook_secret_set": BOOLEAN,
             "api_token_set": BOOLEAN,
@@ -152,6 +159,19 @@ ANSWERS: dict[str, Schema] = {
     "BuildDetail": {
         "allOf": [ref("Build"), object_schema({"stages": {"type": "array", "items": ref("BuildStage")}})]
     },
+    "Cron": object_schema(
+        {
+            "name": STRING,
+            "expr": STRING,
+            "branch": STRING,
+            "disabled": BOOLEAN,
+            "next": {"type": "number", "description": "when it is next due, Unix seconds"},
+            "prev": TIME,
+            "created": NUMBER,
+            "updated": NUMBER,
+        }
+    ),
+    "Signed": object_schema({"data": {"type": "string", "description": "the file, signed"}}),
     "LogLine": object_schema({"pos": INTEGER, "time": NUMBER, "out": STRING}),
     "LogSearch": object_schema({"matches": {"type": "array", "items": INTEGER}, "truncated": BOOLEAN}),
     "Secret": object_schema({"name": STRING, "pull_request": BOOLEAN, "created": NUMBER}),

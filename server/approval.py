@@ -13,8 +13,8 @@ STARTED_BY_PEOPLE = frozenset({"custom", "promote", "rollback", "cron"})
 
 def approval_needed(repo: Repo, build: Build, pipeline_file: str, cipher: Cipher) -> str:
     """Why the build must wait for approval before anything of it runs ("" when it need not)."""
-    if build.event in STARTED_BY_PEOPLE:
-        return ""
+    if build.event in STARTED_BY_PEOPLE or build.parent:
+        return ""  # started (or restarted: it has a parent) by someone who may build
     if repo.protected and not (
         repo.signing_key and is_signed(pipeline_file, cipher.decrypt(repo.signing_key))
     ):

@@ -12,10 +12,10 @@ MAX_CONFIG_BYTES = 2 * 1024 * 1024
 class EvaluationLimits:
     """The bounds one evaluation runs under (the defaults fit every real-world file Hangar was tried on)."""
 
-    seconds: float = 10.0
+    seconds: float = 5.0
     """Wall-clock time for the whole evaluation, imports included."""
     memory_bytes: int = 1024 * 1024 * 1024
-    """Address space of the evaluating child process (RLIMIT_AS)."""
+    """Address space of the evaluating child process (RLIMIT_AS; go-jsonnet's runtime needs over 512 MiB)."""
     output_bytes: int = MAX_CONFIG_BYTES
     """The produced YAML's size."""
     imports: int = 64

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -21,22 +19,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.lint_corpus import best_of  # noqa: E402
 from pipelines import BuildContext, Repo, lint_text  # noqa: E402
 from pipelines.configlang import generate, generated_name  # noqa: E402
 from pipelines.configlang.bounded import generate_bounded, stop_fork_server  # noqa: E402
 from tests.corpus import corpus_files, missing_reason  # noqa: E402
 
 FOLDER = "drone-config-languages"
-
-
-def _best(repeat: int, work: Callable[[], object]) -> float:
-    """The fastest of repeat runs, in seconds (the least disturbed by the noisy machine)."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _measure(path: Path, repeat: int) -> None:
@@ -53,10 +42,10 @@ def _measure(path: Path, repeat: int) -> None:
         event="push", branch="master", ref="refs/heads/master", sha="a" * 40, trusted=True,
     )  # fmt: skip
     produced = generate(text, config, context, read)
-    in_process = _best(repeat, lambda: generate(text, config, context, read))
-    bounded = _best(repeat, lambda: generate_bounded(text, config, context, read))
-    load = _best(repeat, lambda: list(yaml.load_all(produced, Loader=yaml.CSafeLoader)))
-    linted = _best(repeat, lambda: lint_text(produced, generated_name(config), trusted=True))
+    in_process = best_of(repeat, lambda: generate(text, config, context, read))
+    bounded = best_of(repeat, lambda: generate_bounded(text, config, context, read))
+    load = best_of(repeat, lambda: list(yaml.load_all(produced, Loader=yaml.CSafeLoader)))
+    linted = best_of(repeat, lambda: lint_text(produced, generated_name(config), trusted=True))
     documents = len(list(yaml.load_all(produced, Loader=yaml.CSafeLoader)))
     size = f"{len(text) / 1024:.0f} KiB -> {documents} documents, {len(produced) / 1024:.0f} KiB YAML"
     print(f"{path.name}: {size}")

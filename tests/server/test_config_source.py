@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 
+from server.db.models import Build
 from server.services import Services
 from server.store.builds import list_stages
 from tests.server.support import PushedRepo, register_repo, send_push
@@ -36,6 +37,16 @@ LIB = """{
 }"""
 
 
+async def _first_build(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo, files: dict[str, str]
+) -> Build:
+    """Push `files` to octo/app, send the hook, run the jobs: the build."""
+    before, sha = pushed.push(files)
+    assert (await send_push(client, "octo", "app", before, sha, "change")).status_code == 202
+    await run_jobs(hangar, redis_url)
+    return await build_of(hangar, 1)
+
+
 async def _stage_names(hangar: Services, number: int = 1) -> list[str]:
     async with hangar.reading() as session:
         return [stage.name for stage in await list_stages(session, (await build_of(hangar, number)).id or 0)]
@@ -44,9 +55,7 @@ async def _stage_names(hangar: Services, number: int = 1) -> list[str]:
 async def test_a_drone_star_is_found_evaluated_and_its_loads_read_at_the_commit(
     client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
 ) -> None:
-    before, sha = pushed.push({".drone.star": STAR, "ci/steps.star": STEPS})
-    assert (await send_push(client, "octo", "app", before, sha, "star")).status_code == 202
-    await run_jobs(hangar, redis_url)
+    await _first_build(client, hangar, redis_url, pushed, {".drone.star": STAR, "ci/steps.star": STEPS})
     assert await _stage_names(hangar) == ["main-app-alpine", "main-app-debian", "main-app-ubuntu"]
 
 
@@ -64,10 +73,8 @@ async def test_a_configured_jsonnet_path_imports_from_its_folder(
 async def test_the_default_search_takes_yaml_before_jsonnet_before_starlark(
     client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
 ) -> None:
-    before, sha = pushed.push({".drone.star": STAR, "ci/steps.star": STEPS, ".drone.jsonnet": JSONNET})
-    await send_push(client, "octo", "app", before, sha, "both")
-    await run_jobs(hangar, redis_url)
-    build = await build_of(hangar, 1)
+    files = {".drone.star": STAR, "ci/steps.star": STEPS, ".drone.jsonnet": JSONNET}
+    build = await _first_build(client, hangar, redis_url, pushed, files)
     expected = ".drone.jsonnet:1:13: error: lib/pipeline.libsonnet: no such file"
     assert build.error.startswith(expected), build.error
 
@@ -76,10 +83,7 @@ async def test_an_evaluation_error_ends_the_build_in_error_at_its_line(
     client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
 ) -> None:
     broken = "def main(ctx):\n    n = 1\n    return n + ctx.build.branch\n"
-    before, sha = pushed.push({".drone.star": broken})
-    await send_push(client, "octo", "app", before, sha, "broken")
-    await run_jobs(hangar, redis_url)
-    build = await build_of(hangar, 1)
+    build = await _first_build(client, hangar, redis_url, pushed, {".drone.star": broken})
     assert build.status == "error"
     assert build.error == ".drone.star:3:12: error: Operation `+` not supported for types `int` and `string`"
 
@@ -88,10 +92,7 @@ async def test_an_import_out_of_the_repository_ends_the_build_in_error(
     client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
 ) -> None:
     text = "{\n  kind: 'pipeline',\n  x: importstr '../../etc/passwd',\n}"
-    before, sha = pushed.push({".drone.jsonnet": text})
-    await send_push(client, "octo", "app", before, sha, "passwd")
-    await run_jobs(hangar, redis_url)
-    build = await build_of(hangar, 1)
+    build = await _first_build(client, hangar, redis_url, pushed, {".drone.jsonnet": text})
     assert build.status == "error"
     assert build.error.startswith(".drone.jsonnet:3:6: error: ../../etc/passwd is outside the repository")
 
@@ -100,10 +101,7 @@ async def test_a_problem_in_the_produced_pipelines_names_the_pipeline_and_key(
     client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
 ) -> None:
     text = "[{kind: 'pipeline', name: 'p' + i, steps: [{name: 's', commands: ['true']}]} for i in ['1', '2']]"
-    before, sha = pushed.push({".drone.jsonnet": text})
-    await send_push(client, "octo", "app", before, sha, "no image")
-    await run_jobs(hangar, redis_url)
-    build = await build_of(hangar, 1)
+    build = await _first_build(client, hangar, redis_url, pushed, {".drone.jsonnet": text})
     assert build.status == "error"
     assert ".drone.jsonnet (generated YAML):" in build.error
     assert "pipeline 'p1'.steps[0].image: step 's' has no image" in build.error

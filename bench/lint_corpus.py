@@ -25,7 +25,7 @@ from pipelines import BuildContext, ConfigError, compile_file, lint_text  # noqa
 from tests.corpus import corpus_files, missing_reason  # noqa: E402
 
 
-def _best(repeat: int, work: Callable[[], object]) -> float:
+def best_of(repeat: int, work: Callable[[], object]) -> float:
     """The fastest of repeat runs, in seconds (the least disturbed by the noisy machine)."""
     times = []
     for _ in range(repeat):
@@ -64,12 +64,12 @@ def main() -> None:
             with contextlib.suppress(ConfigError):
                 compile_file(text, context, name)
 
-    lint_s = _best(args.repeat, lint_all)
-    compile_s = _best(args.repeat, compile_all)
-    load_s = _best(args.repeat, load_all)
-    big_s = _best(args.repeat, lambda: lint_text(largest[1], largest[0], trusted=True))
+    lint_s = best_of(args.repeat, lint_all)
+    compile_s = best_of(args.repeat, compile_all)
+    load_s = best_of(args.repeat, load_all)
+    big_s = best_of(args.repeat, lambda: lint_text(largest[1], largest[0], trusted=True))
     hangar = str(Path(sys.executable).parent / "hangar")
-    cli_s = _best(
+    cli_s = best_of(
         max(1, args.repeat // 2),
         lambda: subprocess.run(
             [hangar, "lint", "--trusted", *map(str, files)], capture_output=True, check=False

@@ -12,7 +12,8 @@ from pipelines.plan import BuildContext, Plan, Repo, StepPlan
 from pipelines.status import Status
 from pipelines.substitute import SubstitutionError, check
 
-CONFIG_FILES = (".ci.yml", ".drone.yml")
+CONFIG_FILES = (".ci.yml", ".drone.yml", ".drone.jsonnet", ".drone.star")
+"""The pipeline file read when a repository names none, first found wins."""
 
 
 def lint_text(text: str, filename: str = ".ci.yml", *, trusted: bool = False) -> list[Problem]:

@@ -21,6 +21,7 @@ from pipelines import (
     compile_file,
     lint_text,
 )
+from pipelines.local import local_context, local_pipeline
 
 _console = Console(stderr=True, highlight=False)
 
@@ -53,11 +54,13 @@ def main() -> None:
 
 
 def default_config_file() -> Path:
-    """The pipeline file in the current folder: `.ci.yml`, else `.drone.yml`."""
+    """The pipeline file in the current folder: the first of `.ci.yml`, `.drone.yml`, `.drone.jsonnet`,
+    `.drone.star`."""
     for name in CONFIG_FILES:
         if Path(name).is_file():
             return Path(name)
-    raise click.UsageError(f"no {' or '.join(CONFIG_FILES)} here; name the file to read")
+    names = ", ".join(CONFIG_FILES[:-1]) + f" or {CONFIG_FILES[-1]}"
+    raise click.UsageError(f"no {names} here; name the file to read")
 
 
 def _read(path: Path) -> str:
@@ -74,18 +77,32 @@ def _print_problem(problem: Problem) -> None:
     _console.print(problem.format(), style=style, markup=False, soft_wrap=True)
 
 
+def _pipeline_text(path: Path, context: BuildContext) -> tuple[str, str]:
+    """The file's YAML (Jsonnet and Starlark evaluated for `context`) and the name its problems carry."""
+    return local_pipeline(_read(path), path, context)
+
+
 @click.command("lint")
 @click.option(
     "--trusted", is_flag=True, help="Allow what only trusted repositories may do (privileged, host volumes)."
 )
+@click.option("--event", default="push", show_default=True, help="The event Jsonnet and Starlark files see.")
+@click.option("--branch", default="", help="The branch they see (default: the git branch, else main).")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-def lint_command(trusted: bool, files: tuple[Path, ...]) -> None:
-    """Check pipeline files; prints `file:line:col: message` per problem, exits 1 on any error."""
+def lint_command(trusted: bool, event: str, branch: str, files: tuple[Path, ...]) -> None:
+    """Check pipeline files (YAML, Jsonnet, Starlark); prints `file:line:col: message` per problem, exits 1
+    on any error."""
     paths = list(files) or [default_config_file()]
     failed = 0
     warned = 0
     for path in paths:
-        problems = lint_text(_read(path), str(path), trusted=trusted)
+        context = local_context(path.resolve().parent, event, branch, trusted=trusted)
+        try:
+            text, name = _pipeline_text(path, context)
+        except ConfigError as exc:
+            problems = exc.problems
+        else:
+            problems = lint_text(text, name, trusted=trusted)
         for problem in problems:
             _print_problem(problem)
         errors = sum(p.is_error for p in problems)
@@ -101,9 +118,9 @@ def lint_command(trusted: bool, files: tuple[Path, ...]) -> None:
 @click.option(
     "--event", default="push", show_default=True, help="push, pull_request, tag, promote, cron, custom"
 )
-@click.option("--branch", default="main", show_default=True)
+@click.option("--branch", default="", help="Default: the current git branch, else main.")
 @click.option("--ref", default="", help="Defaults to refs/heads/BRANCH.")
-@click.option("--sha", default="0" * 40, show_default=False, help="Commit sha.")
+@click.option("--sha", default="", help="Commit sha (default: the work tree's HEAD).")
 @click.option("--repo", "slug", default="octocat/hello-world", show_default=True, help="owner/name")
 @click.option("--action", default="")
 @click.option("--target", default="", help="Deployment target (promote events).")
@@ -111,6 +128,9 @@ def lint_command(trusted: bool, files: tuple[Path, ...]) -> None:
 @click.option("--secret", "secrets", multiple=True, help="Name of a secret the repository has (repeatable).")
 @click.option("--trusted", is_flag=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the Plans as JSON.")
+@click.option(
+    "--show-config", is_flag=True, help="Print the pipeline YAML (what a Jsonnet or Starlark file produces)."
+)
 def compile_command(
     file: Path | None,
     event: str,
@@ -124,25 +144,28 @@ def compile_command(
     secrets: tuple[str, ...],
     trusted: bool,
     as_json: bool,
+    show_config: bool,
 ) -> None:
-    """Compile a pipeline file for one build and print the runnable Plan of every stage."""
+    """Compile a pipeline file (YAML, Jsonnet, Starlark) for one build and print the runnable Plan of every
+    stage."""
     path = file or default_config_file()
     owner, _, name = slug.rpartition("/")
-    context = BuildContext(
-        repo=Repo(owner=owner, name=name, remote_url=f"https://example.invalid/{slug}.git"),
-        event=event,
-        branch=branch,
-        ref=ref or (f"refs/tags/{branch}" if event == "tag" else f"refs/heads/{branch}"),
-        sha=sha,
-        action=action,
-        deploy_to=target,
-        number=1,
-        changed_files=list(changed) if changed else None,
-        secrets=list(secrets) if secrets else None,
-        trusted=trusted,
-    )
+    fields: dict[str, object] = {
+        "repo": Repo(owner=owner, name=name, remote_url=f"https://example.invalid/{slug}.git"),
+        "action": action,
+        "deploy_to": target,
+        "changed_files": list(changed) if changed else None,
+        "secrets": list(secrets) if secrets else None,
+        "trusted": trusted,
+    }
+    context = local_context(path.resolve().parent, event, branch, **fields)
+    context = context.model_copy(update={"ref": ref or context.ref, "sha": sha or context.sha or "0" * 40})
     try:
-        compilation = compile_file(_read(path), context, str(path))
+        text, filename = _pipeline_text(path, context)
+        if show_config:
+            click.echo(text, nl=False)
+            return
+        compilation = compile_file(text, context, filename)
     except ConfigError as exc:
         for problem in exc.problems:
             _print_problem(problem)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import sys
-import time
 from pathlib import Path
 
 import click
 from rich.console import Console
 
-from pipelines import BuildContext, Compilation, ConfigError, Plan, Repo, compile_file
+from pipelines import BuildContext, Compilation, ConfigError, Plan, compile_file
 from pipelines.cli import default_config_file
+from pipelines.local import local_context, local_pipeline
 from pipelines.stage_rules import stage_should_run
 from pipelines.status import Status
 from runner.console import ConsoleReporter
@@ -56,7 +55,8 @@ def exec_command(
     environment = _pairs(extra_env, "--env")
     context = _context(Path.cwd(), event, branch, trusted, sorted(secret_values))
     try:
-        compilation = compile_file(path.read_text(encoding="utf-8"), context, str(path))
+        text, name = local_pipeline(path.read_text(encoding="utf-8"), path, context)
+        compilation = compile_file(text, context, name)
     except ConfigError as exc:
         for problem in exc.problems:
             _console.print(problem.format(), markup=False)
@@ -137,35 +137,7 @@ async def _sweep(engine: DockerEngine) -> None:
 
 def _context(root: Path, event: str, branch: str, trusted: bool, secret_names: list[str]) -> BuildContext:
     """What the compiler should believe about this run, read from the local git work tree if there is one."""
-    import git  # noqa: PLC0415  (gitpython costs 0.1 s to import; only needed here)
-
-    sha, message, author, email = "", "", "", ""
-    not_a_repository = (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError, ValueError, TypeError)
-    with contextlib.suppress(*not_a_repository):
-        repo = git.Repo(root, search_parent_directories=True)
-        if not branch and not repo.head.is_detached:
-            branch = repo.active_branch.name
-        commit = repo.head.commit
-        sha, message = commit.hexsha, str(commit.message).strip()
-        author, email = str(commit.author.name or ""), str(commit.author.email or "")
-    branch = branch or "main"
-    now = int(time.time())
-    return BuildContext(
-        repo=Repo(owner="local", name=root.name, remote_url=root.as_uri()),
-        event=event,
-        ref=f"refs/heads/{branch}",
-        branch=branch,
-        sha=sha,
-        message=message,
-        author_login=author,
-        author_name=author,
-        author_email=email,
-        number=1,
-        created=now,
-        started=now,
-        secrets=secret_names,
-        trusted=trusted,
-    )
+    return local_context(root, event, branch, secrets=secret_names, trusted=trusted)
 
 
 def _selected(compilation: Compilation, names: tuple[str, ...]) -> list[Plan]:

@@ -92,12 +92,14 @@ class Mirror:
 
     def read_file(self, sha: str, path: str) -> str | None:
         """The text of `path` at `sha`, or None when the commit has no such file."""
-        repo = git.Repo(self.folder)
-        try:
-            blob = repo.commit(sha).tree / path
-        except KeyError:
-            return None
-        data: bytes = blob.data_stream.read()
+        with git.Repo(self.folder) as repo:  # closing it ends its `git cat-file` helpers at once
+            try:
+                blob = repo.commit(sha).tree / path
+            except KeyError:
+                return None
+            if blob.type != "blob":  # a folder of that name
+                return None
+            data: bytes = blob.data_stream.read()
         return data.decode("utf-8", errors="replace")
 
     def changed_files(self, before: str, sha: str, *, merge_base: bool = False) -> list[str] | None:

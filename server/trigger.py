@@ -15,6 +15,7 @@ from pipelines.errors import errors_in
 from pipelines.status import Status
 from server.approval import approval_needed
 from server.changes import Changes
+from server.config_source import read_configuration
 from server.db.models import Build, Repo, Stage, Step
 from server.forges import Hook
 from server.mirror import Credentials, Mirror, MirrorError
@@ -196,13 +197,10 @@ def _read_commit(hangar: Services, repo: Repo, build: Build) -> tuple[str, str, 
         f"refs/heads/{build.target_branch}" if build.event == "pull_request" and build.target_branch else ""
     )
     mirror.fetch(build.ref, build.sha, *([base] if base else []))
-    candidates = (repo.config_path,) if repo.config_path else CONFIG_FILES
-    for path in candidates:
-        text = mirror.read_file(build.sha, path)
-        if text is not None:
-            changed = mirror.changed_files(base, build.sha, merge_base=True) if base else None
-            return text, path, changed or mirror.changed_files(build.before, build.sha)
-    raise MirrorError(f"commit {build.sha[:12]} has no {' or '.join(candidates)}")
+    drone_context = build_context(hangar, repo, build, None, [])  # what Jsonnet and Starlark see
+    text, path = read_configuration(mirror, build.sha, repo.config_path, drone_context)
+    changed = mirror.changed_files(base, build.sha, merge_base=True) if base else None
+    return text, path, changed or mirror.changed_files(build.before, build.sha)
 
 
 def _error_text(exc: Exception) -> str:

@@ -29,6 +29,17 @@ def corpus() -> Path:
     return require_corpus()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _configuration_fork_server() -> Iterator[None]:
+    """Jsonnet and Starlark evaluate in children of a fork server: stopped after the session if it started."""
+    yield
+    import sys
+
+    bounded = sys.modules.get("pipelines.configlang.bounded")
+    if bounded is not None:
+        bounded.stop_fork_server()
+
+
 SERVICES = ROOT / "scripts" / "services"
 
 

@@ -102,7 +102,7 @@ def test_compile_table_output(tmp_path: Path) -> None:
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     result = _hangar("lint", cwd=tmp_path)
     assert result.returncode == 2
-    assert "no .ci.yml or .drone.yml here" in result.stderr
+    assert "no .ci.yml, .drone.yml, .drone.jsonnet or .drone.star here" in result.stderr
 
 
 def test_non_utf8_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -111,3 +111,57 @@ def test_non_utf8_file_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "not UTF-8 text" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+STAR = """\
+load("ci/steps.star", "step")
+
+def main(ctx):
+    return [{"kind": "pipeline", "name": "on-" + ctx.build.branch, "steps": [step(ctx.build.event)]}]
+"""
+STAR_STEPS = """def step(event):
+    return {"name": "say", "image": "busybox", "commands": ["echo " + event]}
+"""
+
+
+def _star_project(folder: Path) -> Path:
+    """A git work tree on branch `trunk` whose only pipeline file is a .drone.star loading ci/steps.star."""
+    (folder / "ci").mkdir(parents=True)
+    (folder / ".drone.star").write_text(STAR)
+    (folder / "ci" / "steps.star").write_text(STAR_STEPS)
+    subprocess.run(["git", "init", "-q", "-b", "trunk", str(folder)], check=True)
+    return folder
+
+
+def test_lint_finds_and_evaluates_a_drone_star(tmp_path: Path) -> None:
+    result = _hangar("lint", cwd=_star_project(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "1 file(s) checked: 0 with errors" in result.stderr
+
+
+def test_lint_reports_an_evaluation_error_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.jsonnet").write_text("{\n  a: error 'no config for ' + std.extVar('build.branch'),\n}\n")
+    result = _hangar("lint", "--branch", "dev", "bad.jsonnet", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "bad.jsonnet:2:6: error: no config for dev" in result.stderr
+
+
+def test_lint_names_the_pipeline_and_key_of_a_problem_in_what_a_file_produced(tmp_path: Path) -> None:
+    (tmp_path / ".drone.jsonnet").write_text("[{kind: 'pipeline', name: 'p', steps: [{name: 's'}]}]")
+    result = _hangar("lint", cwd=tmp_path)
+    assert result.returncode == 1
+    assert ".drone.jsonnet (generated YAML):" in result.stderr
+    assert "steps[0].image: step 's' has no image" in result.stderr
+
+
+def test_compile_show_config_prints_the_yaml_a_starlark_file_produces(tmp_path: Path) -> None:
+    result = _hangar("compile", "--show-config", "--event", "tag", cwd=_star_project(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("---\nkind: pipeline\nname: on-trunk\n")
+    assert "- echo tag\n" in result.stdout
+
+
+def test_compile_takes_the_branch_from_the_flag_over_the_work_tree(tmp_path: Path) -> None:
+    result = _hangar("compile", "--branch", "release", "--json", cwd=_star_project(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert [plan["stage"]["name"] for plan in json.loads(result.stdout)["plans"]] == ["on-release"]

@@ -189,3 +189,16 @@ def test_a_second_ctrl_c_kills_at_once_and_still_leaves_nothing_behind(tmp_path:
     assert "killed: every container, network and volume of the run was removed" in stderr
     assert "Traceback" not in stderr
     assert containers_of(process.pid) == []
+
+
+def test_exec_runs_a_drone_jsonnet_with_the_work_trees_branch(tmp_path: Path) -> None:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / ".drone.jsonnet").write_text(
+        "local branch = std.extVar('build.branch');\n"
+        "{kind: 'pipeline', name: 'j', steps: [{name: 'say', image: 'busybox',\n"
+        "  commands: ['echo built ' + branch]}]}\n"
+    )
+    subprocess.run(["git", "init", "-q", "-b", "feature", str(tmp_path)], check=True)
+    result = hangar(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "[say] built feature" in result.stdout

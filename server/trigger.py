@@ -8,7 +8,7 @@ import time
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pipelines import CONFIG_FILES, BuildCause, BuildContext, ConfigError, cause_of, compile_file
+from pipelines import BuildCause, BuildContext, ConfigError, cause_of, compile_file
 from pipelines import Repo as WireRepo
 from pipelines.compiler import Compilation
 from pipelines.errors import errors_in

@@ -28,72 +28,42 @@ PARAMETERS = {
 STARTS = (400, 401, 403, 404)
 
 
+def _signed_in(summary: str, answer: Schema, parameters: list[Schema], conflict: bool = False) -> Schema:
+    """An operation for whoever may build (a build's detail as the answer)."""
+    code = 200 if conflict else 201
+    errors = (*STARTS, 409) if conflict else STARTS
+    return operation(summary, {code: answer}, parameters, security=SIGNED_IN, errors=errors)
+
+
 def lifecycle_paths() -> dict[str, Schema]:
     """The paths, by address."""
     builds = "/api/repos/{owner}/{name}/builds"
     cron = "/api/repos/{owner}/{name}/cron"
+    named = [*REPO, path("cron")]
     deploy = [*BUILD, query("target", STRING), PARAMETERS]
+    detail = ref("BuildDetail")
+    custom = [*REPO, query("branch", STRING), query("commit", STRING), PARAMETERS]
     return {
         builds: {
-            "post": operation(
-                "Start a custom build of ?branch= (default branch) at its head or ?commit=",
-                {201: ref("BuildDetail")},
-                [*REPO, query("branch", STRING), query("commit", STRING), PARAMETERS],
-                security=SIGNED_IN,
-                errors=STARTS,
-            )
+            "post": _signed_in("Start a custom build of ?branch= at its head or ?commit=", detail, custom)
         },
-        builds + "/{number}/promote": {
-            "post": operation(
-                "Promote the build to ?target=",
-                {201: ref("BuildDetail")},
-                deploy,
-                security=SIGNED_IN,
-                errors=STARTS,
-            )
-        },
+        builds + "/{number}/promote": {"post": _signed_in("Promote the build to ?target=", detail, deploy)},
         builds + "/{number}/rollback": {
-            "post": operation(
-                "Roll back to the build on ?target=",
-                {201: ref("BuildDetail")},
-                deploy,
-                security=SIGNED_IN,
-                errors=STARTS,
-            )
+            "post": _signed_in("Roll back to the build on ?target=", detail, deploy)
         },
-        builds + "/{number}/approve": {
-            "post": operation(
-                "Let a blocked build run",
-                {200: ref("BuildDetail")},
-                BUILD,
-                security=SIGNED_IN,
-                errors=(*STARTS, 409),
-            )
-        },
+        builds + "/{number}/approve": {"post": _signed_in("Let a blocked build run", detail, BUILD, True)},
         builds + "/{number}/decline": {
-            "post": operation(
-                "End a blocked build declined",
-                {200: ref("BuildDetail")},
-                BUILD,
-                security=SIGNED_IN,
-                errors=(*STARTS, 409),
-            )
+            "post": _signed_in("End a blocked build declined", detail, BUILD, True)
         },
         cron: {
             "get": operation("The repository's crons", {200: array("Cron")}, REPO),
             "post": admin("Add a cron", {201: ref("Cron")}, REPO, "NewCron", conflict=True),
         },
         cron + "/{cron}": {
-            "get": operation("A cron", {200: ref("Cron")}, [*REPO, path("cron")]),
-            "patch": admin("Change a cron", {200: ref("Cron")}, [*REPO, path("cron")], "CronChanges"),
-            "delete": admin("Delete a cron", {204: None}, [*REPO, path("cron")]),
-            "post": operation(
-                "Build the cron now",
-                {201: ref("BuildDetail")},
-                [*REPO, path("cron")],
-                security=SIGNED_IN,
-                errors=STARTS,
-            ),
+            "get": operation("A cron", {200: ref("Cron")}, named),
+            "patch": admin("Change a cron", {200: ref("Cron")}, named, "CronChanges"),
+            "delete": admin("Delete a cron", {204: None}, named),
+            "post": _signed_in("Build the cron now", detail, named),
         },
         "/api/repos/{owner}/{name}/sign": {
             "post": operation(

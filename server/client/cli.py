@@ -4,6 +4,7 @@ HANGAR_TOKEN too), the repository argument, `-p KEY=VALUE` parameters, and quiet
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -48,6 +49,9 @@ def with_api(command: Callable[..., None]) -> Callable[..., None]:
                 command(Api(client, Output(output_format)), *args, **kwargs)
         except KeyboardInterrupt:
             sys.exit(130)
+        except BrokenPipeError:  # `hangar build logs … | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
 
     return run
 

@@ -83,8 +83,8 @@ def _follow(api: Api, where: str) -> None:
         heard = False
         for event in api.client.events(f"{where}/stream", {"start": position}):
             heard = True
-            data: Any = json.loads(event.data) if event.data else {}
-            if event.name == "line":
+            data = _decode(event.data)
+            if event.name == "line" and "pos" in data:
                 _print(api, [data])
                 position = data["pos"] + 1
             elif event.name == "reset":
@@ -98,6 +98,15 @@ def _follow(api: Api, where: str) -> None:
                 return
         if not heard:
             raise ApiError(f"the server ended the log stream of {where} without a word")
+
+
+def _decode(data: str) -> dict[str, Any]:
+    """An event's JSON object ({} when it is none)."""
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _print(api: Api, lines: list[Row]) -> None:

@@ -16,7 +16,7 @@ from server.api.common import query_int, services
 from server.api.views import build_view, line_view
 from server.log_search import search_log
 from server.services import Services
-from server.store.builds import list_builds
+from server.store.builds import find_build_by_id, list_builds
 from server.store.logs import read_lines
 
 DEFAULT_PAGE = 25
@@ -100,7 +100,8 @@ async def cancel(request: Request) -> Response:
     _repo, build = await readable_build(request)
     await actions.cancel(services(request), build)
     async with services(request).reading() as session:
-        return JSONResponse(await build_detail(session, build))
+        cancelled = await find_build_by_id(session, build.id or 0)  # as the cancel left it
+        return JSONResponse(await build_detail(session, cancelled or build))
 
 
 def _safe_filename(name: str) -> str:

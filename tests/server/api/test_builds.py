@@ -165,6 +165,15 @@ async def test_cancelling_stops_running_stages_and_skips_pending_ones(
     assert running.cancel_requested
 
 
+async def test_the_answer_to_a_cancel_is_the_build_as_the_cancel_left_it(
+    api: RecordingClient, hangar: Services
+) -> None:
+    repo = await add_repo(hangar)
+    await add_build(hangar, repo, "pending", [StageSeed("test", "pending")])
+    cancelled = await api.delete(f"{BUILDS}/1", headers=await add_user(hangar, "jane"))
+    assert (cancelled.json()["status"], cancelled.json()["finished"] is not None) == ("killed", True)
+
+
 async def test_cancelling_a_finished_build_is_a_conflict(api: RecordingClient, hangar: Services) -> None:
     repo = await add_repo(hangar)
     await add_build(hangar, repo, "success", [StageSeed("test", "success")], finished=5.0)

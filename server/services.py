@@ -21,6 +21,7 @@ from server.changes import Changes
 from server.crypto import Cipher
 from server.db.engine import WRITE_OPTION, create_engine, session_factory
 from server.db.models import Outbox
+from server.keycheck import cipher_for
 from server.keys import (
     EMAIL_JOB,
     JOBS_CHANNEL,
@@ -174,5 +175,5 @@ async def open_services(settings: Settings, redis_url: str) -> Services:
     jobs = await create_pool(redis_settings(redis_url), default_queue_name=QUEUE_NAME)
     broker = Broker(redis)
     await broker.start()
-    cipher = Cipher.from_file(settings.key_file)
+    cipher = cipher_for(settings)
     return Services(settings, engine, session_factory(engine), redis, jobs, broker, cipher)

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     notify_retry_max_seconds: float = 60.0
     """The longest wait between two tries of a commit status or an email (the wait doubles up to it)."""
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    secret_key: str = Field(default="", repr=False)
+    """The key (Fernet, base64) of the secret columns; every replica needs the same. Empty: the key file."""
+    secret_key_file: Path | None = None
+    """A file holding that key (default: `secret.key` in the data folder, generated on first start)."""
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -75,5 +79,5 @@ class Settings(BaseSettings):
 
     @property
     def key_file(self) -> Path:
-        """The key repository secrets are encrypted with (generated on first start)."""
-        return self.data / "secret.key"
+        """The file of the key the secret columns are encrypted with (generated on first start)."""
+        return self.secret_key_file or self.data / "secret.key"

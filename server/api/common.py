@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from server.services import Services
 
 Model = TypeVar("Model", bound=BaseModel)
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def services(request: Request) -> Services:
@@ -96,3 +99,15 @@ def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error.get("loc", ()))
     return f"{where}: {error.get('msg', '')}" if where else str(error.get("msg", ""))
+
+
+def collection_routes(path: str, item: str, handlers: dict[str, Endpoint]) -> list[Route]:
+    """The routes of a collection at `path` and its items at `path/{item}`: `handlers` by verb, `list` and
+    `add` for the collection, `show`, `change`, `remove` and `run` for an item (GET, POST, GET, PATCH,
+    DELETE, POST)."""
+    one = f"/{{{item}}}"
+    verbs = {
+        "list": ("", "GET"), "add": ("", "POST"), "show": (one, "GET"), "change": (one, "PATCH"),
+        "remove": (one, "DELETE"), "run": (one, "POST"),
+    }  # fmt: skip
+    return [Route(path + verbs[verb][0], call, methods=[verbs[verb][1]]) for verb, call in handlers.items()]

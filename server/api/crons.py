@@ -7,12 +7,11 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from server.actions import crons as actions
 from server.api.access import build_detail, readable_repo
 from server.api.auth import require_admin, require_user
-from server.api.common import read_model, services
+from server.api.common import collection_routes, read_model, services
 from server.db.models import Cron
 from server.store.crons import find_cron, list_crons
 
@@ -77,12 +76,8 @@ async def run(request: Request) -> Response:
         return JSONResponse(await build_detail(session, build), status_code=201)
 
 
-PATH = "/repos/{owner}/{name}/cron"
-routes = [
-    Route(PATH, index, methods=["GET"]),
-    Route(PATH, add, methods=["POST"]),
-    Route(PATH + "/{cron}", show, methods=["GET"]),
-    Route(PATH + "/{cron}", change, methods=["PATCH"]),
-    Route(PATH + "/{cron}", remove, methods=["DELETE"]),
-    Route(PATH + "/{cron}", run, methods=["POST"]),
-]
+routes = collection_routes(
+    "/repos/{owner}/{name}/cron",
+    "cron",
+    {"list": index, "add": add, "show": show, "change": change, "remove": remove, "run": run},
+)

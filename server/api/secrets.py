@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from server.actions.repos import existing_repo
 from server.actions.secrets import (
@@ -16,7 +15,7 @@ from server.actions.secrets import (
     remove_secret,
 )
 from server.api.auth import require_admin
-from server.api.common import read_model, repo_path, services
+from server.api.common import collection_routes, read_model, repo_path, services
 from server.api.views import secret_view
 from server.store.secrets import list_secrets
 
@@ -61,11 +60,8 @@ async def remove(request: Request) -> Response:
     return Response(status_code=204)
 
 
-PATH = "/repos/{owner}/{name}/secrets"
-routes = [
-    Route(PATH, index, methods=["GET"]),
-    Route(PATH, add, methods=["POST"]),
-    Route(PATH + "/{secret}", show, methods=["GET"]),
-    Route(PATH + "/{secret}", change, methods=["PATCH"]),
-    Route(PATH + "/{secret}", remove, methods=["DELETE"]),
-]
+routes = collection_routes(
+    "/repos/{owner}/{name}/secrets",
+    "secret",
+    {"list": index, "add": add, "show": show, "change": change, "remove": remove},
+)

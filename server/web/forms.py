@@ -1,11 +1,23 @@
 """Reading the pages' forms: refused whole when a field holds a NUL (no name, path or setting has one, and
-PostgreSQL refuses them in text)."""
+PostgreSQL refuses them in text); build parameters as `KEY=VALUE` lines; a refused form to show again."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+
+from server.actions.errors import ActionError
+
+
+@dataclass
+class Attempt:
+    """A form that was refused: the fields as sent and the problem, so the page shows it again filled in."""
+
+    fields: dict[str, str]
+    problem: str
 
 
 async def read_form(request: Request) -> FormData:
@@ -15,6 +27,20 @@ async def read_form(request: Request) -> FormData:
         if "\x00" in key or (isinstance(value, str) and "\x00" in value):
             raise HTTPException(400, "NUL characters are not allowed")
     return form
+
+
+def parameters_of(text: str) -> dict[str, str]:
+    """A form's build parameters, one `KEY=VALUE` a line (blank lines skipped); ActionError for a line
+    without `=` (the names are checked by the action that starts the build)."""
+    parameters: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, equals, value = line.partition("=")
+        if not equals or not key.strip():
+            raise ActionError(f"parameters, line {number}: write KEY=VALUE, not {line.strip()[:40]!r}")
+        parameters[key.strip()] = value
+    return parameters
 
 
 def same_site(request: Request, own_url: str) -> bool:

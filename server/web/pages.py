@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from pipelines.links import build_link
 from pipelines.status import Status
-from server.api.access import readable_build, readable_repo
+from server.api.access import readable_build, readable_repo, waiting_reasons
 from server.api.auth import current_user, may_build, may_configure, may_read
 from server.api.common import query_int, services
 from server.db.models import Build, Repo, Stage, Step
@@ -22,6 +22,7 @@ from server.log_search import search_log
 from server.store.builds import latest_per_branch, list_builds, list_stages, list_steps
 from server.store.logs import read_lines
 from server.store.repos import list_repos
+from server.web.forms import Attempt
 from server.web.render import page
 from webui.chart import ChartBuild, duration_chart_svg
 
@@ -36,10 +37,12 @@ SEARCH_SHOWN = 200
 
 @dataclass
 class StageTree:
-    """A stage and its steps, as the build page's tree shows them."""
+    """A stage and its steps, as the build page's tree shows them; why it waits, if it waits for its
+    pipeline's concurrency limit."""
 
     stage: Stage
     steps: list[Step]
+    waiting: str = ""
 
 
 async def dashboard(request: Request) -> Response:
@@ -61,8 +64,9 @@ def branches_shown(repo: Repo, latest: Sequence[Build]) -> list[Build]:
     return ordered[:BRANCHES_SHOWN]
 
 
-async def repo_page(request: Request) -> Response:
-    """A repository's builds (newest first, `?before=` pages back, `?branch=` filters) and their chart."""
+async def repo_page(request: Request, attempt: Attempt | None = None, status_code: int = 200) -> Response:
+    """A repository's builds (newest first, `?before=` pages back, `?branch=` filters) and their chart; the
+    form to run a build for those who may build (`attempt`: sent back with its problem)."""
     repo, user = await readable_repo(request)
     before = query_int(request, "before", None)
     branch = request.query_params.get("branch", "")
@@ -81,9 +85,11 @@ async def repo_page(request: Request) -> Response:
         "chart": chart,
         "older": shown[-1].number if len(shown) == LIST_BUILDS and shown[-1].number > 1 else None,
         "may_configure": may_configure(user),
+        "may_build": may_build(user, repo),
+        "attempt": attempt,
         "base_url": services(request).settings.url.rstrip("/"),
     }
-    return await page(request, "repo.html", context)
+    return await page(request, "repo.html", context, status_code=status_code)
 
 
 def chart_build(repo: Repo, build: Build) -> ChartBuild:
@@ -92,17 +98,19 @@ def chart_build(repo: Repo, build: Build) -> ChartBuild:
     return ChartBuild(build.number, build.status, seconds, build_link("", repo.slug, build.number))
 
 
-async def build_page(request: Request) -> Response:
-    """A build: its stages and steps, and the log of one step (the path's, else the most telling one)."""
+async def build_page(request: Request, attempt: Attempt | None = None, status_code: int = 200) -> Response:
+    """A build: its stages and steps, and the log of one step (the path's, else the most telling one); the
+    forms to approve a blocked build or promote a finished one (`attempt`: sent back with its problem)."""
     repo, build = await readable_build(request)
     user = await current_user(request)
     async with services(request).reading() as session:
         stages = await list_stages(session, build.id or 0)
         steps = await list_steps(session, [stage.id or 0 for stage in stages])
+        waiting = await waiting_reasons(session, stages)
     by_stage: dict[int, list[Step]] = defaultdict(list)
     for step in steps:
         by_stage[step.stage_id].append(step)
-    tree = [StageTree(stage, by_stage[stage.id or 0]) for stage in stages]
+    tree = [StageTree(stage, by_stage[stage.id or 0], waiting[stage.id or 0]) for stage in stages]
     selected = selected_step(request, tree)
     log = await log_context(request, repo, build, *selected) if selected else None
     context = {
@@ -114,8 +122,9 @@ async def build_page(request: Request) -> Response:
         "may_build": may_build(user, repo),
         "running": not Status(build.status).is_done,
         "cancelling": "cancelling" in request.query_params and build.finished is None,
+        "attempt": attempt,
     }
-    return await page(request, "build.html", context)
+    return await page(request, "build.html", context, status_code=status_code)
 
 
 def selected_step(request: Request, tree: list[StageTree]) -> tuple[Stage, Step] | None:

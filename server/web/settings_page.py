@@ -1,4 +1,5 @@
-"""A repository's settings page (administrators): build settings, notifications and secrets."""
+"""A repository's settings page (administrators): build settings, approval, notifications and secrets
+(its cron schedules' forms are `server.web.crons`)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,22 @@ from server.api.auth import current_user, may_configure
 from server.api.common import services
 from server.db.models import Repo
 from server.sessions import CSRF_FIELD
+from server.store.crons import list_crons
 from server.store.secrets import list_secrets
-from server.web.forms import read_form
+from server.web.forms import Attempt, read_form
 from server.web.render import page
 
 EDITABLE = (
     "private", "trusted", "timeout", "config_path", "default_branch", "email_policy", "email_recipients",
+    "approval", "protected",
 )  # fmt: skip
+APPROVAL_MODES = (
+    ("none", "no build waits"),
+    ("forks", "pull requests from forks wait"),
+    ("pull_requests", "every pull request waits"),
+    ("all", "every build from the forge waits"),
+)
+"""The approval modes (`RepoSettings.approval`) as the settings form offers them."""
 
 
 async def configurable_repo(request: Request, form: FormData | None = None) -> Repo:
@@ -41,14 +51,22 @@ async def configurable_repo(request: Request, form: FormData | None = None) -> R
 
 
 async def settings_page(
-    request: Request, problems: list[str] | None = None, status_code: int = 200
+    request: Request,
+    problems: list[str] | None = None,
+    status_code: int = 200,
+    cron_attempt: Attempt | None = None,
 ) -> Response:
-    """The settings form and the repository's secrets (names only)."""
+    """The settings form, the repository's secrets (names only) and its cron schedules (`cron_attempt`: a
+    cron form sent back with its problem)."""
     repo = await configurable_repo(request)
     async with services(request).reading() as session:
         secrets = await list_secrets(session, repo.id or 0)
-    saved = "saved" in request.query_params
-    context = {"repo": repo, "secrets": secrets, "problems": problems or [], "saved": saved}
+        crons = await list_crons(session, repo.id or 0)
+    context = {
+        "repo": repo, "secrets": secrets, "crons": crons, "problems": problems or [],
+        "saved": "saved" in request.query_params, "approval_modes": APPROVAL_MODES,
+        "cron_attempt": cron_attempt,
+    }  # fmt: skip
     return await page(request, "settings.html", context, status_code=status_code)
 
 
@@ -64,12 +82,16 @@ def form_settings(form: FormData) -> dict[str, Any]:
         "default_branch": str(form.get("default_branch", "")).strip(),
         "email_policy": str(form.get("email_policy", "")),
         "email_recipients": recipients,
-    }
+        "protected": form.get("protected") == "on",
+    } | ({"approval": str(form["approval"])} if "approval" in form else {})
 
 
 def problems_of(exc: ValidationError) -> list[str]:
     """A validation error as lines a person can act on."""
-    return [f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    return [
+        f"{'.'.join(str(part) for part in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
+    ]
 
 
 async def save_settings(request: Request) -> Response:
@@ -77,7 +99,8 @@ async def save_settings(request: Request) -> Response:
     form = await read_form(request)
     repo = await configurable_repo(request, form)
     try:
-        values = RepoSettings.model_validate(form_settings(form)).model_dump(include=set(EDITABLE))
+        checked = RepoSettings.model_validate(form_settings(form))
+        values = checked.model_dump(include=set(EDITABLE), exclude_unset=True)
     except ValidationError as exc:
         return await settings_page(request, problems_of(exc), status_code=400)
     await change_settings(services(request), repo.owner, repo.name, values)

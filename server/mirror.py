@@ -85,20 +85,23 @@ class Mirror:
 
     def commit(self, sha: str) -> Commit:
         """What the mirror knows of a commit it has (its message and author)."""
-        found = git.Repo(self.folder).commit(sha)
-        message = found.message if isinstance(found.message, str) else found.message.decode(errors="replace")
-        author = found.author
-        return Commit(found.hexsha, message.strip(), author.name or "", author.email or "")
+        with git.Repo(self.folder) as repo:  # closed: its `git cat-file` processes end now, not at a GC
+            found = repo.commit(sha)
+            message = (
+                found.message if isinstance(found.message, str) else found.message.decode(errors="replace")
+            )
+            author = found.author
+            return Commit(found.hexsha, message.strip(), author.name or "", author.email or "")
 
     def read_file(self, sha: str, path: str) -> str | None:
         """The text of `path` at `sha`, or None when the commit has no such file."""
-        repo = git.Repo(self.folder)
-        try:
-            blob = repo.commit(sha).tree / path
-        except KeyError:
-            return None
-        data: bytes = blob.data_stream.read()
-        return data.decode("utf-8", errors="replace")
+        with git.Repo(self.folder) as repo:
+            try:
+                blob = repo.commit(sha).tree / path
+            except KeyError:
+                return None
+            data: bytes = blob.data_stream.read()
+            return data.decode("utf-8", errors="replace")
 
     def changed_files(self, before: str, sha: str, *, merge_base: bool = False) -> list[str] | None:
         """Files changed from `before` to `sha` (the commit's own files when `before` is unknown); with

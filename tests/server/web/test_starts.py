@@ -9,7 +9,7 @@ from server.db.models import Build
 from server.services import Services
 from server.store.builds import find_build, update_build
 from tests.server.support import PushedRepo
-from tests.server.web.conftest import add_person, sign_in
+from tests.server.web.conftest import Person, add_person, sign_in
 
 PIPELINE = """\
 kind: pipeline
@@ -28,12 +28,17 @@ async def stored(hangar: Services, number: int) -> Build:
     return build
 
 
+async def pushed_and_signed_in(client: httpx.AsyncClient, hangar: Services, pushed: PushedRepo) -> Person:
+    """The pipeline pushed; ann, who may build, signed in."""
+    pushed.push({".ci.yml": PIPELINE})
+    await add_person(hangar, "ann")
+    return await sign_in(client, "ann")
+
+
 async def test_a_build_runs_from_the_repository_page_with_its_parameters(
     client: httpx.AsyncClient, hangar: Services, pushed: PushedRepo
 ) -> None:
-    _before, sha = pushed.push({".ci.yml": PIPELINE}, "ship it")
-    await add_person(hangar, "ann")
-    person = await sign_in(client, "ann")
+    person = await pushed_and_signed_in(client, hangar, pushed)
     page = (await client.get("/octo/app")).text
     assert "Run a build" in page and 'action="/octo/app/run"' in page
     assert 'name="branch" value="main"' in page  # the default branch, filled in
@@ -41,7 +46,7 @@ async def test_a_build_runs_from_the_repository_page_with_its_parameters(
     answer = await client.post("/octo/app/run", data=form)
     assert answer.status_code == 303 and answer.headers["location"] == "/octo/app/1"
     build = await stored(hangar, 1)
-    assert (build.event, build.sha, build.sender, build.status) == ("custom", sha, "ann", "pending")
+    assert (build.event, build.sha, build.sender, build.status) == ("custom", pushed.head, "ann", "pending")
     assert build.parameters == {"VERSION": "1.2.3", "NOTE": "a = b"}
     shown = (await client.get("/octo/app/1")).text
     assert "<code>VERSION=1.2.3</code>" in shown and "<code>NOTE=a = b</code>" in shown
@@ -52,9 +57,7 @@ async def test_a_build_runs_from_the_repository_page_with_its_parameters(
 async def test_a_wrong_run_form_comes_back_filled_in_saying_why(
     client: httpx.AsyncClient, hangar: Services, pushed: PushedRepo
 ) -> None:
-    pushed.push({".ci.yml": PIPELINE})
-    await add_person(hangar, "ann")
-    person = await sign_in(client, "ann")
+    person = await pushed_and_signed_in(client, hangar, pushed)
     for branch, parameters, status, words in (
         ("main", "VERSION 1.2", 400, "line 1: write KEY=VALUE"),
         ("main", "DRONE_BRANCH=x", 400, "would hide one of Hangar&#39;s own variables"),
@@ -87,9 +90,7 @@ async def test_only_people_who_may_build_run_builds(
 async def test_a_finished_build_is_promoted_or_rolled_back_to_a_target(
     client: httpx.AsyncClient, hangar: Services, pushed: PushedRepo
 ) -> None:
-    _before, sha = pushed.push({".ci.yml": PIPELINE})
-    await add_person(hangar, "ann")
-    person = await sign_in(client, "ann")
+    person = await pushed_and_signed_in(client, hangar, pushed)
     await client.post("/octo/app/run", data={"csrf": person.csrf, "branch": "main"})
     running = (await client.get("/octo/app/1")).text
     assert 'id="promote" hidden' in running  # not while it may still run
@@ -105,7 +106,7 @@ async def test_a_finished_build_is_promoted_or_rolled_back_to_a_target(
     assert answer.status_code == 303 and answer.headers["location"] == "/octo/app/2"
     promoted = await stored(hangar, 2)
     assert (promoted.event, promoted.deploy_to, promoted.parent) == ("promote", "production", 1)
-    assert promoted.sha == sha
+    assert promoted.sha == pushed.head
     assert promoted.parameters == {"VERSION": "2"}
     shown = (await client.get("/octo/app/2")).text
     assert 'promote → <strong class="target">production</strong>' in shown
@@ -123,9 +124,7 @@ async def test_a_finished_build_is_promoted_or_rolled_back_to_a_target(
 async def test_a_promotion_without_a_target_comes_back_saying_so(
     client: httpx.AsyncClient, hangar: Services, pushed: PushedRepo
 ) -> None:
-    pushed.push({".ci.yml": PIPELINE})
-    await add_person(hangar, "ann")
-    person = await sign_in(client, "ann")
+    person = await pushed_and_signed_in(client, hangar, pushed)
     await client.post("/octo/app/run", data={"csrf": person.csrf, "branch": "main"})
     for fields, words in (
         ({"target": " ", "event": "promote"}, "a promote needs a target"),

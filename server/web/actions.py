@@ -3,7 +3,6 @@ one (for signed-in people who may build)."""
 
 from __future__ import annotations
 
-from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -12,29 +11,8 @@ from starlette.routing import Route
 from pipelines.links import build_link
 from server.actions import approval
 from server.actions import builds as actions
-from server.api.access import readable_build, readable_repo
-from server.api.auth import current_user, may_build
 from server.api.common import parse_number, services
-from server.db.models import Build, Repo, User
-from server.sessions import CSRF_FIELD
-from server.web.forms import read_form
-
-
-async def allowed_repo(request: Request) -> tuple[Repo, User, FormData]:
-    """The repository of the path and who may build it, once the form's CSRF token is checked; 403 else."""
-    form = await read_form(request)
-    user = await current_user(request, csrf=str(form.get(CSRF_FIELD, "")))
-    repo, _user = await readable_repo(request)
-    if user is None or not may_build(user, repo):
-        raise HTTPException(403, "sign in to start, cancel, restart or approve builds")
-    return repo, user, form
-
-
-async def allowed_build(request: Request) -> tuple[Repo, Build, User, FormData]:
-    """The build of the path, for someone who may build (`allowed_repo`)."""
-    repo, user, form = await allowed_repo(request)
-    _repo, build = await readable_build(request)
-    return repo, build, user, form
+from server.web.forms import allowed_build
 
 
 async def cancel(request: Request) -> Response:

@@ -1,5 +1,6 @@
 """Reading the pages' forms: refused whole when a field holds a NUL (no name, path or setting has one, and
-PostgreSQL refuses them in text); build parameters as `KEY=VALUE` lines; a refused form to show again."""
+PostgreSQL refuses them in text); sent by someone who may build (CSRF token checked); build parameters as
+`KEY=VALUE` lines; a refused form to show again."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from server.actions.errors import ActionError
+from server.api.access import readable_build, readable_repo
+from server.api.auth import current_user, may_build
+from server.db.models import Build, Repo, User
+from server.sessions import CSRF_FIELD
 
 
 @dataclass
@@ -27,6 +32,23 @@ async def read_form(request: Request) -> FormData:
         if "\x00" in key or (isinstance(value, str) and "\x00" in value):
             raise HTTPException(400, "NUL characters are not allowed")
     return form
+
+
+async def allowed_repo(request: Request) -> tuple[Repo, User, FormData]:
+    """The repository of the path and who may build it, once the form's CSRF token is checked; 403 else."""
+    form = await read_form(request)
+    user = await current_user(request, csrf=str(form.get(CSRF_FIELD, "")))
+    repo, _user = await readable_repo(request)
+    if user is None or not may_build(user, repo):
+        raise HTTPException(403, "sign in to start, cancel, restart or approve builds")
+    return repo, user, form
+
+
+async def allowed_build(request: Request) -> tuple[Repo, Build, User, FormData]:
+    """The build of the path, for someone who may build (`allowed_repo`)."""
+    repo, user, form = await allowed_repo(request)
+    _repo, build = await readable_build(request)
+    return repo, build, user, form
 
 
 def parameters_of(text: str) -> dict[str, str]:

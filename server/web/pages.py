@@ -1,4 +1,6 @@
-"""The reading pages: the dashboard, a repository's builds, a build with its stages, steps and logs."""
+"""The reading pages: the dashboard, a repository's builds, a build with its stages, steps and logs; and the
+forms that start builds from them (run a branch with parameters, promote or roll back a finished build), a
+refused one shown again filled in, saying what was wrong."""
 
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from pipelines.links import build_link
 from pipelines.status import Status
+from server.actions import starts
+from server.actions.errors import ActionError
 from server.api.access import readable_build, readable_repo, waiting_reasons
 from server.api.auth import current_user, may_build, may_configure, may_read
 from server.api.common import query_int, services
@@ -22,7 +26,7 @@ from server.log_search import search_log
 from server.store.builds import latest_per_branch, list_builds, list_stages, list_steps
 from server.store.logs import read_lines
 from server.store.repos import list_repos
-from server.web.forms import Attempt
+from server.web.forms import Attempt, allowed_build, allowed_repo, parameters_of
 from server.web.render import page
 from webui.chart import ChartBuild, duration_chart_svg
 
@@ -171,10 +175,40 @@ async def log_context(request: Request, repo: Repo, build: Build, stage: Stage, 
     }
 
 
+async def run_build(request: Request) -> Response:
+    """A custom build of the form's branch with its parameters; then its page."""
+    repo, user, form = await allowed_repo(request)
+    fields = {name: str(form.get(name, "")) for name in ("branch", "parameters")}
+    try:
+        build = await starts.start_custom(
+            services(request), repo, user.login, fields["branch"].strip(),
+            parameters=parameters_of(fields["parameters"]),
+        )  # fmt: skip
+    except ActionError as exc:
+        return await repo_page(request, Attempt(fields, exc.detail), status_code=exc.status_code)
+    return RedirectResponse(build_link("", repo.slug, build.number), status_code=303)
+
+
+async def deploy(request: Request) -> Response:
+    """Promote (or roll back to) the build on the form's target with its parameters; then the new build."""
+    repo, build, user, form = await allowed_build(request)
+    fields = {name: str(form.get(name, "")) for name in ("target", "parameters", "event")}
+    try:
+        started = await starts.deploy(
+            services(request), repo, build, user.login, fields["target"],
+            parameters_of(fields["parameters"]), event=fields["event"] or "promote",
+        )  # fmt: skip
+    except ActionError as exc:
+        return await build_page(request, Attempt(fields, exc.detail), status_code=exc.status_code)
+    return RedirectResponse(build_link("", repo.slug, started.number), status_code=303)
+
+
 PATH = "/{owner}/{name}"
 routes = [
     Route("/", dashboard, methods=["GET"]),
     Route(PATH, repo_page, methods=["GET"]),
     Route(PATH + "/{number}", build_page, methods=["GET"]),
     Route(PATH + "/{number}/{stage}/{step}", build_page, methods=["GET"]),
+    Route(PATH + "/run", run_build, methods=["POST"]),
+    Route(PATH + "/{number}/promote", deploy, methods=["POST"]),
 ]

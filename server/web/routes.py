@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from server.web import actions, badge, crons, pages, settings_page, signin, starts
+from server.web import actions, badge, pages, settings_page, signin
 from webui import STATIC
 
 routes: list[BaseRoute] = [
@@ -13,8 +13,6 @@ routes: list[BaseRoute] = [
     *signin.routes,
     *badge.routes,
     *settings_page.routes,
-    *crons.routes,
     *actions.routes,
-    *starts.routes,
     *pages.routes,
 ]

@@ -1,8 +1,10 @@
-"""A repository's settings page (administrators): build settings, approval, notifications and secrets
-(its cron schedules' forms are `server.web.crons`)."""
+"""A repository's settings page (administrators): build settings, approval, notifications, secrets and cron
+schedules (add one, disable or enable it, delete it, run it now; a refused cron form is shown again beside
+the cron schedules, saying why)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,13 +14,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from pipelines.links import build_link
+from server.actions import crons
 from server.actions.errors import ActionError
 from server.actions.repos import RepoSettings, change_settings
 from server.actions.secrets import NewSecret, add_secret, remove_secret
 from server.api.access import readable_repo
 from server.api.auth import current_user, may_configure
 from server.api.common import services
-from server.db.models import Repo
+from server.db.models import Build, Repo
+from server.services import Services
 from server.sessions import CSRF_FIELD
 from server.store.crons import list_crons
 from server.store.secrets import list_secrets
@@ -29,6 +34,8 @@ EDITABLE = (
     "private", "trusted", "timeout", "config_path", "default_branch", "email_policy", "email_recipients",
     "approval", "protected",
 )  # fmt: skip
+CRON_FIELDS = ("name", "expr", "branch")
+DISABLE, ENABLE = crons.CronChanges(disabled=True), crons.CronChanges(disabled=False)
 APPROVAL_MODES = (
     ("none", "no build waits"),
     ("forks", "pull requests from forks wait"),
@@ -61,9 +68,9 @@ async def settings_page(
     repo = await configurable_repo(request)
     async with services(request).reading() as session:
         secrets = await list_secrets(session, repo.id or 0)
-        crons = await list_crons(session, repo.id or 0)
+        schedules = await list_crons(session, repo.id or 0)
     context = {
-        "repo": repo, "secrets": secrets, "crons": crons, "problems": problems or [],
+        "repo": repo, "secrets": secrets, "crons": schedules, "problems": problems or [],
         "saved": "saved" in request.query_params, "approval_modes": APPROVAL_MODES,
         "cron_attempt": cron_attempt,
     }  # fmt: skip
@@ -136,10 +143,67 @@ async def delete_secret_form(request: Request) -> Response:
     return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#secrets", status_code=303)
 
 
+async def add_cron_form(request: Request) -> Response:
+    """Add the form's cron."""
+    form = await read_form(request)
+    repo = await configurable_repo(request, form)
+    fields = {name: str(form.get(name, "")).strip() for name in CRON_FIELDS}
+    try:
+        await crons.add_cron(services(request), repo, crons.NewCron.model_validate(fields))
+    except ValidationError as exc:
+        return await cron_refused(request, fields, "; ".join(problems_of(exc)), 400)
+    except ActionError as exc:
+        return await cron_refused(request, fields, exc.detail, exc.status_code)
+    return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#crons", status_code=303)
+
+
+async def disable_cron(request: Request) -> Response:
+    """Stop the cron building until it is enabled again."""
+    return await _on_cron(request, lambda hangar, repo, name: crons.change_cron(hangar, repo, name, DISABLE))
+
+
+async def enable_cron(request: Request) -> Response:
+    """Let the cron build again, from its next due time after now."""
+    return await _on_cron(request, lambda hangar, repo, name: crons.change_cron(hangar, repo, name, ENABLE))
+
+
+async def delete_cron_form(request: Request) -> Response:
+    """Delete the cron."""
+    return await _on_cron(request, crons.remove_cron)
+
+
+async def run_cron_now(request: Request) -> Response:
+    """Build the cron's branch now (its schedule unchanged); then the build."""
+    return await _on_cron(request, crons.run_cron)
+
+
+async def _on_cron(request: Request, act: Callable[[Services, Repo, str], Awaitable[object]]) -> Response:
+    """Do `act` to the path's cron, then show the cron schedules (or the build it started)."""
+    form = await read_form(request)
+    repo = await configurable_repo(request, form)
+    try:
+        done = await act(services(request), repo, request.path_params["cron"])
+    except ActionError as exc:
+        return await cron_refused(request, {}, exc.detail, exc.status_code)
+    if isinstance(done, Build):
+        return RedirectResponse(build_link("", repo.slug, done.number), status_code=303)
+    return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#crons", status_code=303)
+
+
+async def cron_refused(request: Request, fields: dict[str, str], problem: str, status_code: int) -> Response:
+    """The settings page again, the problem beside the cron forms (the add form filled in as sent)."""
+    return await settings_page(request, status_code=status_code, cron_attempt=Attempt(fields, problem))
+
+
 PATH = "/{owner}/{name}/settings"
 routes = [
     Route(PATH, settings_page, methods=["GET"]),
     Route(PATH, save_settings, methods=["POST"]),
     Route(PATH + "/secrets", add_secret_form, methods=["POST"]),
     Route(PATH + "/secrets/{secret}/delete", delete_secret_form, methods=["POST"]),
+    Route(PATH + "/crons", add_cron_form, methods=["POST"]),
+    Route(PATH + "/crons/{cron}/disable", disable_cron, methods=["POST"]),
+    Route(PATH + "/crons/{cron}/enable", enable_cron, methods=["POST"]),
+    Route(PATH + "/crons/{cron}/delete", delete_cron_form, methods=["POST"]),
+    Route(PATH + "/crons/{cron}/run", run_cron_now, methods=["POST"]),
 ]

@@ -85,10 +85,13 @@ class Mirror:
 
     def commit(self, sha: str) -> Commit:
         """What the mirror knows of a commit it has (its message and author)."""
-        found = git.Repo(self.folder).commit(sha)
-        message = found.message if isinstance(found.message, str) else found.message.decode(errors="replace")
-        author = found.author
-        return Commit(found.hexsha, message.strip(), author.name or "", author.email or "")
+        with git.Repo(self.folder) as repo:  # closed: its `git cat-file` processes end now, not at a GC
+            found = repo.commit(sha)
+            message = (
+                found.message if isinstance(found.message, str) else found.message.decode(errors="replace")
+            )
+            author = found.author
+            return Commit(found.hexsha, message.strip(), author.name or "", author.email or "")
 
     def read_file(self, sha: str, path: str) -> str | None:
         """The text of `path` at `sha`, or None when the commit has no such file."""

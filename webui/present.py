@@ -100,6 +100,14 @@ def iso_time(timestamp: float | None) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def utc_time(timestamp: float | None) -> str:
+    """The moment for people, in UTC: "2026-11-26 09:12 UTC" (with seconds when it has some); "" for None."""
+    if timestamp is None:
+        return ""
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC" if moment.second else "%Y-%m-%d %H:%M UTC")
+
+
 def short_sha(sha: str) -> str:
     """The first 8 characters of a commit hash."""
     return sha[:8]

@@ -3,6 +3,7 @@ the caller), and a build with its stages and steps; for the API's and the pages'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from server.api.auth import current_user, may_read
 from server.api.common import int_param, repo_path, services
 from server.api.views import build_detail_view
+from server.concurrency import waiting_reason
 from server.db.models import Build, Repo, Stage, Step, User
 from server.store.builds import find_build, find_step, list_stages, list_steps
 from server.store.repos import find_repo
@@ -55,4 +57,9 @@ async def build_detail(session: AsyncSession, build: Build) -> dict[str, Any]:
     """The build with its stages and steps, as `GET .../builds/{number}` shows it."""
     stages = await list_stages(session, build.id or 0)
     steps = await list_steps(session, [stage.id or 0 for stage in stages])
-    return build_detail_view(build, stages, steps)
+    return build_detail_view(build, stages, steps, await waiting_reasons(session, stages))
+
+
+async def waiting_reasons(session: AsyncSession, stages: Sequence[Stage]) -> dict[int, str]:
+    """Why each stage (by id) waits for its pipeline's concurrency limit ("" for those that do not)."""
+    return {stage.id or 0: await waiting_reason(session, stage) for stage in stages}

@@ -154,6 +154,10 @@ ANSWERS: dict[str, Schema] = {
             "finished": TIME,
             "depends_on": STRINGS,
             "steps": {"type": "array", "items": ref("BuildStep")},
+            "waiting": {
+                "type": "string",
+                "description": "why a pending stage waits for its pipeline's concurrency limit, else empty",
+            },
         },
     ),
     "BuildDetail": {

@@ -6,7 +6,7 @@ a repository shows only whether each is set.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipelines import BuildCause
@@ -61,9 +61,14 @@ def stage_view(stage: Stage, steps: Sequence[Step]) -> dict[str, Any]:
     return view
 
 
-def build_detail_view(build: Build, stages: Sequence[Stage], steps: Sequence[Step]) -> dict[str, Any]:
-    """A build with its stages and their steps."""
-    return build_view(build) | {"stages": [stage_view(stage, steps) for stage in stages]}
+def build_detail_view(
+    build: Build, stages: Sequence[Stage], steps: Sequence[Step], waiting: Mapping[int, str]
+) -> dict[str, Any]:
+    """A build with its stages and their steps; `waiting`: why a stage (by id) waits for its pipeline's
+    concurrency limit ("" or absent when it does not)."""
+    return build_view(build) | {
+        "stages": [stage_view(stage, steps) | {"waiting": waiting.get(stage.id or 0, "")} for stage in stages]
+    }
 
 
 def line_view(position: int, seconds: float, text: str) -> dict[str, Any]:

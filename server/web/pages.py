@@ -1,4 +1,6 @@
-"""The reading pages: the dashboard, a repository's builds, a build with its stages, steps and logs."""
+"""The reading pages: the dashboard, a repository's builds, a build with its stages, steps and logs; and the
+forms that start builds from them (run a branch with parameters, promote or roll back a finished build), a
+refused one shown again filled in, saying what was wrong."""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from pipelines.links import build_link
 from pipelines.status import Status
-from server.api.access import readable_build, readable_repo
+from server.actions import starts
+from server.actions.errors import ActionError
+from server.api.access import readable_build, readable_repo, waiting_reasons
 from server.api.auth import current_user, may_build, may_configure, may_read
 from server.api.common import query_int, services
 from server.db.models import Build, Repo, Stage, Step
@@ -22,6 +26,7 @@ from server.log_search import search_log
 from server.store.builds import latest_per_branch, list_builds, list_stages, list_steps
 from server.store.logs import read_lines
 from server.store.repos import list_repos
+from server.web.forms import Attempt, allowed_build, allowed_repo, parameters_of
 from server.web.render import page
 from webui.chart import ChartBuild, duration_chart_svg
 
@@ -36,10 +41,12 @@ SEARCH_SHOWN = 200
 
 @dataclass
 class StageTree:
-    """A stage and its steps, as the build page's tree shows them."""
+    """A stage and its steps, as the build page's tree shows them; why it waits, if it waits for its
+    pipeline's concurrency limit."""
 
     stage: Stage
     steps: list[Step]
+    waiting: str = ""
 
 
 async def dashboard(request: Request) -> Response:
@@ -61,8 +68,9 @@ def branches_shown(repo: Repo, latest: Sequence[Build]) -> list[Build]:
     return ordered[:BRANCHES_SHOWN]
 
 
-async def repo_page(request: Request) -> Response:
-    """A repository's builds (newest first, `?before=` pages back, `?branch=` filters) and their chart."""
+async def repo_page(request: Request, attempt: Attempt | None = None, status_code: int = 200) -> Response:
+    """A repository's builds (newest first, `?before=` pages back, `?branch=` filters) and their chart; the
+    form to run a build for those who may build (`attempt`: sent back with its problem)."""
     repo, user = await readable_repo(request)
     before = query_int(request, "before", None)
     branch = request.query_params.get("branch", "")
@@ -81,9 +89,11 @@ async def repo_page(request: Request) -> Response:
         "chart": chart,
         "older": shown[-1].number if len(shown) == LIST_BUILDS and shown[-1].number > 1 else None,
         "may_configure": may_configure(user),
+        "may_build": may_build(user, repo),
+        "attempt": attempt,
         "base_url": services(request).settings.url.rstrip("/"),
     }
-    return await page(request, "repo.html", context)
+    return await page(request, "repo.html", context, status_code=status_code)
 
 
 def chart_build(repo: Repo, build: Build) -> ChartBuild:
@@ -92,17 +102,19 @@ def chart_build(repo: Repo, build: Build) -> ChartBuild:
     return ChartBuild(build.number, build.status, seconds, build_link("", repo.slug, build.number))
 
 
-async def build_page(request: Request) -> Response:
-    """A build: its stages and steps, and the log of one step (the path's, else the most telling one)."""
+async def build_page(request: Request, attempt: Attempt | None = None, status_code: int = 200) -> Response:
+    """A build: its stages and steps, and the log of one step (the path's, else the most telling one); the
+    forms to approve a blocked build or promote a finished one (`attempt`: sent back with its problem)."""
     repo, build = await readable_build(request)
     user = await current_user(request)
     async with services(request).reading() as session:
         stages = await list_stages(session, build.id or 0)
         steps = await list_steps(session, [stage.id or 0 for stage in stages])
+        waiting = await waiting_reasons(session, stages)
     by_stage: dict[int, list[Step]] = defaultdict(list)
     for step in steps:
         by_stage[step.stage_id].append(step)
-    tree = [StageTree(stage, by_stage[stage.id or 0]) for stage in stages]
+    tree = [StageTree(stage, by_stage[stage.id or 0], waiting[stage.id or 0]) for stage in stages]
     selected = selected_step(request, tree)
     log = await log_context(request, repo, build, *selected) if selected else None
     context = {
@@ -114,8 +126,9 @@ async def build_page(request: Request) -> Response:
         "may_build": may_build(user, repo),
         "running": not Status(build.status).is_done,
         "cancelling": "cancelling" in request.query_params and build.finished is None,
+        "attempt": attempt,
     }
-    return await page(request, "build.html", context)
+    return await page(request, "build.html", context, status_code=status_code)
 
 
 def selected_step(request: Request, tree: list[StageTree]) -> tuple[Stage, Step] | None:
@@ -162,10 +175,40 @@ async def log_context(request: Request, repo: Repo, build: Build, stage: Stage, 
     }
 
 
+async def run_build(request: Request) -> Response:
+    """A custom build of the form's branch with its parameters; then its page."""
+    repo, user, form = await allowed_repo(request)
+    fields = {name: str(form.get(name, "")) for name in ("branch", "parameters")}
+    try:
+        build = await starts.start_custom(
+            services(request), repo, user.login, fields["branch"].strip(),
+            parameters=parameters_of(fields["parameters"]),
+        )  # fmt: skip
+    except ActionError as exc:
+        return await repo_page(request, Attempt(fields, exc.detail), status_code=exc.status_code)
+    return RedirectResponse(build_link("", repo.slug, build.number), status_code=303)
+
+
+async def deploy(request: Request) -> Response:
+    """Promote (or roll back to) the build on the form's target with its parameters; then the new build."""
+    repo, build, user, form = await allowed_build(request)
+    fields = {name: str(form.get(name, "")) for name in ("target", "parameters", "event")}
+    try:
+        started = await starts.deploy(
+            services(request), repo, build, user.login, fields["target"],
+            parameters_of(fields["parameters"]), event=fields["event"] or "promote",
+        )  # fmt: skip
+    except ActionError as exc:
+        return await build_page(request, Attempt(fields, exc.detail), status_code=exc.status_code)
+    return RedirectResponse(build_link("", repo.slug, started.number), status_code=303)
+
+
 PATH = "/{owner}/{name}"
 routes = [
     Route("/", dashboard, methods=["GET"]),
     Route(PATH, repo_page, methods=["GET"]),
     Route(PATH + "/{number}", build_page, methods=["GET"]),
     Route(PATH + "/{number}/{stage}/{step}", build_page, methods=["GET"]),
+    Route(PATH + "/run", run_build, methods=["POST"]),
+    Route(PATH + "/{number}/promote", deploy, methods=["POST"]),
 ]

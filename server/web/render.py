@@ -30,6 +30,7 @@ from webui.present import (
     status_icon,
     status_label,
     time_ago,
+    utc_time,
 )
 
 SECURITY_HEADERS = {
@@ -68,6 +69,7 @@ templates.env.globals.update(
     format_duration=format_duration,
     format_clock=format_clock,
     time_ago=time_ago,
+    utc_time=utc_time,
     iso_time=iso_time,
     short_sha=short_sha,
     first_line=first_line,

@@ -16,6 +16,7 @@ from webui.present import (
     status_icon,
     status_label,
     time_ago,
+    utc_time,
 )
 
 NOW = datetime(2026, 11, 26, 9, 12, 3, tzinfo=UTC).timestamp()
@@ -115,6 +116,12 @@ def test_iso_time_is_utc_to_the_second() -> None:
     assert iso_time(NOW + 0.999) == "2026-11-26T09:12:03Z"
     assert iso_time(0) == "1970-01-01T00:00:00Z"
     assert iso_time(None) == ""
+
+
+def test_utc_time_reads_as_a_date_and_a_clock_time() -> None:
+    assert utc_time(datetime(2026, 12, 8, 3, 0, tzinfo=UTC).timestamp()) == "2026-12-08 03:00 UTC"
+    assert utc_time(NOW) == "2026-11-26 09:12:03 UTC"  # seconds only when it has some (six-field crons)
+    assert utc_time(None) == ""
 
 
 def test_short_sha() -> None:

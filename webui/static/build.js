@@ -8,6 +8,7 @@
   if (!page) return;
   const texts = JSON.parse(page.dataset.statusText || "{}"); // status -> [icon, label]
   const DONE = new Set(["success", "failure", "killed", "error", "skipped", "declined"]);
+  const FAILED = new Set(["failure", "killed", "error"]);
 
   function formatDuration(seconds) {
     seconds = Math.max(0, Math.floor(seconds));
@@ -57,7 +58,14 @@
       time.textContent = "just now";
       started.replaceChildren(time);
     }
-    showText(document.getElementById("build-error"), build.error);
+    const error = document.getElementById("build-error");
+    const blocked = build.status === "blocked";
+    showText(error, blocked ? "" : build.error); // a blocked build's reason is in the approval box
+    if (error) error.className = error.className.replace(/\b(problem|note)\b/, FAILED.has(build.status) ? "problem" : "note");
+    const approval = document.getElementById("approval");
+    if (approval && !blocked) approval.hidden = true;
+    const cancel = document.getElementById("cancel-form");
+    if (cancel && !blocked && !DONE.has(build.status)) cancel.hidden = false;
     const noStages = document.getElementById("no-stages");
     if (noStages && build.error) noStages.textContent = "No stages: the pipeline could not be compiled.";
     document.title = document.title.replace(/^#(\d+) \S+/, "#$1 " + ((texts[build.status] || [])[1] || build.status));
@@ -72,6 +80,10 @@
     setTimes(heading.querySelector(".duration"), stage.started, stage.finished);
     const restart = section.querySelector(".restart-stage");
     if (restart) restart.hidden = !stage.finished;
+    // why it waits for its pipeline's concurrency limit: in snapshots; a stage that moved on waits no more
+    const waiting = section.querySelector(".stage-waiting");
+    if ("waiting" in stage) showText(waiting, stage.waiting);
+    else if (stage.status !== "pending") showText(waiting, "");
   }
 
   function applyStep(step) {
@@ -133,6 +145,8 @@
     if (cancel) cancel.hidden = true;
     const restart = document.getElementById("restart-form");
     if (restart) restart.hidden = false;
+    const promote = document.getElementById("promote");
+    if (promote) promote.hidden = false;
     const cancelling = document.getElementById("cancelling");
     if (cancelling) cancelling.hidden = true;
   }

@@ -87,3 +87,26 @@ async def test_secrets_are_added_and_deleted_and_their_values_never_shown(
     gone = await client.post("/octo/hello/settings/secrets/DEPLOY_KEY/delete", data={"csrf": person.csrf})
     assert gone.status_code == 303
     assert "DEPLOY_KEY" not in (await client.get("/octo/hello/settings")).text
+
+
+async def test_the_approval_mode_and_protected_mode_are_set_in_the_form(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    await add_repo(hangar)
+    await add_person(hangar, "root", admin=True)
+    person = await sign_in(client, "root")
+    page = (await client.get("/octo/hello/settings")).text
+    assert '<option value="forks" selected>' in page  # the default
+    form = FORM | {"csrf": person.csrf, "approval": "all", "protected": "on"}
+    assert (await client.post("/octo/hello/settings", data=form)).status_code == 303
+    async with hangar.reading() as session:
+        repo = await find_repo(session, "octo", "hello")
+    assert repo is not None and (repo.approval, repo.protected) == ("all", True)
+    page = (await client.get("/octo/hello/settings")).text
+    assert '<option value="all" selected>' in page and 'name="protected" checked' in page
+    wrong = await client.post("/octo/hello/settings", data=form | {"approval": "sometimes"})
+    assert wrong.status_code == 400 and "approval" in wrong.text
+    assert (await client.post("/octo/hello/settings", data=FORM | {"csrf": person.csrf})).status_code == 303
+    async with hangar.reading() as session:
+        repo = await find_repo(session, "octo", "hello")
+    assert repo is not None and (repo.approval, repo.protected) == ("all", False)  # no mode sent: kept

@@ -7,7 +7,7 @@ import yaml
 from pipelines.parse_values import span_of
 from pipelines.woodpecker.model import Container, Dependency
 from pipelines.woodpecker.parse_when import read_when
-from pipelines.woodpecker.values import scalar, texts, variable_value
+from pipelines.woodpecker.values import is_empty, texts, variable_value
 from pipelines.yamltree import Node, Path, Reader
 
 CONTAINER_KEYS = (
@@ -104,7 +104,7 @@ def _commands(reader: Reader, node: Node, path: Path, what: str) -> list[str]:
 def read_dependencies(reader: Reader, node: Node, path: Path) -> list[Dependency]:
     """A name, a list of names, or `{name: x, optional: true}` entries."""
     if isinstance(node, yaml.ScalarNode):
-        return [] if scalar(reader, node, path) is None else [Dependency(reader.text(node, path))]
+        return [] if is_empty(node) else [Dependency(reader.text(node, path))]
     dependencies: list[Dependency] = []
     for index, item in enumerate(reader.sequence(node, path, "depends_on", "depends_on: [build]")):
         here = (*path, index)

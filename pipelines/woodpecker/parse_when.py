@@ -9,7 +9,7 @@ from pipelines.globs import glob_error
 from pipelines.parse_values import span_of
 from pipelines.woodpecker.expr import ExpressionError, compile_expression
 from pipelines.woodpecker.model import Constraint, Filter, MatrixFilter, PathFilter, When
-from pipelines.woodpecker.values import scalar, texts
+from pipelines.woodpecker.values import is_empty, texts
 from pipelines.yamltree import Node, Path, Reader, format_path
 
 EVENTS = (
@@ -147,7 +147,7 @@ def _matrix(reader: Reader, node: Node, path: Path) -> MatrixFilter:
 
 
 def _text(reader: Reader, node: Node, path: Path) -> str:
-    if isinstance(node, yaml.ScalarNode) and scalar(reader, node, path) is None:
+    if is_empty(node):
         return ""
     return reader.string(node, path, "a matrix value")
 

@@ -130,8 +130,13 @@ def variable_text(value: Any) -> str:
     return to_text(value)
 
 
+def is_empty(node: Node) -> bool:
+    """An empty value: `key:`, `~`, `null` (unquoted)."""
+    return isinstance(node, yaml.ScalarNode) and node.style in (None, "") and str(node.value) in _NULL
+
+
 def texts(reader: Reader, node: Node, path: Path, what: str) -> list[str]:
     """A string or a list of strings (Woodpecker's StringOrSlice), numbers as written."""
     if isinstance(node, yaml.ScalarNode):
-        return [] if scalar(reader, node, path) is None else [reader.text(node, path)]
+        return [] if is_empty(node) else [reader.text(node, path)]
     return [reader.string(item, (*path, i), what) for i, item in enumerate(reader.sequence(node, path, what))]

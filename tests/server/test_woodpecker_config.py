@@ -81,6 +81,9 @@ async def test_a_woodpecker_folder_builds_each_combination_then_the_workflow_dep
     assert [stage.status for stage in stages] == ["pending"] * 4 + ["waiting_on_dependencies"]
     assert stages[-1].depends_on == COMBINATIONS
     assert await _config_files(hangar, build) == [".woodpecker/build.yaml", ".woodpecker/deploy.yml"]
+    page = (await client.get("/octo/app/1")).text
+    shown = page.split('id="config-files"')[1].split("</dd>")[0]
+    assert "<code>.woodpecker/build.yaml</code>, <code>.woodpecker/deploy.yml</code>" in shown
     contexts = {request.body["context"] for request in forge.requests}
     assert contexts == {"hangar/push", *(f"hangar/{name}" for name in [*COMBINATIONS, "deploy"])}
 
@@ -94,6 +97,8 @@ async def test_a_workflow_left_out_is_a_skipped_stage_saying_why_with_its_own_st
     deploy = stages[-1]
     assert (deploy.name, deploy.status) == ("deploy", "skipped")
     assert deploy.error == 'when: evaluate `CI_COMMIT_MESSAGE contains "deploy"` is false'
+    page = (await client.get("/octo/app/1")).text
+    assert "when: evaluate `CI_COMMIT_MESSAGE contains &#34;deploy&#34;` is false" in page
     statuses = [r.body for r in forge.requests if r.body["context"] == "hangar/deploy"]
     assert statuses[-1]["state"] == "success" and "skipped" in statuses[-1]["description"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pipelines.errors import Problem, Severity
-from pipelines.lint import CLONE_STEP, find_cycle
+from pipelines.lint import CLONE_STEP, Collector, find_cycle
 from pipelines.model import Span
 from pipelines.woodpecker.model import Container, Workflow
 
@@ -32,21 +32,10 @@ def image_is(image: str, *names: str) -> bool:
     return bare in names
 
 
-class _Collector:
-    def __init__(self, filename: str, problems: list[Problem]) -> None:
-        self.filename = filename
-        self.problems = problems
-
-    def __call__(self, span: Span, message: str, hint: str = "", severity: Severity = Severity.ERROR) -> None:
-        self.problems.append(
-            Problem(severity, message, self.filename, span.line, span.column, span.path, hint)
-        )
-
-
 def lint_workflow(workflow: Workflow, text: str, *, trusted: bool) -> list[Problem]:
     """The problems of one workflow (its file's reading problems are the caller's)."""
     problems: list[Problem] = []
-    add = _Collector(workflow.file, problems)
+    add = Collector(workflow.file, problems)
     if not workflow.steps:
         add(workflow.span("steps"), "the workflow has no steps", "add at least one step with an image")
     for area, containers in (
@@ -63,7 +52,7 @@ def lint_workflow(workflow: Workflow, text: str, *, trusted: bool) -> list[Probl
     return problems
 
 
-def _lint_container(add: _Collector, container: Container, area: str, *, trusted: bool) -> None:
+def _lint_container(add: Collector, container: Container, area: str, *, trusted: bool) -> None:
     what = {"steps": "step", "services": "service", "clone": "clone step"}[area]
     name = container.name or "(unnamed)"
     if not container.image:
@@ -109,7 +98,7 @@ def _lint_container(add: _Collector, container: Container, area: str, *, trusted
         )
 
 
-def _lint_names(add: _Collector, workflow: Workflow) -> None:
+def _lint_names(add: Collector, workflow: Workflow) -> None:
     for area, containers in (("steps", workflow.steps), ("services", workflow.services)):
         seen: set[str] = set()
         for container in containers:
@@ -130,7 +119,7 @@ def _lint_names(add: _Collector, workflow: Workflow) -> None:
         add(workflow.span("steps"), "the name 'clone' is taken by the clone step", "rename the step")
 
 
-def _lint_dependencies(add: _Collector, workflow: Workflow) -> None:
+def _lint_dependencies(add: Collector, workflow: Workflow) -> None:
     names = {step.name for step in workflow.steps}
     for step in workflow.steps:
         for dependency in step.depends_on or []:
@@ -160,7 +149,7 @@ def _lint_dependencies(add: _Collector, workflow: Workflow) -> None:
         )
 
 
-def _lint_labels(add: _Collector, workflow: Workflow) -> None:
+def _lint_labels(add: Collector, workflow: Workflow) -> None:
     backend = workflow.labels.get("backend", "")
     if backend == "local":
         add(
@@ -177,7 +166,7 @@ def _lint_labels(add: _Collector, workflow: Workflow) -> None:
         )
 
 
-def _lint_deprecations(add: _Collector, workflow: Workflow, text: str) -> None:
+def _lint_deprecations(add: Collector, workflow: Workflow, text: str) -> None:
     for line_number, line in enumerate(text.splitlines(), start=1):
         for match in _VARIABLE.finditer(line):
             old = match.group(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import yaml
 
+from pipelines.parse_step import read_commands
 from pipelines.parse_values import span_of
 from pipelines.woodpecker.model import Container, Dependency
 from pipelines.woodpecker.parse_when import read_when
@@ -59,8 +60,10 @@ def _read_key(reader: Reader, container: Container, key: str, value: Node, here:
         setattr(container, key, reader.string(value, here, key))
     elif key in ("pull", "detach", "privileged"):
         setattr(container, key, reader.boolean(value, here, key))
-    elif key in ("commands", "entrypoint"):
-        setattr(container, key, _commands(reader, value, here, key))
+    elif key == "commands":
+        container.commands = read_commands(reader, value, here)
+    elif key == "entrypoint":
+        container.entrypoint = texts(reader, value, here, key)
     elif key in _LISTS:
         setattr(container, key, texts(reader, value, here, key))
     elif key == "failure":
@@ -82,23 +85,6 @@ def _read_key(reader: Reader, container: Container, key: str, value: Node, here:
         container.secrets = _secrets(reader, value, here)
     elif key == "backend_options":
         _backend_options(reader, container, value, here)
-
-
-def _commands(reader: Reader, node: Node, path: Path, what: str) -> list[str]:
-    if isinstance(node, yaml.ScalarNode):
-        return texts(reader, node, path, what)
-    commands: list[str] = []
-    for index, item in enumerate(reader.sequence(node, path, what, f"{what}: [make test]")):
-        if isinstance(item, yaml.MappingNode):
-            reader.error(
-                item,
-                (*path, index),
-                "this command was read as a map because it contains ': '",
-                "put the whole command in quotes",
-            )
-            continue
-        commands.append(reader.string(item, (*path, index), "a command"))
-    return commands
 
 
 def read_dependencies(reader: Reader, node: Node, path: Path) -> list[Dependency]:

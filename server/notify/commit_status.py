@@ -124,22 +124,15 @@ async def build_status_request(
     repo = await find_repo_by_id(session, build.repo_id) if build else None
     if build is None or repo is None or not repo.api_url or not build.sha:
         return None
+    description = describe(status, elapsed(build.started, build.finished), build.number)
+    context = f"hangar/{build.event}"
     if stage:
         found = next((s for s in await list_stages(session, build_id) if s.number == stage), None)
         if found is None:
             return None
-        return status_request(
-            repo.forge,
-            repo.api_url,
-            cipher.decrypt(repo.api_token),
-            repo.owner,
-            repo.name,
-            build.sha,
-            status,
-            build_link(server_url, repo.slug, build.number),
-            describe(status, elapsed(found.started, found.finished), subject=f"Workflow {found.name}"),
-            f"hangar/{found.name}",
-        )
+        took = elapsed(found.started, found.finished)
+        description = describe(status, took, subject=f"Workflow {found.name}")
+        context = f"hangar/{found.name}"
     return status_request(
         repo.forge,
         repo.api_url,
@@ -149,8 +142,8 @@ async def build_status_request(
         build.sha,
         status,
         build_link(server_url, repo.slug, build.number),
-        describe(status, elapsed(build.started, build.finished), build.number),
-        f"hangar/{build.event}",
+        description,
+        context,
     )
 
 

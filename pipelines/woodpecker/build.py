@@ -20,7 +20,7 @@ from pipelines.woodpecker.matrix import axis_label, read_matrix
 from pipelines.woodpecker.model import Axis, Workflow
 from pipelines.woodpecker.parse import read_workflow
 from pipelines.woodpecker.values import splice_sequences
-from pipelines.yamltree import Reader, load_documents
+from pipelines.yamltree import Node, Reader, load_documents
 
 
 @dataclass(slots=True)
@@ -72,7 +72,7 @@ def read_workflows(
 
 
 def _read_item(
-    file: WorkflowFile, root: object, name: str, axis: Axis, context: wire.BuildContext, number: int,
+    file: WorkflowFile, root: Node, name: str, axis: Axis, context: wire.BuildContext, number: int,
     problems: list[Problem],
 ) -> _Item | None:  # fmt: skip
     environ = {**woodpecker_environ(context, name, number), **axis}
@@ -84,7 +84,7 @@ def _read_item(
             raise ValueError(f"bad substitution: {exc.reason}") from None
 
     found: list[Problem] = []
-    workflow = read_workflow(root, file.path, name, axis, found, substitute_string)  # type: ignore[arg-type]
+    workflow = read_workflow(root, file.path, name, axis, found, substitute_string)
     if workflow is not None:
         found.extend(lint_workflow(workflow, file.text, trusted=context.trusted))
     known = {(p.line, p.column, p.message) for p in problems}

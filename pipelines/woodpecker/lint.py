@@ -172,7 +172,5 @@ def _lint_deprecations(add: Collector, workflow: Workflow, text: str) -> None:
             old = match.group(1)
             prefix = next(p for p in _DEPRECATED_VARIABLES if old.startswith(p))
             modern = _DEPRECATED_VARIABLES[prefix] + old.removeprefix(prefix)
-            if prefix in ("CI_BUILD_", "CI_JOB_"):
-                modern = _DEPRECATED_VARIABLES[prefix] + old[len(prefix) :]
             message = f"`{old}` is a deprecated variable"
             add(Span(line_number, match.start() + 1), message, f"write `{modern}`", Severity.WARNING)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.model import SecretRef, Span
+from pipelines.model import Span
 from pipelines.woodpecker.expr import Expression
 
 Axis = dict[str, str]
@@ -145,6 +145,3 @@ class Workflow:
     def span(self, key: str = "") -> Span:
         """Where key (or the file's top) was written."""
         return self.spans.get(key) or self.spans.get("", Span(1, 1))
-
-
-EnvValue = str | SecretRef

@@ -11,17 +11,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from pipelines import (
-    CONFIG_FILES,
-    BuildContext,
-    Compilation,
-    ConfigError,
-    Problem,
-    Repo,
-    compile_file,
-    lint_text,
-)
-from pipelines.local import local_context, local_pipeline
+from pipelines import CONFIG_FILES, BuildContext, Compilation, ConfigError, Problem, Repo
+from pipelines.configuration import Configuration, compile_configuration, lint_configuration
+from pipelines.local import local_configuration, local_context
+from pipelines.woodpecker import FOLDER, SINGLE_FILES, workflow_files
 
 _console = Console(stderr=True, highlight=False)
 
@@ -55,17 +48,25 @@ def main() -> None:
 
 def default_config_file() -> Path:
     """The pipeline file in the current folder: the first of `.ci.yml`, `.drone.yml`, `.drone.jsonnet`,
-    `.drone.star`."""
+    `.drone.star`, else Woodpecker's `.woodpecker/` folder, `.woodpecker.yaml`, `.woodpecker.yml`."""
     for name in CONFIG_FILES:
         if Path(name).is_file():
             return Path(name)
-    names = ", ".join(CONFIG_FILES[:-1]) + f" or {CONFIG_FILES[-1]}"
+    folder = Path(FOLDER)
+    if folder.is_dir() and workflow_files(child.name for child in folder.iterdir()):
+        return folder
+    for name in SINGLE_FILES:
+        if Path(name).is_file():
+            return Path(name)
+    names = ", ".join((*CONFIG_FILES, f"{FOLDER}/*.yaml", SINGLE_FILES[0])) + f" or {SINGLE_FILES[1]}"
     raise click.UsageError(f"no {names} here; name the file to read")
 
 
-def _read(path: Path) -> str:
+def read_configuration(path: Path, context: BuildContext) -> Configuration:
+    """The configuration at `path` (a file or a folder of Woodpecker workflow files); raises ConfigError
+    when a Jsonnet or Starlark file cannot be evaluated, a usage error when there is no such file."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        return local_configuration(path, context)
     except FileNotFoundError:
         raise click.UsageError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
@@ -77,11 +78,6 @@ def _print_problem(problem: Problem) -> None:
     _console.print(problem.format(), style=style, markup=False, soft_wrap=True)
 
 
-def _pipeline_text(path: Path, context: BuildContext) -> tuple[str, str]:
-    """The file's YAML (Jsonnet and Starlark evaluated for `context`) and the name its problems carry."""
-    return local_pipeline(_read(path), path, context)
-
-
 @click.command("lint")
 @click.option(
     "--trusted", is_flag=True, help="Allow what only trusted repositories may do (privileged, host volumes)."
@@ -90,19 +86,17 @@ def _pipeline_text(path: Path, context: BuildContext) -> tuple[str, str]:
 @click.option("--branch", default="", help="The branch they see (default: the git branch, else main).")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 def lint_command(trusted: bool, event: str, branch: str, files: tuple[Path, ...]) -> None:
-    """Check pipeline files (YAML, Jsonnet, Starlark); prints `file:line:col: message` per problem, exits 1
-    on any error."""
+    """Check pipeline files (YAML, Jsonnet, Starlark, Woodpecker files or their `.woodpecker/` folder);
+    prints `file:line:col: message` per problem, exits 1 on any error."""
     paths = list(files) or [default_config_file()]
     failed = 0
     warned = 0
     for path in paths:
         context = local_context(path.resolve().parent, event, branch, trusted=trusted)
         try:
-            text, name = _pipeline_text(path, context)
+            problems = lint_configuration(read_configuration(path, context), context)
         except ConfigError as exc:
             problems = exc.problems
-        else:
-            problems = lint_text(text, name, trusted=trusted)
         for problem in problems:
             _print_problem(problem)
         errors = sum(p.is_error for p in problems)
@@ -116,7 +110,10 @@ def lint_command(trusted: bool, event: str, branch: str, files: tuple[Path, ...]
 @click.command("compile")
 @click.argument("file", required=False, type=click.Path(path_type=Path))
 @click.option(
-    "--event", default="push", show_default=True, help="push, pull_request, tag, promote, cron, custom"
+    "--event",
+    default="push",
+    show_default=True,
+    help="push, pull_request, tag, promote, cron, custom (Woodpecker's names too: manual, deployment)",
 )
 @click.option("--branch", default="", help="Default: the current git branch, else main.")
 @click.option("--ref", default="", help="Defaults to refs/heads/BRANCH.")
@@ -146,8 +143,8 @@ def compile_command(
     as_json: bool,
     show_config: bool,
 ) -> None:
-    """Compile a pipeline file (YAML, Jsonnet, Starlark) for one build and print the runnable Plan of every
-    stage."""
+    """Compile a pipeline file (YAML, Jsonnet, Starlark, Woodpecker files or their folder) for one build and
+    print the runnable Plan of every stage."""
     path = file or default_config_file()
     owner, _, name = slug.rpartition("/")
     fields: dict[str, object] = {
@@ -161,11 +158,11 @@ def compile_command(
     context = local_context(path.resolve().parent, event, branch, **fields)
     context = context.model_copy(update={"ref": ref or context.ref, "sha": sha or context.sha or "0" * 40})
     try:
-        text, filename = _pipeline_text(path, context)
+        configuration = read_configuration(path, context)
         if show_config:
-            click.echo(text, nl=False)
+            click.echo(configuration.text, nl=False)
             return
-        compilation = compile_file(text, context, filename)
+        compilation = compile_configuration(configuration, context)
     except ConfigError as exc:
         for problem in exc.problems:
             _print_problem(problem)

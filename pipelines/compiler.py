@@ -39,6 +39,8 @@ class Compilation:
     plans: list[wire.Plan] = field(default_factory=list)
     skipped: list[SkippedStage] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    workflows: bool = False
+    """Woodpecker workflows: each stage reports its own commit status, and the skipped ones are shown."""
 
 
 def compile_file(text: str, context: wire.BuildContext, filename: str = ".ci.yml") -> Compilation:

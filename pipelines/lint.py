@@ -38,7 +38,7 @@ _TRUSTED_STEP_KEYS = ("network_mode", "dns", "dns_search", "extra_hosts", "devic
 def lint(manifest: Manifest, *, trusted: bool = False) -> list[Problem]:
     """Every problem of the file: those found while reading it, then the lint rules."""
     problems = list(manifest.problems)
-    add = _Collector(manifest.filename, problems)
+    add = Collector(manifest.filename, problems)
     _lint_unsupported(add, manifest)
     _lint_stage_graph(add, manifest)
     for pipeline in manifest.pipelines:
@@ -52,7 +52,7 @@ def lint(manifest: Manifest, *, trusted: bool = False) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.line, p.column, p.severity != Severity.ERROR))
 
 
-class _Collector:
+class Collector:
     """Turns a Span and a message into a Problem of this file."""
 
     def __init__(self, filename: str, problems: list[Problem]) -> None:
@@ -65,7 +65,7 @@ class _Collector:
         )
 
 
-def _lint_unsupported(add: _Collector, manifest: Manifest) -> None:
+def _lint_unsupported(add: Collector, manifest: Manifest) -> None:
     """Pipelines of other types are skipped; a file of nothing but those cannot run at all."""
     severity = Severity.WARNING if manifest.pipelines else Severity.ERROR
     for item in manifest.unsupported:
@@ -78,7 +78,7 @@ def _lint_unsupported(add: _Collector, manifest: Manifest) -> None:
         )
 
 
-def _lint_stage_graph(add: _Collector, manifest: Manifest) -> None:
+def _lint_stage_graph(add: Collector, manifest: Manifest) -> None:
     """Unique pipeline names; `depends_on` names existing docker pipelines; no cycles."""
     seen: dict[str, Pipeline] = {}
     for pipeline in manifest.pipelines:
@@ -115,7 +115,7 @@ def _lint_stage_graph(add: _Collector, manifest: Manifest) -> None:
         )
 
 
-def _lint_names(add: _Collector, pipeline: Pipeline) -> None:
+def _lint_names(add: Collector, pipeline: Pipeline) -> None:
     """Step and service names are unique within a pipeline; `clone` is taken by the implicit clone step."""
     seen: set[str] = set()
     for step in pipeline.containers:
@@ -136,7 +136,7 @@ def _lint_names(add: _Collector, pipeline: Pipeline) -> None:
         seen.add(step.name)
 
 
-def _lint_step_graph(add: _Collector, pipeline: Pipeline) -> None:
+def _lint_step_graph(add: Collector, pipeline: Pipeline) -> None:
     """`depends_on` names steps of the same pipeline, and the steps form no cycle."""
     names = {step.name for step in pipeline.containers}
     if not pipeline.clone.disable:
@@ -164,7 +164,7 @@ def _lint_step_graph(add: _Collector, pipeline: Pipeline) -> None:
         add(step.span("depends_on"), message, "remove one of these `depends_on` entries")
 
 
-def _lint_volumes(add: _Collector, pipeline: Pipeline) -> None:
+def _lint_volumes(add: Collector, pipeline: Pipeline) -> None:
     """Volume names are defined, unique and not reserved; paths are absolute and stay where they are put."""
     defined: set[str] = set()
     for volume in pipeline.volumes:
@@ -202,7 +202,7 @@ def _lint_volumes(add: _Collector, pipeline: Pipeline) -> None:
                 )
 
 
-def _lint_runner_paths(add: _Collector, pipeline: Pipeline) -> None:
+def _lint_runner_paths(add: Collector, pipeline: Pipeline) -> None:
     """No step or service mounts a volume in the runner's folders, on the workspace, or on the cloned code;
     a volume inside the workspace (a cache folder) is fine."""
     base, _, full = pipeline.workspace.resolve()
@@ -235,7 +235,7 @@ def _clean(path: str) -> str:
     return "/" + posixpath.normpath(path).lstrip("/")
 
 
-def _lint_workspace(add: _Collector, pipeline: Pipeline) -> None:
+def _lint_workspace(add: Collector, pipeline: Pipeline) -> None:
     """The workspace is an absolute, clean path that does not cover the container's own system folders."""
     base, _, full = pipeline.workspace.resolve()
     span = pipeline.span("workspace")
@@ -263,7 +263,7 @@ def _system_folder(path: str) -> str:
     return clean if clean == "/" or clean in RESTRICTED_WORKSPACES else ""
 
 
-def _lint_trust(add: _Collector, pipeline: Pipeline) -> None:
+def _lint_trust(add: Collector, pipeline: Pipeline) -> None:
     """Settings that reach into the host need a trusted repository."""
     hint = "an administrator can mark the repository trusted"
     for volume in pipeline.volumes:

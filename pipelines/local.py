@@ -10,7 +10,14 @@ from pathlib import Path
 
 from pipelines.configlang import generated_name, language_of
 from pipelines.configlang.bounded import generate_bounded
+from pipelines.configuration import (
+    Configuration,
+    drone_configuration,
+    is_woodpecker_file,
+    woodpecker_configuration,
+)
 from pipelines.plan import BuildContext, Repo
+from pipelines.woodpecker import WorkflowFile, workflow_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +74,24 @@ def local_pipeline(text: str, path: Path, context: BuildContext) -> tuple[str, s
         return file.read_text(encoding="utf-8", errors="replace")
 
     return generate_bounded(text, relative, context, read), generated_name(str(path))
+
+
+def local_configuration(path: Path, context: BuildContext) -> Configuration:
+    """The configuration `path` holds: a folder of Woodpecker workflow files, a Woodpecker file, or a Drone
+    file (Jsonnet and Starlark evaluated). Raises OSError, EvaluationError (a ConfigError)."""
+    if path.is_dir():
+        names = workflow_files(child.name for child in path.iterdir() if child.is_file())
+        return woodpecker_configuration(
+            [WorkflowFile(str(path / name), _text(path / name)) for name in names]
+        )
+    text = _text(path)
+    if language_of(path.name) is None and is_woodpecker_file(path.as_posix(), text):
+        return woodpecker_configuration([WorkflowFile(str(path), text)])
+    return drone_configuration(*local_pipeline(text, path, context))
+
+
+def _text(path: Path) -> str:
+    return path.read_bytes().decode("utf-8-sig")
 
 
 def local_context(folder: Path, event: str = "push", branch: str = "", **fields: object) -> BuildContext:

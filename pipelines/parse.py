@@ -105,9 +105,10 @@ def _read_kindless(reader: Reader, keys: Mapping[str, tuple[Node, Node]], root: 
         reader.error(
             keys["steps"][0],
             path,
-            "this looks like a Woodpecker pipeline, which Hangar does not read yet",
-            "in Drone syntax: add `kind: pipeline` and `type: docker`,"
-            " write `steps:` as a list of named steps, and move a top-level `when:` to `trigger:`",
+            "this looks like a Woodpecker pipeline in a Drone file",
+            "Hangar reads Woodpecker files as `.woodpecker.yaml` or `.woodpecker/*.yaml`; or, in Drone"
+            " syntax, add `kind: pipeline` and `type: docker`, write `steps:` as a list of named steps,"
+            " and move a top-level `when:` to `trigger:`",
         )
         return
     reader.error(

@@ -60,7 +60,7 @@ def _read_key(reader: Reader, step: Step, key: str, value: Node, here: Path) -> 
         if step.failure not in FAILURE_POLICIES:
             reader.warn(value, here, f"failure policy {step.failure!r} is unknown", "failure: ignore")
     elif key == "commands":
-        step.commands = _read_commands(reader, value, here)
+        step.commands = read_commands(reader, value, here)
     elif key in ("entrypoint", "command"):
         setattr(step, key, reader.strings(value, here, key))
     elif key == "environment":
@@ -89,7 +89,7 @@ def _read_key(reader: Reader, step: Step, key: str, value: Node, here: Path) -> 
         setattr(step, key, reader.integer(value, here, key))
 
 
-def _read_commands(reader: Reader, node: Node, path: Path) -> list[str]:
+def read_commands(reader: Reader, node: Node, path: Path) -> list[str]:
     """Shell commands; a command that YAML read as a map gets a hint to quote it."""
     if isinstance(node, yaml.ScalarNode):
         return reader.strings(node, path, "commands")

@@ -67,6 +67,10 @@ class BuildContext(BuildCause, _Wire):
     changed_files: list[str] | None = None
     secrets: list[str] | None = None
     trusted: bool = False
+    config_files: list[str] = Field(default_factory=list)
+    """The pipeline file(s) the build was made from (the server's record; the compiler does not read it)."""
+    config_format: Literal["", "drone", "woodpecker"] = ""
+    """Which language they speak: a Woodpecker build's workflows report their own commit statuses."""
 
     @property
     def tag(self) -> str:

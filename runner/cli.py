@@ -10,9 +10,10 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from pipelines import BuildContext, Compilation, ConfigError, Plan, compile_file
-from pipelines.cli import default_config_file
-from pipelines.local import local_context, local_pipeline
+from pipelines import BuildContext, Compilation, ConfigError, Plan
+from pipelines.cli import default_config_file, read_configuration
+from pipelines.configuration import compile_configuration
+from pipelines.local import local_context
 from pipelines.stage_rules import stage_should_run
 from pipelines.status import Status
 from runner.console import ConsoleReporter
@@ -29,7 +30,7 @@ EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 
 
 @click.command("exec")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.argument("file", type=click.Path(path_type=Path), required=False)
 @click.option("--pipeline", "pipelines", multiple=True, help="Run only this pipeline (repeatable).")
 @click.option("--event", default="push", show_default=True, help="The event to pretend happened.")
 @click.option("--branch", default="", help="The branch (default: the current git branch, else main).")
@@ -49,14 +50,14 @@ def exec_command(
     trusted: bool,
     timeout: float,
 ) -> None:
-    """Run a pipeline locally, like `drone exec`: each step in a fresh container, this folder as workspace."""
+    """Run a pipeline locally, like `drone exec`: each step in a fresh container, this folder as workspace
+    (a Woodpecker folder or file runs its workflows, a matrix as its combinations)."""
     path = file or default_config_file()
     secret_values = _pairs(secrets, "--secret")
     environment = _pairs(extra_env, "--env")
     context = _context(Path.cwd(), event, branch, trusted, sorted(secret_values))
     try:
-        text, name = local_pipeline(path.read_text(encoding="utf-8"), path, context)
-        compilation = compile_file(text, context, name)
+        compilation = compile_configuration(read_configuration(path, context), context)
     except ConfigError as exc:
         for problem in exc.problems:
             _console.print(problem.format(), markup=False)

@@ -46,6 +46,9 @@ class Changes:
     cancelled_stages: set[int] = field(default_factory=set)
     statuses: list[tuple[int, int, str, int]] = field(default_factory=list)
     """(build id, repo id, status, sequence) of commit statuses to send (created, started, finished)."""
+    stage_statuses: list[tuple[int, int, int, str, int]] = field(default_factory=list)
+    """(build id, repo id, stage number, status, sequence) of stages whose state changed: a Woodpecker
+    build's workflows each have their own commit status."""
     finished_builds: dict[int, int] = field(default_factory=dict)
     """Builds that just finished (email): build id -> repo id."""
     outbox: list[Outbox] = field(default_factory=list)
@@ -63,6 +66,9 @@ class Changes:
     def stage(self, stage: Stage) -> None:
         """A stage's state changed."""
         self._send(stage.build_id, stage_view(stage))
+        self.stage_statuses.append(
+            (stage.build_id, stage.repo_id, stage.number, stage.status, time.time_ns())
+        )
 
     def step(self, step: Step, stage: Stage) -> None:
         """A step's state changed; once it ended, its log's live viewers are told too (their stream ends)."""

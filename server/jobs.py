@@ -32,11 +32,13 @@ from server.services import Services, open_services, redis_settings
 from server.settings import Settings
 from server.store.deliveries import stale_deliveries
 from server.store.outbox import (
+    STATUS,
     delete_obsolete_statuses,
     delete_outbox,
     delete_statuses_through,
     find_outbox,
     list_stale_outbox,
+    stage_status_kind,
 )
 from server.trigger import FetchFailed, trigger_delivery
 from server.wakeable_worker import WakeableWorker
@@ -70,14 +72,19 @@ async def trigger_build(ctx: dict[str, Any], delivery_id: int) -> int | None:
 
 
 async def send_commit_status(
-    ctx: dict[str, Any], build_id: int, status: str, sequence: int, outbox_id: int | None = None
+    ctx: dict[str, Any],
+    build_id: int,
+    status: str,
+    sequence: int,
+    outbox_id: int | None = None,
+    stage: int = 0,
 ) -> str:
-    """Send one commit status, in order: an older status of a build never overwrites a newer one (its
-    outbox row is gone once a newer status was sent); done (or failed for good), it forgets the build's
-    statuses up to this one."""
+    """Send one commit status (of the build, or of its stage number `stage`: a Woodpecker workflow's), in
+    order: an older status never overwrites a newer one (its outbox row is gone once a newer status was
+    sent); done (or failed for good), it forgets the statuses of the same build (or stage) up to this one."""
     hangar = _hangar(ctx)
     async with hangar.redis.lock(status_lock_key(build_id), timeout=60, blocking_timeout=60):
-        sent_key = status_sent_key(build_id)
+        sent_key = status_sent_key(build_id, stage)
         last = int(await hangar.redis.get(sent_key) or 0)
         if sequence < last:
             await _forget(hangar, outbox_id)
@@ -85,13 +92,14 @@ async def send_commit_status(
         if not await _still_to_send(hangar, outbox_id):
             return "stale"
         try:
-            result = await _set_commit_status(hangar, ctx["http"], build_id, Status(status))
+            result = await _set_commit_status(hangar, ctx["http"], build_id, Status(status), stage)
         except NotifyError as exc:
             result = _retry_or_give_up(ctx, exc, f"commit status {status} of build {build_id}")
         else:
             await hangar.redis.set(sent_key, sequence, ex=7 * 24 * 3600)
         async with hangar.transaction() as (session, _changes):
-            await delete_statuses_through(session, build_id, sequence)
+            kind = stage_status_kind(stage) if stage else STATUS
+            await delete_statuses_through(session, build_id, sequence, kind)
     return result
 
 
@@ -113,11 +121,13 @@ async def send_build_email(ctx: dict[str, Any], build_id: int, outbox_id: int | 
 
 
 async def _set_commit_status(
-    hangar: Services, client: httpx.AsyncClient, build_id: int, status: Status
+    hangar: Services, client: httpx.AsyncClient, build_id: int, status: Status, stage: int = 0
 ) -> str:
-    """Set the build's commit status on its forge: "sent", or why not."""
+    """Set the build's (or its stage's) commit status on its forge: "sent", or why not."""
     async with hangar.reading() as session:
-        request = await build_status_request(session, hangar.cipher, hangar.settings.url, build_id, status)
+        request = await build_status_request(
+            session, hangar.cipher, hangar.settings.url, build_id, status, stage
+        )
     if request is None:
         return "no forge API set"
     await post_commit_status(client, request)

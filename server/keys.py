@@ -60,9 +60,10 @@ def status_lock_key(build_id: int) -> str:
     return f"hangar:lock:status:{build_id}"
 
 
-def status_sent_key(build_id: int) -> str:
-    """The sequence of the newest commit status sent for a build (an older one is then stale)."""
-    return f"hangar:status-sent:{build_id}"
+def status_sent_key(build_id: int, stage_number: int = 0) -> str:
+    """The sequence of the newest commit status sent for a build, or one of its stages (an older one is
+    then stale)."""
+    return f"hangar:status-sent:{build_id}" + (f":{stage_number}" if stage_number else "")
 
 
 def sign_in_failures_key(kind: str, value: str) -> str:

@@ -105,6 +105,17 @@ class Mirror:
             data: bytes = blob.data_stream.read()
         return data.decode("utf-8", errors="replace")
 
+    def list_folder(self, sha: str, path: str) -> list[str] | None:
+        """The names of the files right in folder `path` at `sha`; None when the commit has no such folder."""
+        with git.Repo(self.folder) as repo:
+            try:
+                tree = repo.commit(sha).tree / path.strip("/")
+            except KeyError:
+                return None
+            if tree.type != "tree":
+                return None
+            return sorted(str(blob.name) for blob in tree.blobs)
+
     def changed_files(self, before: str, sha: str, *, merge_base: bool = False) -> list[str] | None:
         """Files changed from `before` to `sha` (the commit's own files when `before` is unknown); with
         `merge_base`, from where `sha` branched off `before` (a pull request against its target)."""

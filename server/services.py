@@ -34,7 +34,7 @@ from server.keys import (
 from server.notify.cache import NotifyCache
 from server.scheduler import RecentOffers
 from server.settings import Settings
-from server.store.outbox import EMAIL, STATUS, create_outbox
+from server.store.outbox import EMAIL, STAGE_STATUS, STATUS, create_outbox, is_status, stage_status_kind
 
 HEARTBEAT_SECONDS = 5.0
 """How often a running API server renews `HEARTBEAT_KEY`."""
@@ -115,6 +115,12 @@ class Services:
             for build_id, repo_id, status, sequence in changes.statuses
             if await self.notifies.forge(repo_id, session)
         ]
+        for build_id, repo_id, number, status, sequence in changes.stage_statuses:
+            if await self.notifies.forge(repo_id, session) and await self.notifies.workflow_statuses(
+                build_id, session
+            ):
+                kind = stage_status_kind(number)
+                rows.append(Outbox(build_id=build_id, kind=kind, status=status, sequence=sequence))
         if self.settings.smtp.host:
             rows += [
                 Outbox(build_id=build_id, kind=EMAIL)
@@ -127,9 +133,10 @@ class Services:
     async def enqueue_outbox(self, row: Outbox, wake: bool = True) -> None:
         """Queue the job of an outbox row (once while it waits, runs or waits for a retry)."""
         job_id = outbox_job_id(row.id or 0)
-        if row.kind == STATUS:
+        if is_status(row.kind):
+            stage = int(row.kind.removeprefix(STAGE_STATUS)) if row.kind != STATUS else 0
             await self.enqueue(
-                STATUS_JOB, row.build_id, row.status, row.sequence, row.id, job_id=job_id, wake=wake
+                STATUS_JOB, row.build_id, row.status, row.sequence, row.id, stage, job_id=job_id, wake=wake
             )
         else:
             await self.enqueue(EMAIL_JOB, row.build_id, row.id, job_id=job_id, wake=wake)

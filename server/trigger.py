@@ -8,9 +8,11 @@ import time
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pipelines import BuildCause, BuildContext, ConfigError, cause_of, compile_file
+from pipelines import BuildCause, BuildContext, ConfigError, cause_of
 from pipelines import Repo as WireRepo
-from pipelines.compiler import Compilation
+from pipelines import plan as wire
+from pipelines.compiler import Compilation, SkippedStage
+from pipelines.configuration import Configuration, compile_configuration
 from pipelines.errors import errors_in
 from pipelines.status import Status
 from server.approval import approval_needed
@@ -95,9 +97,13 @@ async def compile_build(hangar: Services, build_id: int, *, last_try: bool = Tru
             if stage_secrets_allowed(build, s.pull_request)
         ]
     try:
-        text, filename, changed = await asyncio.to_thread(_read_commit, hangar, repo, build)
+        configuration, changed = await asyncio.to_thread(_read_commit, hangar, repo, build)
         context = build_context(hangar, repo, build, changed, secrets)
-        compilation = compile_file(text, context, filename)
+        config_format = "woodpecker" if configuration.woodpecker else "drone"
+        context = context.model_copy(
+            update={"config_files": configuration.names, "config_format": config_format}
+        )
+        compilation = compile_configuration(configuration, context)
     except MirrorError as exc:
         if not last_try:
             raise FetchFailed(str(exc)) from None
@@ -115,7 +121,7 @@ async def compile_build(hangar: Services, build_id: int, *, last_try: bool = Tru
         if build is None or build.finished is not None:
             return
         build.context = context.model_dump(mode="json")
-        blocked = approval_needed(repo, build, text, hangar.cipher)
+        blocked = approval_needed(repo, build, configuration.text, hangar.cipher)
         await store_stages(session, changes, build, compilation, blocked=blocked)
 
 
@@ -137,6 +143,9 @@ async def store_stages(
         )  # fmt: skip
         steps = [Step(stage_id=0, number=step.number, name=step.name) for step in plan.steps]
         stages.append((stage, steps))
+    if compilation.workflows and stages:
+        first = len(stages) + 1
+        stages += [(_skipped_stage(build, first + i, s), []) for i, s in enumerate(compilation.skipped)]
     if not stages:
         reasons = "; ".join(f"{skipped.name}: {skipped.reason}" for skipped in compilation.skipped)
         build.status, build.error = (
@@ -161,6 +170,20 @@ async def store_stages(
     changes.build(build)
     changes.commit_status(build)
     changes.wake_runners = not blocked
+
+
+def _skipped_stage(build: Build, number: int, skipped: SkippedStage) -> Stage:
+    """A workflow this build leaves out, shown with the reason (its Plan runs nothing, should it restart)."""
+    workspace = wire.Workspace(base="/", full="/")
+    plan = wire.Plan(
+        stage=wire.Stage(number=number, name=skipped.name),
+        workspace=workspace,
+        clone=wire.ClonePlan(disable=True),
+    )
+    return Stage(
+        build_id=build.id or 0, repo_id=build.repo_id, number=number, name=skipped.name,
+        status=Status.SKIPPED, error=skipped.reason, plan=plan.model_dump(mode="json"),
+    )  # fmt: skip
 
 
 def build_context(
@@ -191,16 +214,16 @@ def mirror_of(hangar: Services, repo: Repo) -> Mirror:
     return Mirror(hangar.settings.data / "mirrors" / f"{repo.id}.git", repo.clone_url, credentials)
 
 
-def _read_commit(hangar: Services, repo: Repo, build: Build) -> tuple[str, str, list[str] | None]:
+def _read_commit(hangar: Services, repo: Repo, build: Build) -> tuple[Configuration, list[str] | None]:
     mirror = mirror_of(hangar, repo)
     base = (
         f"refs/heads/{build.target_branch}" if build.event == "pull_request" and build.target_branch else ""
     )
     mirror.fetch(build.ref, build.sha, *([base] if base else []))
     drone_context = build_context(hangar, repo, build, None, [])  # what Jsonnet and Starlark see
-    text, path = read_configuration(mirror, build.sha, repo.config_path, drone_context)
+    configuration = read_configuration(mirror, build.sha, repo.config_path, drone_context)
     changed = mirror.changed_files(base, build.sha, merge_base=True) if base else None
-    return text, path, changed or mirror.changed_files(build.before, build.sha)
+    return configuration, changed or mirror.changed_files(build.before, build.sha)
 
 
 def _error_text(exc: Exception) -> str:

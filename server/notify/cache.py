@@ -6,11 +6,13 @@ from __future__ import annotations
 import time
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.db.models import Repo
+from server.db.models import Build, Repo
 
 TTL_SECONDS = 10.0
+MAX_BUILDS = 1024
 
 
 class NotifyCache:
@@ -19,6 +21,7 @@ class NotifyCache:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._known: dict[int, tuple[float, bool, bool]] = {}
+        self._workflows: dict[int, bool] = {}
 
     async def forge(self, repo_id: int, session: AsyncSession | None = None) -> bool:
         """Whether the repository has a forge API to send commit statuses to (read in `session` if not
@@ -42,6 +45,18 @@ class NotifyCache:
         email = bool(repo and repo.email_policy != "never")
         self._known[repo_id] = (time.monotonic() + TTL_SECONDS, forge, email)
         return forge, email
+
+    async def workflow_statuses(self, build_id: int, session: AsyncSession) -> bool:
+        """Whether the build's stages report their own commit statuses (Woodpecker workflows); a build's
+        format never changes once it is compiled, so the answer is kept (for the most recent builds)."""
+        if build_id in self._workflows:
+            return self._workflows[build_id]
+        query = select(col(Build.context)["config_format"].as_string()).where(col(Build.id) == build_id)
+        answer = (await session.exec(query)).first() == "woodpecker"
+        if len(self._workflows) >= MAX_BUILDS:
+            self._workflows.pop(next(iter(self._workflows)))
+        self._workflows[build_id] = answer
+        return answer
 
     def forget(self, repo_id: int) -> None:
         """Drop what is known about a repository (its settings changed)."""

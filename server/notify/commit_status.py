@@ -12,7 +12,7 @@ from pipelines.status import Status
 from server.crypto import Cipher
 from server.notify.errors import NotifyError
 from server.notify.summary import elapsed
-from server.store.builds import find_build_by_id
+from server.store.builds import find_build_by_id, list_stages
 from server.store.repos import find_repo_by_id
 from webui.present import format_duration
 
@@ -70,9 +70,9 @@ def forge_state(forge: str, status: Status) -> str:
     return table[status]
 
 
-def describe(status: Status, duration: float | None, number: int | None = None) -> str:
+def describe(status: Status, duration: float | None, number: int | None = None, subject: str = "") -> str:
     """A short human description, e.g. "Build #12 succeeded in 34s" or "The build failed after 2m 05s"."""
-    subject = f"Build #{number}" if number is not None else "The build"
+    subject = subject or (f"Build #{number}" if number is not None else "The build")
     text = f"{subject} {_PHRASES[status]}"
     took = format_duration(duration)
     if took and status.is_done and status not in (Status.SKIPPED, Status.DECLINED):
@@ -115,14 +115,24 @@ def status_request(
 
 
 async def build_status_request(
-    session: AsyncSession, cipher: Cipher, server_url: str, build_id: int, status: Status
+    session: AsyncSession, cipher: Cipher, server_url: str, build_id: int, status: Status, stage: int = 0
 ) -> httpx.Request | None:
-    """The request that sets the build's commit status to `status`; None when its repository has no forge
-    API set (or the build is gone)."""
+    """The request that sets the build's commit status (or, `stage` > 0, that of the build's stage of that
+    number: a Woodpecker workflow's, context `hangar/<workflow>`) to `status`; None when its repository has
+    no forge API set (or the build is gone)."""
     build = await find_build_by_id(session, build_id)
     repo = await find_repo_by_id(session, build.repo_id) if build else None
     if build is None or repo is None or not repo.api_url or not build.sha:
         return None
+    description = describe(status, elapsed(build.started, build.finished), build.number)
+    context = f"hangar/{build.event}"
+    if stage:
+        found = next((s for s in await list_stages(session, build_id) if s.number == stage), None)
+        if found is None:
+            return None
+        took = elapsed(found.started, found.finished)
+        description = describe(status, took, subject=f"Workflow {found.name}")
+        context = f"hangar/{found.name}"
     return status_request(
         repo.forge,
         repo.api_url,
@@ -132,8 +142,8 @@ async def build_status_request(
         build.sha,
         status,
         build_link(server_url, repo.slug, build.number),
-        describe(status, elapsed(build.started, build.finished), build.number),
-        f"hangar/{build.event}",
+        description,
+        context,
     )
 
 

@@ -115,6 +115,13 @@ async def update_build(session: AsyncSession, build: Build) -> Build:
     return await save(session, build)
 
 
+async def build_config_files(session: AsyncSession, build_id: int) -> list[str]:
+    """The pipeline file(s) the build was made from, as its context records them ([] before it is read)."""
+    query = select(col(Build.context)["config_files"]).where(col(Build.id) == build_id)
+    found = (await session.exec(query)).first()
+    return [str(name) for name in found] if isinstance(found, list) else []
+
+
 async def list_stages(session: AsyncSession, build_id: int) -> Sequence[Stage]:
     """A build's stages in order."""
     query = select(Stage).options(WITHOUT_PLAN).where(Stage.build_id == build_id)

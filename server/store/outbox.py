@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, exists
+from sqlalchemy import delete, exists, or_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import Exists
 from sqlmodel import col, select
@@ -16,6 +16,18 @@ from server.db.models import Outbox
 
 STATUS = "status"
 EMAIL = "email"
+STAGE_STATUS = "stage:"
+"""Prefix of the kind of a workflow's commit status (`stage:3`: stage number 3 of the build)."""
+
+
+def stage_status_kind(stage_number: int) -> str:
+    """The outbox kind of a stage's commit status."""
+    return f"{STAGE_STATUS}{stage_number}"
+
+
+def is_status(kind: str) -> bool:
+    """Whether an outbox kind is a commit status (the build's or a stage's)."""
+    return kind == STATUS or kind.startswith(STAGE_STATUS)
 
 
 async def create_outbox(session: AsyncSession, rows: list[Outbox]) -> list[Outbox]:
@@ -36,11 +48,14 @@ async def delete_outbox(session: AsyncSession, outbox_ids: list[int]) -> None:
         await session.exec(delete(Outbox).where(col(Outbox.id).in_(outbox_ids)))
 
 
-async def delete_statuses_through(session: AsyncSession, build_id: int, sequence: int) -> None:
-    """Forget a build's commit statuses up to `sequence`: once it is sent, the older ones are obsolete."""
+async def delete_statuses_through(
+    session: AsyncSession, build_id: int, sequence: int, kind: str = STATUS
+) -> None:
+    """Forget a build's commit statuses of `kind` up to `sequence`: once it is sent, the older ones are
+    obsolete."""
     await session.exec(
         delete(Outbox).where(
-            col(Outbox.build_id) == build_id, col(Outbox.kind) == STATUS, col(Outbox.sequence) <= sequence
+            col(Outbox.build_id) == build_id, col(Outbox.kind) == kind, col(Outbox.sequence) <= sequence
         )
     )
 
@@ -67,8 +82,8 @@ async def delete_obsolete_statuses(session: AsyncSession, older_than: float) -> 
 def _newer_status_exists() -> Exists:
     newer = aliased(Outbox)
     return exists().where(
-        col(Outbox.kind) == STATUS,
-        col(newer.kind) == STATUS,
+        or_(col(Outbox.kind) == STATUS, col(Outbox.kind).startswith(STAGE_STATUS)),
+        col(newer.kind) == Outbox.kind,
         col(newer.build_id) == Outbox.build_id,
         col(newer.sequence) > Outbox.sequence,
     )

@@ -23,7 +23,7 @@ from server.api.auth import current_user, may_build, may_configure, may_read
 from server.api.common import query_int, services
 from server.db.models import Build, Repo, Stage, Step
 from server.log_search import search_log
-from server.store.builds import latest_per_branch, list_builds, list_stages, list_steps
+from server.store.builds import build_config_files, latest_per_branch, list_builds, list_stages, list_steps
 from server.store.logs import read_lines
 from server.store.repos import list_repos
 from server.web.forms import Attempt, allowed_build, allowed_repo, parameters_of
@@ -111,6 +111,7 @@ async def build_page(request: Request, attempt: Attempt | None = None, status_co
         stages = await list_stages(session, build.id or 0)
         steps = await list_steps(session, [stage.id or 0 for stage in stages])
         waiting = await waiting_reasons(session, stages)
+        files = await build_config_files(session, build.id or 0)
     by_stage: dict[int, list[Step]] = defaultdict(list)
     for step in steps:
         by_stage[step.stage_id].append(step)
@@ -127,6 +128,7 @@ async def build_page(request: Request, attempt: Attempt | None = None, status_co
         "running": not Status(build.status).is_done,
         "cancelling": "cancelling" in request.query_params and build.finished is None,
         "attempt": attempt,
+        "config_files": files,
     }
     return await page(request, "build.html", context, status_code=status_code)
 

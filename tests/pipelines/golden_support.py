@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines import BuildContext, ConfigError, compile_file
+from pipelines.compiler import Compilation
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("HANGAR_UPDATE_GOLDEN") == "1"
@@ -49,6 +50,11 @@ def render(name: str) -> dict[str, Any]:
         compilation = compile_file(text, context, f"{name}.yml")
     except ConfigError as exc:
         return {"errors": [p.format() for p in exc.problems]}
+    return document(compilation, full_environ)
+
+
+def document(compilation: Compilation, full_environ: bool = False) -> dict[str, Any]:
+    """A compilation as golden files hold it (the system variables left out unless `full_environ`)."""
     plans = [plan.model_dump(mode="json", exclude_defaults=True) for plan in compilation.plans]
     if not full_environ:
         for plan in plans:

@@ -102,7 +102,8 @@ def test_compile_table_output(tmp_path: Path) -> None:
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     result = _hangar("lint", cwd=tmp_path)
     assert result.returncode == 2
-    assert "no .ci.yml, .drone.yml, .drone.jsonnet or .drone.star here" in result.stderr
+    expected = ".ci.yml, .drone.yml, .drone.jsonnet, .drone.star, .woodpecker/*.yaml, .woodpecker.yaml or"
+    assert f"no {expected} .woodpecker.yml here" in result.stderr
 
 
 def test_non_utf8_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -165,3 +166,33 @@ def test_compile_takes_the_branch_from_the_flag_over_the_work_tree(tmp_path: Pat
     result = _hangar("compile", "--branch", "release", "--json", cwd=_star_project(tmp_path))
     assert result.returncode == 0, result.stderr
     assert [plan["stage"]["name"] for plan in json.loads(result.stdout)["plans"]] == ["on-release"]
+
+
+WORKFLOW = """\
+matrix:
+  GO: ["1.22", "1.23"]
+steps:
+  - name: test
+    image: golang:${GO}
+    commands: go test
+"""
+
+
+def test_lint_reads_the_woodpecker_folder_when_no_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / ".woodpecker").mkdir()
+    (tmp_path / ".woodpecker" / "test.yaml").write_text(WORKFLOW)
+    broken = "steps:\n  deploy:\n    image: alpine\n    when:\n      evaluate: 'CI_COMMIT_BRANCH =='\n"
+    (tmp_path / ".woodpecker" / "deploy.yml").write_text(broken)
+    result = _hangar("lint", cwd=tmp_path)
+    assert result.returncode == 1
+    assert ".woodpecker/deploy.yml:5:37: error: steps.deploy.when.evaluate: evaluate:" in result.stderr
+    assert "1 file(s) checked: 1 with errors" in result.stderr
+
+
+def test_compile_expands_a_woodpecker_matrix(tmp_path: Path) -> None:
+    (tmp_path / ".woodpecker.yaml").write_text(WORKFLOW)
+    result = _hangar("compile", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    plans = json.loads(result.stdout)["plans"]
+    assert [plan["stage"]["name"] for plan in plans] == ["woodpecker (GO=1.22)", "woodpecker (GO=1.23)"]
+    assert [plan["steps"][1]["image"] for plan in plans] == ["golang:1.22", "golang:1.23"]

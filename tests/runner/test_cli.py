@@ -202,3 +202,23 @@ def test_exec_runs_a_drone_jsonnet_with_the_work_trees_branch(tmp_path: Path) ->
     result = hangar(tmp_path)
     assert result.returncode == 0, result.stderr
     assert "[say] built feature" in result.stdout
+
+
+def test_exec_runs_a_woodpecker_folder_a_matrix_as_its_combinations(tmp_path: Path) -> None:
+    folder = tmp_path / "wp"
+    (folder / ".woodpecker").mkdir(parents=True)
+    (folder / ".woodpecker" / "build.yaml").write_text(
+        "matrix:\n  NAME: [ada, bob]\nsteps:\n  - name: say\n    image: busybox\n"
+        "    commands: ['echo hello ${NAME} on $CI_COMMIT_BRANCH']\n"
+    )
+    (folder / ".woodpecker" / "after.yaml").write_text(
+        "depends_on: [build]\nsteps:\n  done:\n    image: busybox\n    commands: [echo done]\n"
+    )
+    subprocess.run(["git", "init", "-q", "-b", "feature", str(folder)], check=True)
+    result = hangar(folder)
+    assert result.returncode == 0, result.stderr
+    assert "[say] hello ada on feature" in result.stdout
+    assert "[say] hello bob on feature" in result.stdout
+    assert result.stdout.index("[done] done") > max(
+        result.stdout.index("hello ada"), result.stdout.index("hello bob")
+    )

@@ -116,7 +116,7 @@ async def test_an_unexpected_failure_while_compiling_ends_the_build_in_error(
     def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("compiler bug")
 
-    monkeypatch.setattr(trigger, "compile_file", explode)
+    monkeypatch.setattr(trigger, "compile_configuration", explode)
     before, sha = pushed.push({".ci.yml": PIPELINE})
     body = github_push("octo", "app", before, sha, "x")
     await client.post("/hook", content=body, headers=github_headers(body))

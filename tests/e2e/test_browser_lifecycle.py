@@ -160,3 +160,35 @@ async def test_a_blocked_build_is_approved_in_the_page_and_runs_to_success(
     assert hangar.wait_for_build("octo/app", 1)["status"] == "success"
     await page.screenshot(path=shoot("lifecycle-approved-build"), full_page=True)
     await page.close()
+
+
+LIMITED = """\
+kind: pipeline
+name: deploy
+concurrency:
+  limit: 1
+steps:
+  - name: slow
+    image: busybox
+    commands: [echo started, sleep 6]
+"""
+
+
+async def test_a_stage_waiting_for_its_concurrency_limit_says_why_until_it_runs(
+    hangar: Hangar, tmp_path: Path, browser: Browser
+) -> None:
+    repo = PushedRepo(tmp_path / "git")
+    register(hangar, repo)
+    repo.push({".ci.yml": LIMITED})
+    with hangar.api() as api:
+        for _ in range(2):
+            assert api.post("/api/repos/octo/app/builds").status_code == 201
+    wait_for_status(hangar, 1, "running")
+    page = await browser.new_page(viewport={"width": 1280, "height": 700})
+    await page.goto(f"{hangar.url}/octo/app/2")
+    waiting = page.locator("#stage-1 .stage-waiting")
+    await expect(waiting).to_have_text("waiting: 1 of 1 'deploy' already running in #1")
+    await page.screenshot(path=shoot("lifecycle-waiting-stage"), full_page=True)
+    await expect(waiting).to_be_hidden(timeout=60_000)  # live: #1 finished, this one runs
+    await expect(page.locator("#build-status")).to_have_attribute("data-status", "success", timeout=60_000)
+    await page.close()

@@ -32,6 +32,8 @@ class Outcome(StrEnum):
 class TestSource(StrEnum):
     """Where results came from: report files, or the step's own log."""
 
+    __test__ = False  # not a pytest class
+
     REPORT = "report"
     LOG = "log"
 

@@ -6,9 +6,10 @@ import re
 from secrets import token_hex
 from typing import Any
 
-from pipelines.plan import Plan, StepPlan, VolumePlan
+from pipelines.plan import Plan, StepKind, StepPlan, VolumePlan
 from pipelines.script import SHELL_ENTRYPOINT
 from runner.engine import ContainerSpec, StageSpec
+from runner.environment import REPORTS_DIR
 
 MANAGED_LABEL = "io.hangar.managed"
 STAGE_LABEL = "io.hangar.stage"
@@ -100,6 +101,8 @@ def container_body(stage: StageSpec, spec: ContainerSpec, *, armed: bool = False
     step = spec.step
     plan = stage.plan
     mounts: list[dict[str, Any]] = [workspace_mount(stage)]
+    if step.kind == StepKind.STEP:  # its own empty folder for test reports (an anonymous volume)
+        mounts.append({"Type": "volume", "Target": REPORTS_DIR})
     by_name = {volume.name: volume for volume in plan.volumes}
     for mount in step.volumes:
         volume = by_name.get(mount.name)

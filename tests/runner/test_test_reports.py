@@ -104,5 +104,6 @@ async def test_many_cases_go_in_several_batches_the_last_with_the_counts():
     reporter, _ = await run(Behaviour(written=written))
 
     batches = reporter.tests["test"]
-    assert [(b.first, len(b.cases), b.done) for b in batches] == [(0, BATCH_CASES, False), (BATCH_CASES, 5, True)]
+    shapes = [(b.first, len(b.cases), b.done) for b in batches]
+    assert shapes == [(0, BATCH_CASES, False), (BATCH_CASES, 5, True)]
     assert batches[-1].counts == TestCounts(passed=BATCH_CASES + 5)

@@ -59,7 +59,7 @@ class TestCase(BaseModel):
     @property
     def key(self) -> str:
         """The test's identity across builds: a short hash of its class (or suite) and name."""
-        return test_key(self.classname or self.suite, self.name)
+        return case_key(self.classname or self.suite, self.name)
 
     @property
     def title(self) -> str:
@@ -67,7 +67,7 @@ class TestCase(BaseModel):
         return self.name
 
 
-def test_key(group: str, name: str) -> str:
+def case_key(group: str, name: str) -> str:
     """A stable id for a test (16 hex digits), the same in every build that runs it."""
     return hashlib.sha256(f"{group}\x00{name}".encode()).hexdigest()[:16]
 

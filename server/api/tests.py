@@ -16,7 +16,7 @@ from pipelines.testresults.model import Outcome, TestCounts
 from server.api.access import readable_build, readable_repo
 from server.api.common import query_int, services
 from server.db.models import Build, Step, TestResult
-from server.store.tests import flakiest, list_tests, suite_counts, test_history
+from server.store.tests import flakiest, list_tests, suite_counts, history_of
 from server.testresults import CLONE_STEP, build_tests
 
 DEFAULT_PAGE = 100
@@ -29,7 +29,7 @@ def counts_view(counts: TestCounts) -> dict[str, int]:
     return counts.model_dump() | {"total": counts.total}
 
 
-def test_view(result: TestResult) -> dict[str, Any]:
+def result_view(result: TestResult) -> dict[str, Any]:
     """One test case's result in a build."""
     fields = ("key", "suite", "classname", "name", "file", "line", "outcome", "duration", "message", "text")
     return {name: getattr(result, name) for name in fields} | {
@@ -60,7 +60,7 @@ async def build_results(request: Request) -> Response:
             "counted": summary.counted if summary else False,
             "matching": matching,
             "offset": offset,
-            "tests": [test_view(result) for result in results],
+            "tests": [result_view(result) for result in results],
             "suites": [{"suite": suite, "counts": counts_view(counts)} for suite, counts in suites],
         }
     )
@@ -73,7 +73,7 @@ async def history(request: Request) -> Response:
     key = str(request.path_params["key"])
     branch = request.query_params.get("branch", repo.default_branch)
     async with services(request).reading() as session:
-        rows = await test_history(session, repo.id or 0, key, branch=branch, limit=HISTORY)
+        rows = await history_of(session, repo.id or 0, key, branch=branch, limit=HISTORY)
         step_ids = {result.step_id for result, _build in rows}
         steps = (await session.exec(select(Step).where(col(Step.id).in_(step_ids)))).all()
     infrastructure = {

@@ -285,7 +285,7 @@ class Cron(SQLModel, table=True):
 class TestRun(SQLModel, table=True):
     """A step's test results as a whole: where they came from and its counts."""
 
-    __tablename__ = "test_runs"
+    __tablename__ = "runs_of_build"
     __table_args__ = (NEVER_REUSED,)
     __test__ = False  # not a pytest class
 
@@ -324,7 +324,7 @@ class TestResult(SQLModel, table=True):
     sha: str = Field(default="", max_length=64)
     position: int
     key: str = Field(max_length=16)
-    """The test's identity across builds (`pipelines.testresults.model.test_key`)."""
+    """The test's identity across builds (`pipelines.testresults.model.case_key`)."""
     suite: str = Field(default="", sa_column=Column(Text, nullable=False))
     classname: str = Field(default="", sa_column=Column(Text, nullable=False))
     name: str = Field(sa_column=Column(Text, nullable=False))

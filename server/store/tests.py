@@ -115,7 +115,7 @@ async def forget_tests(session: AsyncSession, step_ids: Sequence[int]) -> None:
         await session.exec(delete(TestRun).where(col(TestRun.step_id).in_(step_ids)))
 
 
-async def test_runs(session: AsyncSession, build_id: int) -> Sequence[TestRun]:
+async def runs_of_build(session: AsyncSession, build_id: int) -> Sequence[TestRun]:
     """The test runs of a build's steps."""
     return (await session.exec(select(TestRun).where(TestRun.build_id == build_id))).all()
 
@@ -170,7 +170,7 @@ async def suite_counts(session: AsyncSession, build_id: int) -> list[tuple[str, 
     ]  # fmt: skip
 
 
-async def test_history(
+async def history_of(
     session: AsyncSession, repo_id: int, key: str, *, branch: str = "", limit: int = 50
 ) -> list[tuple[TestResult, Build]]:
     """A test's results over the last builds (of a branch), newest first."""

@@ -16,7 +16,7 @@ from pipelines.testresults.model import Outcome, TestCounts
 from server.api.access import readable_build, readable_repo
 from server.api.common import query_int, services
 from server.db.models import Build, Step, TestResult
-from server.store.tests import flakiest, list_tests, suite_counts, history_of
+from server.store.tests import flakiest, history_of, list_tests, suite_counts
 from server.testresults import CLONE_STEP, build_tests
 
 DEFAULT_PAGE = 100

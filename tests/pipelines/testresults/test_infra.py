@@ -14,7 +14,7 @@ from pipelines.testresults.infra import Failed, build_cause, infrastructure_caus
         (Failed("could not pull image nope/missing:1: manifest unknown"), "image not found"),
         (Failed("image busybox:9 is not on this host and its pull policy is never"), "image not found"),
         (Failed("runner 'ci-3' lost: it has not renewed its lease for 60s"), "runner lost"),
-        (Failed("the Docker engine stopped (or restarted) during the step (exit code 143)"), "engine restarted"),
+        (Failed("the Docker engine stopped (or restarted) during the step (exit 143)"), "engine restarted"),
         (Failed("", last_lines=("pip install", "OSError: [Errno 28] No space left on device")), "disk full"),
         (Failed("fatal: could not read Username", clone=True), "clone failed"),
         (Failed(""), ""),

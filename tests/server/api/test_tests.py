@@ -52,7 +52,7 @@ async def test_a_build_s_tests_are_listed_failed_first_with_counts(
     all_cases = cases({7, 21, 33})
     counts = TestCounts(passed=37, failed=3)
     await store(hangar_each_db, seeded, TestBatch(step=2, first=0, cases=all_cases[:25], done=False))
-    await store(hangar_each_db, seeded, TestBatch(step=2, first=0, cases=all_cases[:25], done=False))  # a retry
+    await store(hangar_each_db, seeded, TestBatch(step=2, cases=all_cases[:25], done=False))  # a retry
     await store(hangar_each_db, seeded, TestBatch(step=2, first=25, cases=all_cases[25:], counts=counts))
 
     answer = (await api_each_db.get(f"{BUILDS}/{seeded.build.number}/tests")).json()

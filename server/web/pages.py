@@ -23,6 +23,7 @@ from server.store.builds import latest_per_branch, list_builds, list_stages, lis
 from server.store.logs import read_lines
 from server.store.repos import list_repos
 from server.web.render import page
+from server.web.tests_page import build_page_tests, flaky_tests
 from webui.chart import ChartBuild, duration_chart_svg
 
 BRANCHES_SHOWN = 5
@@ -73,6 +74,7 @@ async def repo_page(request: Request) -> Response:
             if before is not None
             else recent[:LIST_BUILDS]
         )
+        flaky = await flaky_tests(session, repo)
     chart = duration_chart_svg([chart_build(repo, build) for build in recent])
     context = {
         "repo": repo,
@@ -82,6 +84,7 @@ async def repo_page(request: Request) -> Response:
         "older": shown[-1].number if len(shown) == LIST_BUILDS and shown[-1].number > 1 else None,
         "may_configure": may_configure(user),
         "base_url": services(request).settings.url.rstrip("/"),
+        "flaky": flaky,
     }
     return await page(request, "repo.html", context)
 
@@ -99,6 +102,7 @@ async def build_page(request: Request) -> Response:
     async with services(request).reading() as session:
         stages = await list_stages(session, build.id or 0)
         steps = await list_steps(session, [stage.id or 0 for stage in stages])
+        results = await build_page_tests(session, repo, build, stages, steps)
     by_stage: dict[int, list[Step]] = defaultdict(list)
     for step in steps:
         by_stage[step.stage_id].append(step)
@@ -114,6 +118,7 @@ async def build_page(request: Request) -> Response:
         "may_build": may_build(user, repo),
         "running": not Status(build.status).is_done,
         "cancelling": "cancelling" in request.query_params and build.finished is None,
+        **results,
     }
     return await page(request, "build.html", context)
 

@@ -13,6 +13,7 @@ from pipelines.status import Status
 from pipelines.testresults.infra import Failed, build_cause, infrastructure_cause
 from pipelines.testresults.model import TestCounts
 from server.db.models import Build, Stage, Step, TestResult, TestRun
+from server.store.builds import list_stages, list_steps
 from server.store.logs import last_lines
 from server.store.tests import FAILING, list_tests
 
@@ -90,6 +91,18 @@ async def step_label(session: AsyncSession, step: Step) -> str:
 
 
 _FAILED_STEP = (Status.FAILURE, Status.ERROR)
+
+
+async def failure_description(session: AsyncSession, build: Build, limit: int) -> str:
+    """What a failed build's commit status says beyond its outcome: `2 of 512 tests failed: test_login, …`,
+    or `infrastructure: out of memory`; "" when there is nothing more to say."""
+    stages = await list_stages(session, build.id or 0)
+    steps = await list_steps(session, [stage.id or 0 for stage in stages])
+    label = await infrastructure_label(session, build, stages, steps)
+    if label:
+        return f"Build #{build.number} {build.status} (infrastructure: {label})"[:limit]
+    tests = await build_tests(session, build.id or 0)
+    return tests.describe_failures(limit) if tests is not None and tests.counts.failing else ""
 
 
 async def _failed_step(session: AsyncSession, step: Step) -> Failed:

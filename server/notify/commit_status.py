@@ -14,6 +14,7 @@ from server.notify.errors import NotifyError
 from server.notify.summary import elapsed
 from server.store.builds import find_build_by_id
 from server.store.repos import find_repo_by_id
+from server.testresults import failure_description
 from webui.present import format_duration
 
 FORGES = frozenset({"github", "gitea", "forgejo", "gitlab"})
@@ -123,6 +124,9 @@ async def build_status_request(
     repo = await find_repo_by_id(session, build.repo_id) if build else None
     if build is None or repo is None or not repo.api_url or not build.sha:
         return None
+    description = describe(status, elapsed(build.started, build.finished), build.number)
+    if status.is_failed:
+        description = await failure_description(session, build, MAX_DESCRIPTION) or description
     return status_request(
         repo.forge,
         repo.api_url,
@@ -132,7 +136,7 @@ async def build_status_request(
         build.sha,
         status,
         build_link(server_url, repo.slug, build.number),
-        describe(status, elapsed(build.started, build.finished), build.number),
+        description,
         f"hangar/{build.event}",
     )
 

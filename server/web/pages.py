@@ -23,7 +23,7 @@ from server.store.builds import latest_per_branch, list_builds, list_stages, lis
 from server.store.logs import read_lines
 from server.store.repos import list_repos
 from server.web.render import page
-from server.web.tests_page import build_page_tests, flaky_tests
+from server.web.tests_page import build_page_tests, flaky_tests, new_lines_context
 from webui.chart import ChartBuild, duration_chart_svg
 
 BRANCHES_SHOWN = 5
@@ -109,6 +109,7 @@ async def build_page(request: Request) -> Response:
     tree = [StageTree(stage, by_stage[stage.id or 0]) for stage in stages]
     selected = selected_step(request, tree)
     log = await log_context(request, repo, build, *selected) if selected else None
+    news = await new_lines_context(services(request), build, selected)
     context = {
         "repo": repo,
         "build": build,
@@ -119,6 +120,7 @@ async def build_page(request: Request) -> Response:
         "running": not Status(build.status).is_done,
         "cancelling": "cancelling" in request.query_params and build.finished is None,
         **results,
+        "news": news,
     }
     return await page(request, "build.html", context)
 

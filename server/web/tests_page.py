@@ -12,13 +12,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipelines.links import build_link
+from pipelines.status import Status
 from pipelines.testresults.model import Outcome
 from server.api.access import readable_build
 from server.api.common import query_int, services
 from server.db.models import Build, Repo, Stage, Step, TestResult
+from server.services import Services
 from server.store.builds import list_stages, list_steps
 from server.store.tests import flakiest, list_tests, suite_counts
 from server.testresults import build_tests, infrastructure_label
+from server.triage import new_since_green
 from server.web.render import page
 
 PAGE = 100
@@ -83,6 +86,20 @@ async def build_page_tests(
         "failing_tests": failing,
         "infrastructure": await infrastructure_label(session, build, stages, steps),
     }
+
+
+async def new_lines_context(
+    hangar: Services, build: Build, selected: tuple[Stage, Step] | None
+) -> dict[str, Any] | None:
+    """For a failed step on show: the lines new since its branch's last green build, and that build."""
+    if selected is None or Status(selected[1].status) not in (Status.FAILURE, Status.ERROR):
+        return None
+    async with hangar.reading() as session:
+        since = await new_since_green(session, build, *selected)
+    if since is None:
+        return None
+    green, lines = since
+    return {"green": green, "lines": lines, "page_size": LOG_PAGE}
 
 
 async def flaky_tests(session: AsyncSession, repo: Repo) -> list[tuple[str, str, str, int]]:

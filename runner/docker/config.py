@@ -101,8 +101,6 @@ def container_body(stage: StageSpec, spec: ContainerSpec, *, armed: bool = False
     step = spec.step
     plan = stage.plan
     mounts: list[dict[str, Any]] = [workspace_mount(stage)]
-    if step.kind == StepKind.STEP:  # its own empty folder for test reports (an anonymous volume)
-        mounts.append({"Type": "volume", "Target": REPORTS_DIR})
     by_name = {volume.name: volume for volume in plan.volumes}
     for mount in step.volumes:
         volume = by_name.get(mount.name)
@@ -114,6 +112,8 @@ def container_body(stage: StageSpec, spec: ContainerSpec, *, armed: bool = False
             mounts.append({"Type": "tmpfs", "Target": mount.path})
         else:
             mounts.append({"Type": "volume", "Source": volume_name(stage, volume), "Target": mount.path})
+    if step.kind == StepKind.STEP:  # its own empty folder for test reports (an anonymous volume)
+        mounts.append({"Type": "volume", "Target": REPORTS_DIR})
     host: dict[str, Any] = {
         "Mounts": mounts,
         "Privileged": step.privileged,

@@ -45,7 +45,7 @@ steps:
   - name: pytest
     image: python:3.11
     pull: always
-    commands: ["python3 -m pytest -p no:cacheprovider tests/test_flaky.py"]
+    commands: ["python3 -m pytest -p no:cacheprovider --junitxml=$HANGAR_REPORTS/junit.xml tests"]
 """
 MISSING_IMAGE = """\
 kind: pipeline

@@ -285,7 +285,7 @@ class Cron(SQLModel, table=True):
 class TestRun(SQLModel, table=True):
     """A step's test results as a whole: where they came from and its counts."""
 
-    __tablename__ = "runs_of_build"
+    __tablename__ = "test_runs"
     __table_args__ = (NEVER_REUSED,)
     __test__ = False  # not a pytest class
 

@@ -23,7 +23,7 @@ from server.store.builds import latest_per_branch, list_builds, list_stages, lis
 from server.store.logs import read_lines
 from server.store.repos import list_repos
 from server.web.render import page
-from server.web.tests_page import build_page_tests, flaky_tests, new_lines_context
+from server.web.results_view import build_page_tests, flaky_tests, new_lines_context
 from webui.chart import ChartBuild, duration_chart_svg
 
 BRANCHES_SHOWN = 5

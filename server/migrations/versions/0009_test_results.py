@@ -1,4 +1,4 @@
-"""test results: a step's counts and source (runs_of_build), one row per test case (test_results)
+"""test results: a step's counts and source (test_runs), one row per test case (test_results)
 
 Revision ID: 0009
 Revises: 0008
@@ -19,7 +19,7 @@ depends_on = None
 def upgrade() -> None:
     """Apply."""
     op.create_table(
-        "runs_of_build",
+        "test_runs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("step_id", sa.Integer(), nullable=False),
         sa.Column("build_id", sa.Integer(), nullable=False),
@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("step_id"),
         sqlite_autoincrement=True,
     )
-    op.create_index("ix_test_runs_build_id", "runs_of_build", ["build_id"])
+    op.create_index("ix_test_runs_build_id", "test_runs", ["build_id"])
     op.create_table(
         "test_results",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -74,5 +74,5 @@ def downgrade() -> None:
     for index in ("ix_test_results_repo_sha", "ix_test_results_repo_key", "ix_test_results_build"):
         op.drop_index(index, table_name="test_results")
     op.drop_table("test_results")
-    op.drop_index("ix_test_runs_build_id", table_name="runs_of_build")
-    op.drop_table("runs_of_build")
+    op.drop_index("ix_test_runs_build_id", table_name="test_runs")
+    op.drop_table("test_runs")

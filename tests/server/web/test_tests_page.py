@@ -10,7 +10,7 @@ from pipelines.testresults.model import TestCounts
 from server.services import Services
 from server.store.builds import find_build_by_id, find_step, update_step
 from server.store.tests import store_tests
-from tests.server.api.seed import Seeded, StageSeed, add_build, add_repo
+from tests.server.api.seed import Seeded, StageSeed, add_build, add_lines, add_repo
 from tests.server.api.test_tests import cases
 
 FAILING = StageSeed("backend", "failure", steps=(("clone", "success"), ("test", "failure")))
@@ -91,3 +91,24 @@ async def test_the_repository_page_lists_its_flakiest_tests(
 
     assert "Flakiest tests on main" in html
     assert "<strong>test_07</strong>" in html and "flaky in 2 builds" in html
+
+
+async def test_a_failed_step_shows_first_the_lines_new_since_the_last_green_build(
+    client: httpx.AsyncClient, hangar: Services
+) -> None:
+    repo = await add_repo(hangar)
+    passing = StageSeed("backend", "success", steps=(("clone", "success"), ("test", "success")))
+    green = await add_build(hangar, repo, "success", [passing], finished=1_700_000_100.0)
+    red = await add_build(hangar, repo, "failure", [FAILING], finished=1_700_000_200.0)
+    lines = [f"2026-12-07T02:{n:02d}:00Z step {n} took 0.{n}s" for n in range(30)]
+    await add_lines(hangar, green.steps[1, 2], lines)
+    broken = [line.replace("2026-12-07", "2026-12-09") for line in lines]
+    broken.insert(12, "fatal: the schema has no column 'email'")
+    await add_lines(hangar, red.steps[1, 2], broken)
+
+    html = (await client.get(f"/octo/hello/{red.build.number}")).text
+
+    news = html[html.index('id="new-lines"') : html.index("</section>", html.index('id="new-lines"'))]
+    assert f"#{green.build.number}" in news
+    assert "the schema has no column" in news and "step 3 took" not in news
+    assert html.index('id="new-lines"') < html.index('id="log"')

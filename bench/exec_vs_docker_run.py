@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipelines import Plan  # noqa: E402
 from pipelines.report import LogLine, StageReport, StepReport  # noqa: E402
+from pipelines.runner_api import TestBatch  # noqa: E402
 from pipelines.status import Status  # noqa: E402
 from runner.docker import DockerEngine  # noqa: E402
 from runner.executor import run_stage  # noqa: E402
@@ -83,6 +84,9 @@ class _Silent:
         """Nothing."""
 
     async def step_output(self, step: StepReport, lines: Sequence[LogLine]) -> None:
+        """Nothing."""
+
+    async def step_tests(self, step: StepReport, batch: TestBatch) -> None:
         """Nothing."""
 
 

@@ -80,6 +80,8 @@ class Step:
     cpu_quota: int = 0
     cpu_shares: int = 0
     cpuset: list[str] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)
+    """Hangar's extension: globs of test report files (JUnit XML) the step writes, workspace-relative."""
     spans: dict[str, Span] = field(default_factory=dict)
 
     def span(self, key: str = "") -> Span:

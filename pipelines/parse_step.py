@@ -18,7 +18,7 @@ STEP_KEYS = (
     "name", "image", "pull", "commands", "entrypoint", "command", "environment", "settings", "when",
     "detach", "privileged", "failure", "depends_on", "volumes", "user", "working_dir", "network_mode",
     "dns", "dns_search", "extra_hosts", "devices", "shm_size", "mem_limit", "memswap_limit",
-    "cpu_period", "cpu_quota", "cpu_shares", "cpu_set", "cpuset",
+    "cpu_period", "cpu_quota", "cpu_shares", "cpu_set", "cpuset", "reports",
 )  # fmt: skip
 PULL_POLICIES = ("always", "if-not-exists", "never", "default")
 FAILURE_POLICIES = ("ignore", "fast", "fast-fail", "fail-fast", "always", "")
@@ -71,7 +71,7 @@ def _read_key(reader: Reader, step: Step, key: str, value: Node, here: Path) -> 
         step.when = read_conditions(reader, value, here, "when")
     elif key in ("detach", "privileged"):
         setattr(step, key, reader.boolean(value, here, key))
-    elif key in ("depends_on", "dns", "dns_search", "extra_hosts"):
+    elif key in ("depends_on", "dns", "dns_search", "extra_hosts", "reports"):
         setattr(step, key, reader.strings(value, here, key))
     elif key in ("cpu_set", "cpuset"):
         step.cpuset = reader.strings(value, here, key)

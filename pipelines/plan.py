@@ -154,6 +154,8 @@ class StepPlan(_Wire):
     cpu_quota: int = 0
     cpu_shares: int = 0
     cpuset: list[str] = Field(default_factory=list)
+    reports: list[str] = Field(default_factory=list)
+    """Globs of the test report files (JUnit XML) the runner collects once the step ends."""
 
 
 class ClonePlan(_Wire):

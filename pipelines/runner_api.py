@@ -12,6 +12,7 @@ and named by `X-Hangar-Runner: <runner name>`:
 | `POST /stages/{id}/steps` | `StepReport` | 204 |
 | `POST /stages/{id}/logs` | `LogBatch` | 200 `LogAck` |
 | `POST /stages/{id}` | `StageReport` | 204 (a finished status ends the stage) |
+| `POST /stages/{id}/tests` | `TestBatch` | 200 `LogAck` (the next test position the server expects) |
 | `POST /stages/{id}/reports` | `ReportBatch` | 200 `BatchAck` (several of the above in one request) |
 
 Calls about an accepted stage carry `X-Hangar-Lease: <Assignment.lease>`, so a runner cut off from an
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipelines.plan import Plan, Platform
 from pipelines.report import StageReport, StepReport
+from pipelines.testresults.model import TestCase, TestCounts, TestSource
 
 RUNNER_HEADER = "X-Hangar-Runner"
 LEASE_HEADER = "X-Hangar-Lease"
@@ -110,12 +112,27 @@ class LogAck(_Message):
     next: int
 
 
+class TestBatch(_Message):
+    """Consecutive test results of one step: case `first + i` is `cases[i]`; the last batch (`done`) carries
+    the step's counts (of every case, also those beyond what is sent), where the results came from."""
+
+    __test__ = False  # not a pytest class
+
+    step: int
+    first: int = 0
+    cases: list[TestCase] = Field(default_factory=list)
+    source: TestSource = TestSource.REPORT
+    counts: TestCounts | None = None
+    done: bool = True
+
+
 class ReportItem(_Message):
-    """One report of a batch: exactly one of a step's state, log lines, or the stage's state."""
+    """One report of a batch: exactly one of a step's state, log lines, test results, or the stage's state."""
 
     step: StepReport | None = None
     logs: LogBatch | None = None
     stage: StageReport | None = None
+    tests: TestBatch | None = None
 
 
 class ReportBatch(_Message):

@@ -23,6 +23,7 @@ from pipelines.runner_api import (
     ReportBatch,
     RunnerInfo,
     StageOffer,
+    TestBatch,
 )
 
 API_PREFIX = "/api/runner"
@@ -155,6 +156,12 @@ class RunnerClient:
         """Send consecutive lines of a step's log; the answer says which line the server expects next."""
         what = f"sending the log of stage {stage_id}"
         response = await self._send("POST", f"/stages/{stage_id}/logs", batch, what, lease=lease)
+        return self._parse(response, LogAck, what)
+
+    async def tests(self, stage_id: int, batch: TestBatch, lease: str = "") -> LogAck:
+        """Send a step's test results; the answer says which case position the server expects next."""
+        what = f"sending the test results of stage {stage_id}"
+        response = await self._send("POST", f"/stages/{stage_id}/tests", batch, what, lease=lease)
         return self._parse(response, LogAck, what)
 
     async def stage(self, stage_id: int, report: StageReport, lease: str = "") -> None:

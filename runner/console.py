@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from pipelines.report import LogLine, StageReport, StepReport
+from pipelines.runner_api import TestBatch
 from pipelines.status import Status
 
 SYMBOLS = {
@@ -55,6 +56,16 @@ class ConsoleReporter:
             prefix = f"\033[{_ANSI[self._colour(step.name)]}m{prefix}\033[0m"
         self.out.write("".join(f"{prefix}{line.out}\n" for line in lines))
         self.out.flush()
+
+    async def step_tests(self, step: StepReport, batch: TestBatch) -> None:
+        """Each failing test on a line of its own, then the counts."""
+        for case in batch.cases:
+            if case.outcome.is_failed:
+                where = f"  {case.file}:{case.line}" if case.file and case.line else ""
+                message = case.message.splitlines()[0] if case.message else ""
+                self.console.print(Text.assemble(("✗ ", "red"), (case.name, "bold"), where, f"  {message}"))
+        if batch.done and batch.counts is not None:
+            self.console.print(Text(f"  tests of {step.name}: {batch.counts.describe()}", style="dim"))
 
     def outcome(
         self, name: str, status: Status, started: float | None, finished: float | None, detail: str = ""

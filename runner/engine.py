@@ -73,6 +73,10 @@ class Engine(Protocol):
     async def stop(self, handle: str, grace: float) -> None:
         """Ask the container to stop (SIGTERM), and kill it after grace seconds."""
 
+    async def archive(self, handle: str, path: str, limit: int) -> BinaryIO | None:
+        """A tar of `path` (a file or folder) in a finished container, at most `limit` bytes (EngineError
+        beyond); None when there is nothing at that path."""
+
     async def remove(self, handle: str) -> None:
         """Remove a container, running or not."""
 

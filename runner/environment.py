@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from pipelines.plan import StepPlan
+from pipelines.plan import StepKind, StepPlan
 
 _STATUS_VARIABLES = ("DRONE_BUILD_STATUS", "DRONE_STAGE_STATUS", "CI_BUILD_STATUS")
+REPORTS_VARIABLE = "HANGAR_REPORTS"
+REPORTS_DIR = "/hangar/reports"
+"""Every step's own empty folder (named by `HANGAR_REPORTS`): the test reports written there are collected."""
 
 
 def step_environment(
@@ -14,6 +17,8 @@ def step_environment(
 ) -> dict[str, str]:
     """The step's container variables; status values are recomputed before each step, as Drone does."""
     env = dict(step.environment)
+    if step.kind == StepKind.STEP:
+        env.setdefault(REPORTS_VARIABLE, REPORTS_DIR)
     status = "failure" if failed_steps else "success"
     for name in _STATUS_VARIABLES:
         if name in env:

@@ -34,6 +34,7 @@ from runner.rules import (
     stage_outcome,
 )
 from runner.step_logs import StepLogs
+from runner.test_reports import collect, from_log
 
 LogWriter = Callable[[str], Awaitable[None]]
 WorkspaceSource = Callable[[LogWriter], Awaitable[BinaryIO]]
@@ -242,6 +243,7 @@ class _StageRun:
         await pump
         self.pumps.discard(pump)
         self.running.pop(step.name, None)
+        await self._report_tests(step, report, handle if exit_state is not None else None)
         await self._finish(step, report, exit_state, error)
         if not step.detach:
             self.background.append(asyncio.create_task(quietly(self.engine.remove(handle))))
@@ -260,6 +262,20 @@ class _StageRun:
                 self.skip_all = self.skip_all or not step.detach
         await self._count(step, report)
         await self.reporter.step_updated(report)
+
+    async def _report_tests(self, step: StepPlan, report: StepReport, handle: str | None) -> None:
+        """The step's test results, from the container's report files (while it still exists) or its log."""
+        if step.kind != StepKind.STEP or step.detach:
+            return
+        recognised = self.logs.recognised(report)
+        if handle is None:
+            tests = from_log(recognised)
+        else:
+            workspace = self.plan.workspace.full
+            tests = await collect(self.engine, handle, step, workspace, recognised, self._mask)
+        await self.logs.write(report, tests.notes)
+        for batch in tests.batches(report.number):
+            await self.reporter.step_tests(report, batch)
 
     async def _count(self, step: StepPlan, report: StepReport) -> None:
         """Record a failed step against the stage, unless it may fail; `failure: fast` stops its siblings."""

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pipelines.report import LogLine, StageReport, StepReport
-from pipelines.runner_api import LogAck, LogBatch, ReportBatch, ReportItem
+from pipelines.runner_api import LogAck, LogBatch, ReportBatch, ReportItem, TestBatch
 from runner.client import (
     Backoff,
     RunnerClient,
@@ -53,7 +53,12 @@ class _Lines:
     lines: list[LogLine]
 
 
-_Item = _StageState | _StepState | _Lines
+@dataclass
+class _Tests:
+    batch: TestBatch
+
+
+_Item = _StageState | _StepState | _Lines | _Tests
 
 
 def _size(lines: Sequence[LogLine]) -> int:
@@ -147,6 +152,10 @@ class RemoteReporter:
         while self._unsent > self.max_unsent and not self.lost.is_set():
             self._room.clear()
             await self._room.wait()
+
+    async def step_tests(self, step: StepReport, batch: TestBatch) -> None:
+        """Queue the step's test results (before its final state, which follows them)."""
+        self._put(_Tests(batch))
 
     # -- delivery -----------------------------------------------------------------------------------
 
@@ -278,6 +287,8 @@ class RemoteReporter:
                 self.final_delivered.set()
         elif isinstance(head, _StepState):
             await self.client.step(self.stage_id, head.report, self.lease)
+        elif isinstance(head, _Tests):
+            await self.client.tests(self.stage_id, head.batch, self.lease)
         else:
             await self._send_lines(head.step)
             return
@@ -348,6 +359,9 @@ class RemoteReporter:
                     return  # the rest stays queued, sent again from where the server stands
                 continue
             head = self._outbox[0] if self._outbox else None
+            if isinstance(head, _Tests) and head.batch is item.tests:
+                self._drop_head(head)
+                continue
             if not isinstance(head, _StageState | _StepState) or head.report not in (item.stage, item.step):
                 return  # not what was sent (cannot happen while nothing in flight is replaced)
             self._drop_head(head)
@@ -365,6 +379,8 @@ class RemoteReporter:
                 entries.append((ReportItem(stage=item.report), None))
             elif isinstance(item, _StepState):
                 entries.append((ReportItem(step=item.report), None))
+            elif isinstance(item, _Tests):
+                entries.append((ReportItem(tests=item.batch), None))
             else:
                 batch, after = self._batch_at(index)
                 entries.append((ReportItem(logs=batch), batch))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from pipelines.report import LogLine, StageReport, StepReport
+from pipelines.runner_api import TestBatch
 
 
 class Reporter(Protocol):
@@ -19,3 +20,6 @@ class Reporter(Protocol):
 
     async def step_output(self, step: StepReport, lines: Sequence[LogLine]) -> None:
         """New, already masked lines of a step's log, in order; awaiting applies back-pressure."""
+
+    async def step_tests(self, step: StepReport, batch: TestBatch) -> None:
+        """A finished step's test results (masked), sent before its final state."""

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterable
 
 from pipelines.masking import Masker
 from pipelines.report import LogLine, StepReport
+from pipelines.testresults.recognise import Recognised, Recogniser
 from runner.engine import EngineError
 from runner.lines import LineSplitter
 from runner.reporter import Reporter
@@ -19,6 +20,8 @@ class StepLogs:
         self.reporter = reporter
         self.masker = Masker(secrets)
         self.positions: dict[str, int] = {}
+        self.recognisers: dict[str, Recogniser] = {}
+        """Per step, the failing tests its log shows so far (pytest, go test, cargo, jest, Surefire)."""
 
     async def write(self, report: StepReport, texts: list[str]) -> None:
         """Send these lines of the step's log (one batch, in order)."""
@@ -28,7 +31,17 @@ class StepLogs:
         first = self.positions.get(report.name, 0)
         lines = [LogLine(pos, offset, text) for pos, text in enumerate(self.masker.mask_lines(texts), first)]
         self.positions[report.name] = first + len(lines)
+        recogniser = self.recognisers.get(report.name)
+        if recogniser is None:
+            recogniser = self.recognisers[report.name] = Recogniser()
+        for line in lines:
+            recogniser.feed(line.pos, line.out)
         await self.reporter.step_output(report, lines)
+
+    def recognised(self, report: StepReport) -> Recognised:
+        """The failing tests and counts the step's log showed (the step has ended)."""
+        recogniser = self.recognisers.pop(report.name, None)
+        return recogniser.finish() if recogniser is not None else Recognised()
 
     async def pump(self, report: StepReport, output: AsyncIterator[bytes]) -> None:
         """Stream a container's output to the step's log until it ends; a broken stream is said in the log."""

@@ -21,6 +21,7 @@ from server.store.builds import (
     update_stage,
     update_step,
 )
+from server.store.tests import forget_tests
 
 
 def build_outcome(stages: Sequence[Stage], cancelled: bool) -> Status:
@@ -146,6 +147,7 @@ async def restart_stages(session: AsyncSession, changes: Changes, build: Build, 
         grew = bool(more)
     reset = [stage for stage in stages if stage.name in names]
     steps = await list_steps(session, [stage.id or 0 for stage in reset])
+    await forget_tests(session, [step.id or 0 for step in steps])
     for step in steps:
         await session.exec(delete(LogChunk).where(col(LogChunk.step_id) == step.id))
         step.status, step.exit_code, step.error = Status.PENDING, None, ""

@@ -6,9 +6,10 @@ import re
 from secrets import token_hex
 from typing import Any
 
-from pipelines.plan import Plan, StepPlan, VolumePlan
+from pipelines.plan import Plan, StepKind, StepPlan, VolumePlan
 from pipelines.script import SHELL_ENTRYPOINT
 from runner.engine import ContainerSpec, StageSpec
+from runner.environment import REPORTS_DIR
 
 MANAGED_LABEL = "io.hangar.managed"
 STAGE_LABEL = "io.hangar.stage"
@@ -111,6 +112,8 @@ def container_body(stage: StageSpec, spec: ContainerSpec, *, armed: bool = False
             mounts.append({"Type": "tmpfs", "Target": mount.path})
         else:
             mounts.append({"Type": "volume", "Source": volume_name(stage, volume), "Target": mount.path})
+    if step.kind == StepKind.STEP:  # its own empty folder for test reports (an anonymous volume)
+        mounts.append({"Type": "volume", "Target": REPORTS_DIR})
     host: dict[str, Any] = {
         "Mounts": mounts,
         "Privileged": step.privileged,

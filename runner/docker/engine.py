@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import io
 import tarfile
+import tempfile
 from collections.abc import AsyncIterator
-from typing import Any, BinaryIO, Self
+from typing import Any, BinaryIO, Self, cast
 
 import aiohttp
 from aiodocker import Docker
@@ -24,6 +25,7 @@ from runner.registry_auth import auth_for_image
 PLACEHOLDER_IMAGE = "hangar/workspace:1"
 _NOT_FOUND, _NOT_MODIFIED, _CONFLICT = 404, 304, 409
 _READ_SIZE = 64 * 1024
+_SPOOL_IN_MEMORY = 1024 * 1024
 _OOM_EXIT_CODE = 137
 _KILLED_BY_SIGNAL = 128
 _FOREVER = aiohttp.ClientTimeout(total=None, sock_read=None)
@@ -222,6 +224,31 @@ class DockerEngine:
         except DockerError as exc:
             if exc.status not in (_NOT_FOUND, _NOT_MODIFIED):
                 raise EngineError(f"could not stop the container: {exc.message}") from None
+
+    async def archive(self, handle: str, path: str, limit: int) -> BinaryIO | None:
+        """`GET /containers/{id}/archive` of a finished container, spooled to disk past 1 MiB."""
+        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 (the caller closes it)
+        try:
+            async with self.docker._query(
+                f"containers/{handle}/archive", params={"path": path}, timeout=_FOREVER
+            ) as response:
+                while data := await response.content.read(_READ_SIZE):
+                    if spool.tell() + len(data) > limit:
+                        raise EngineError(f"{path} holds more than {limit // (1024 * 1024)} MiB")
+                    spool.write(data)
+        except DockerError as exc:
+            spool.close()
+            if exc.status == _NOT_FOUND:
+                return None
+            raise EngineError(f"could not read {path}: {exc.message}") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            spool.close()
+            raise EngineError(f"could not read {path}: {exc}") from None
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return cast(BinaryIO, spool)
 
     async def remove(self, handle: str) -> None:
         """Remove the container (killing it if it still runs) with its anonymous volumes."""

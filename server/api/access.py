@@ -17,6 +17,7 @@ from server.concurrency import waiting_reason
 from server.db.models import Build, Repo, Stage, Step, User
 from server.store.builds import find_build, find_step, list_stages, list_steps
 from server.store.repos import find_repo
+from server.testresults import build_tests, infrastructure_label
 
 
 async def readable_repo(request: Request) -> tuple[Repo, User | None]:
@@ -57,7 +58,11 @@ async def build_detail(session: AsyncSession, build: Build) -> dict[str, Any]:
     """The build with its stages and steps, as `GET .../builds/{number}` shows it."""
     stages = await list_stages(session, build.id or 0)
     steps = await list_steps(session, [stage.id or 0 for stage in stages])
-    return build_detail_view(build, stages, steps, await waiting_reasons(session, stages))
+    tests = await build_tests(session, build.id or 0, shown=0)
+    return build_detail_view(build, stages, steps, await waiting_reasons(session, stages)) | {
+        "tests": (tests.counts.model_dump() | {"total": tests.counts.total}) if tests else None,
+        "infrastructure": await infrastructure_label(session, build, stages, steps),
+    }
 
 
 async def waiting_reasons(session: AsyncSession, stages: Sequence[Stage]) -> dict[int, str]:

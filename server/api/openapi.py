@@ -30,6 +30,7 @@ from server.api.openapi_parts import (
     runner,
 )
 from server.api.openapi_schemas import STRING, Schema, components, ref
+from server.api.openapi_tests import TEST_ANSWERS, tests_paths
 
 
 def _paths() -> dict[str, Schema]:
@@ -193,9 +194,9 @@ def openapi_document() -> Schema:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Hangar", "version": "1", "description": "Hangar's JSON APIs."},
-        "paths": _merged(_paths(), lifecycle_paths()),
+        "paths": _merged(_merged(_paths(), lifecycle_paths()), tests_paths()),
         "components": {
-            "schemas": components(),
+            "schemas": components() | TEST_ANSWERS,
             "securitySchemes": {
                 "token": {"type": "http", "scheme": "bearer", "description": "a user's API token"},
                 "runner": {"type": "http", "scheme": "bearer", "description": "a runner's token or secret"},

@@ -21,6 +21,7 @@ from pipelines.runner_api import (
     ReportBatch,
     RunnerInfo,
     StageOffer,
+    TestBatch,
 )
 from pipelines.status import Status
 from server.actions.crons import CronChanges, NewCron
@@ -49,6 +50,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     StageReport,
     LogBatch,
     ReportBatch,
+    TestBatch,
     StageOffer,
     Assignment,
     LeaseReply,
@@ -161,7 +163,19 @@ ANSWERS: dict[str, Schema] = {
         },
     ),
     "BuildDetail": {
-        "allOf": [ref("Build"), object_schema({"stages": {"type": "array", "items": ref("BuildStage")}})]
+        "allOf": [
+            ref("Build"),
+            object_schema(
+                {"stages": {"type": "array", "items": ref("BuildStage")}},
+                {
+                    "tests": {"anyOf": [ref("TestCounts"), {"type": "null"}]},
+                    "infrastructure": {
+                        "type": "string",
+                        "description": "why a failed build failed outside its code (`out of memory`, …)",
+                    },
+                },
+            ),
+        ]
     },
     "Cron": object_schema(
         {

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from server.api import build_starts, builds, crons, openapi, repos, runners, secrets, signing, streams, users
+from server.api import (
+    build_starts,
+    builds,
+    crons,
+    openapi,
+    repos,
+    runners,
+    secrets,
+    signing,
+    streams,
+    tests,
+    users,
+)
 
 routes: list[BaseRoute] = [
     *users.routes,
     *repos.routes,
     *builds.routes,
+    *tests.routes,
     *build_starts.routes,
     *crons.routes,
     *signing.routes,

@@ -12,15 +12,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pipelines.report import StageReport, StepReport
-from pipelines.runner_api import BatchAck, LogAck, LogBatch, ReportBatch
+from pipelines.runner_api import BatchAck, LogAck, LogBatch, ReportBatch, TestBatch
 from server.api.auth import held, runner_name
 from server.api.common import int_param, model_response, read_model, services
 from server.changes import Changes
 from server.db.models import Stage
 from server.keys import log_channel
 from server.scheduler import report_stage, report_step
-from server.store.builds import WITHOUT_PLAN, find_step, update_stage
+from server.store.builds import WITHOUT_PLAN, find_build_by_id, find_step, update_stage
 from server.store.logs import append_lines
+from server.store.tests import store_tests
 
 
 async def store_logs(session: AsyncSession, changes: Changes, stage: Stage, batch: LogBatch) -> LogAck:
@@ -35,6 +36,15 @@ async def store_logs(session: AsyncSession, changes: Changes, stage: Stage, batc
         message = {"first": have, "lines": fresh, "stage": stage.number, "step": batch.step}
         changes.messages.append((log_channel(step.id), json.dumps(message)))
     return LogAck(next=after)
+
+
+async def store_test_batch(session: AsyncSession, stage: Stage, batch: TestBatch) -> LogAck:
+    """Store a step's test results (idempotent by position, as log lines are)."""
+    step = await find_step(session, stage.id or 0, batch.step)
+    build = await find_build_by_id(session, stage.build_id)
+    if step is None or build is None:
+        raise HTTPException(404, f"stage {stage.id} has no step {batch.step}")
+    return LogAck(next=await store_tests(session, build, step, batch))
 
 
 async def ended_already(
@@ -70,6 +80,15 @@ async def logs(request: Request) -> Response:
     return model_response(ack)
 
 
+async def tests(request: Request) -> Response:
+    """Store a step's test results."""
+    runner, stage_id = await runner_name(request), int_param(request, "stage_id")
+    batch = await read_model(request, TestBatch)
+    async with services(request).transaction() as (session, _changes):
+        ack = await store_test_batch(session, await held(session, stage_id, runner, request), batch)
+    return model_response(ack)
+
+
 async def stage_update(request: Request) -> Response:
     """The stage's state; a finished one ends it and moves the build on."""
     runner, stage_id = await runner_name(request), int_param(request, "stage_id")
@@ -102,6 +121,9 @@ async def reports(request: Request) -> Response:
                 if ack.next < item.logs.first + len(item.logs.lines):
                     break  # not taken whole: what follows waits until the missing lines come
                 continue
+            if item.tests is not None:
+                acks.append(await store_test_batch(session, stage, item.tests))
+                continue
             if item.step is not None:
                 await report_step(session, changes, stage, item.step)
             elif item.stage is not None:
@@ -123,5 +145,6 @@ routes = [
     Route("/stages/{stage_id}/steps", step_update, methods=["POST"]),
     Route("/stages/{stage_id}/logs", logs, methods=["POST"]),
     Route("/stages/{stage_id}/reports", reports, methods=["POST"]),
+    Route("/stages/{stage_id}/tests", tests, methods=["POST"]),
     Route("/stages/{stage_id}", stage_update, methods=["POST"]),
 ]

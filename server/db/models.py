@@ -280,3 +280,60 @@ class Cron(SQLModel, table=True):
     """When it last fired."""
     created: float = Field(default_factory=now)
     updated: float = Field(default_factory=now)
+
+
+class TestRun(SQLModel, table=True):
+    """A step's test results as a whole: where they came from and its counts."""
+
+    __tablename__ = "test_runs"
+    __table_args__ = (NEVER_REUSED,)
+    __test__ = False  # not a pytest class
+
+    id: int | None = Field(default=None, primary_key=True)
+    step_id: int = Field(foreign_key="steps.id", unique=True)
+    build_id: int = Field(foreign_key="builds.id", index=True)
+    source: str = "report"
+    """`report` (JUnit files) or `log` (recognised in the step's log)."""
+    counted: bool = True
+    """Whether the counts are the tool's (False: only the failures are known, from a log)."""
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    cases: int = 0
+    """How many cases are stored: the position the next one must have."""
+
+
+class TestResult(SQLModel, table=True):
+    """One test case's result in one step of a build."""
+
+    __tablename__ = "test_results"
+    __table_args__ = (
+        UniqueConstraint("step_id", "position"),
+        Index("ix_test_results_build", "build_id", "outcome"),
+        Index("ix_test_results_repo_key", "repo_id", "key"),
+        Index("ix_test_results_repo_sha", "repo_id", "sha", "key"),
+        NEVER_REUSED,
+    )
+    __test__ = False
+
+    id: int | None = Field(default=None, primary_key=True)
+    step_id: int = Field(foreign_key="steps.id")
+    build_id: int = Field(foreign_key="builds.id")
+    repo_id: int = Field(foreign_key="repos.id")
+    sha: str = Field(default="", max_length=64)
+    position: int
+    key: str = Field(max_length=16)
+    """The test's identity across builds (`pipelines.testresults.model.case_key`)."""
+    suite: str = Field(default="", sa_column=Column(Text, nullable=False))
+    classname: str = Field(default="", sa_column=Column(Text, nullable=False))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    file: str = Field(default="", sa_column=Column(Text, nullable=False))
+    line: int | None = None
+    outcome: str = Field(max_length=10)
+    duration: float | None = None
+    message: str = Field(default="", sa_column=Column(Text, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    log_line: int | None = None
+    flaky: bool = False
+    """It failed and passed on the same commit (a restart): marked on both builds."""

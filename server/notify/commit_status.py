@@ -14,6 +14,7 @@ from server.notify.errors import NotifyError
 from server.notify.summary import elapsed
 from server.store.builds import find_build_by_id, list_stages
 from server.store.repos import find_repo_by_id
+from server.testresults import failure_description
 from webui.present import format_duration
 
 FORGES = frozenset({"github", "gitea", "forgejo", "gitlab"})
@@ -125,6 +126,8 @@ async def build_status_request(
     if build is None or repo is None or not repo.api_url or not build.sha:
         return None
     description = describe(status, elapsed(build.started, build.finished), build.number)
+    if status.is_failed:
+        description = await failure_description(session, build, MAX_DESCRIPTION) or description
     context = f"hangar/{build.event}"
     if stage:
         found = next((s for s in await list_stages(session, build_id) if s.number == stage), None)

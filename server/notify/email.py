@@ -113,7 +113,8 @@ async def build_email(
 
 def subject(summary: BuildSummary) -> str:
     """The subject line, e.g. "[octo/hello] main #12 failure"."""
-    return f"[{summary.repo}] {summary.ref_label} #{summary.number} {summary.status.value}"
+    text = f"[{summary.repo}] {summary.ref_label} #{summary.number} {summary.status.value}"
+    return f"{text} (infrastructure: {summary.infrastructure})" if summary.infrastructure else text
 
 
 def compose(summary: BuildSummary, sender: str, to: Sequence[str]) -> EmailMessage:
@@ -197,6 +198,13 @@ def _step_row(step: StepSummary) -> dict[str, str]:
     }
 
 
+def _lines_title(summary: BuildSummary) -> str:
+    """What the quoted lines are: those new since the last green build, or the last ones."""
+    if summary.new_lines:
+        return f"Lines of {summary.failing_step} new since the last green build"
+    return f"Last {len(summary.failing_lines)} lines of {summary.failing_step}"
+
+
 def _word(status: Status) -> str:
     return status.value.replace("_", " ")
 
@@ -235,5 +243,10 @@ def _context(summary: BuildSummary) -> dict[str, Any]:
         "word_width": max((len(row["word"]) for row in steps), default=0),
         "failing_step": summary.failing_step,
         "failing_lines": [_clean(line) for line in summary.failing_lines],
+        "lines_title": _lines_title(summary),
+        "tests": summary.tests,
+        "tests_failed": summary.tests_failed,
+        "failing_tests": summary.failing_tests,
+        "infrastructure": summary.infrastructure,
         "link": summary.link,
     }

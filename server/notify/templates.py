@@ -28,9 +28,28 @@ Steps:
   {{ (step.path.ljust(step_width) ~ "  " ~ step.word.ljust(word_width) ~ "  " ~ step.exit).rstrip() }}
 {% endfor %}
 {% endif %}
+{% if infrastructure %}
+
+Infrastructure failure: {{ infrastructure }} (not the code's fault: a restart may pass)
+{% endif %}
+{% if tests %}
+
+Tests:    {{ tests }}
+{% endif %}
+{% if failing_tests %}
+
+Failing tests ({{ tests_failed }}):
+{% for test in failing_tests %}
+  x {{ test.name }}{% if test.where %}  ({{ test.where }}){% endif %}
+
+{% for line in test.message %}
+      {{ line }}
+{% endfor %}
+{% endfor %}
+{% endif %}
 {% if failing_lines %}
 
-Last {{ failing_lines | length }} lines of {{ failing_step }}:
+{{ lines_title }}:
 {% for line in failing_lines %}
   | {{ line }}
 {% endfor %}
@@ -77,9 +96,26 @@ color:#1f2328;background:#ffffff">
 </tbody>
 </table>
 {% endif %}
+{% if infrastructure %}
+<p style="background:#fff1f0;border:1px solid #cf222e;padding:8px"><strong>Infrastructure failure:</strong> \
+{{ infrastructure }} (not the code's fault: a restart may pass)</p>
+{% endif %}
+{% if tests %}
+<p><strong>Tests:</strong> {{ tests }}</p>
+{% endif %}
+{% if failing_tests %}
+<h2 style="font-size:15px;margin:16px 0 6px 0">Failing tests ({{ tests_failed }})</h2>
+<ul style="font-size:14px;padding-left:18px">
+{% for test in failing_tests %}
+<li><code>{{ test.name }}</code>\
+{% if test.where %} <span style="color:#656d76">{{ test.where }}</span>{% endif %}\
+{% if test.message %}<pre style="margin:4px 0;white-space:pre-wrap;color:#cf222e">\
+{{ test.message | join("\n") }}</pre>{% endif %}</li>
+{% endfor %}
+</ul>
+{% endif %}
 {% if failing_lines %}
-<h2 style="font-size:15px;margin:16px 0 6px 0">Last {{ failing_lines | length }} lines of \
-<code>{{ failing_step }}</code></h2>
+<h2 style="font-size:15px;margin:16px 0 6px 0">{{ lines_title }}</h2>
 <pre style="background:#f6f8fa;border:1px solid #d0d7de;padding:8px;font-size:12px;overflow:auto">\
 {{ failing_lines | join("\\n") }}</pre>
 {% endif %}

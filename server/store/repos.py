@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.db.models import Build, Delivery, LogChunk, Outbox, Repo, Secret, Stage, Step
+from server.db.models import Build, Delivery, LogChunk, Outbox, Repo, Secret, Stage, Step, TestResult, TestRun
 from server.store.rows import save
 
 
@@ -47,6 +47,8 @@ async def delete_repo(session: AsyncSession, repo: Repo) -> None:
     step_ids = select(Step.id).where(col(Step.stage_id).in_(stage_ids))
     build_ids = select(Build.id).where(Build.repo_id == repo_id)
     await session.exec(delete(LogChunk).where(col(LogChunk.step_id).in_(step_ids)))
+    for results in (TestResult, TestRun):
+        await session.exec(delete(results).where(col(results.step_id).in_(step_ids)))
     await session.exec(delete(Step).where(col(Step.stage_id).in_(stage_ids)))
     await session.exec(delete(Stage).where(col(Stage.repo_id) == repo_id))
     await session.exec(delete(Outbox).where(col(Outbox.build_id).in_(build_ids)))

@@ -28,6 +28,7 @@ from server.store.logs import read_lines
 from server.store.repos import list_repos
 from server.web.forms import Attempt, allowed_build, allowed_repo, parameters_of
 from server.web.render import page
+from server.web.results_view import build_page_tests, flaky_tests, new_lines_context
 from webui.chart import ChartBuild, duration_chart_svg
 
 BRANCHES_SHOWN = 5
@@ -81,6 +82,7 @@ async def repo_page(request: Request, attempt: Attempt | None = None, status_cod
             if before is not None
             else recent[:LIST_BUILDS]
         )
+        flaky = await flaky_tests(session, repo)
     chart = duration_chart_svg([chart_build(repo, build) for build in recent])
     context = {
         "repo": repo,
@@ -92,6 +94,7 @@ async def repo_page(request: Request, attempt: Attempt | None = None, status_cod
         "may_build": may_build(user, repo),
         "attempt": attempt,
         "base_url": services(request).settings.url.rstrip("/"),
+        "flaky": flaky,
     }
     return await page(request, "repo.html", context, status_code=status_code)
 
@@ -112,12 +115,14 @@ async def build_page(request: Request, attempt: Attempt | None = None, status_co
         steps = await list_steps(session, [stage.id or 0 for stage in stages])
         waiting = await waiting_reasons(session, stages)
         files = await build_config_files(session, build.id or 0)
+        results = await build_page_tests(session, repo, build, stages, steps)
     by_stage: dict[int, list[Step]] = defaultdict(list)
     for step in steps:
         by_stage[step.stage_id].append(step)
     tree = [StageTree(stage, by_stage[stage.id or 0], waiting[stage.id or 0]) for stage in stages]
     selected = selected_step(request, tree)
     log = await log_context(request, repo, build, *selected) if selected else None
+    news = await new_lines_context(services(request), build, selected)
     context = {
         "repo": repo,
         "build": build,
@@ -129,6 +134,8 @@ async def build_page(request: Request, attempt: Attempt | None = None, status_co
         "cancelling": "cancelling" in request.query_params and build.finished is None,
         "attempt": attempt,
         "config_files": files,
+        **results,
+        "news": news,
     }
     return await page(request, "build.html", context, status_code=status_code)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from server.web import actions, badge, pages, settings_page, signin
+from server.web import actions, badge, pages, settings_page, signin, tests_page
 from webui import STATIC
 
 routes: list[BaseRoute] = [
@@ -14,5 +14,6 @@ routes: list[BaseRoute] = [
     *badge.routes,
     *settings_page.routes,
     *actions.routes,
+    *tests_page.routes,
     *pages.routes,
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import tarfile
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +24,24 @@ class Behaviour:
     start_error: str = ""
     oom: bool = False
     create_delay: float = 0.0
+    written: dict[str, bytes] = field(default_factory=dict)
+    """Files the step leaves in its container, by absolute path."""
+
+    def files(self, root: str) -> BinaryIO | None:
+        """A tar of the written files under `root`, named as the Docker archive endpoint names them."""
+        prefix = root.rstrip("/") + "/"
+        inside = {path: data for path, data in self.written.items() if path.startswith(prefix)}
+        if not inside:
+            return None
+        parent = root.rstrip("/").rsplit("/", 1)[0]
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            for path, data in inside.items():
+                info = tarfile.TarInfo(path.removeprefix(parent + "/"))
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        buffer.seek(0)
+        return buffer
 
 
 @dataclass
@@ -70,6 +90,11 @@ class FakeEngine:
         """Remember the stage."""
         self.stages.add(stage.id)
         self._log("setup", stage.id)
+
+    async def archive(self, handle: str, path: str, limit: int) -> BinaryIO | None:
+        """The files the step's Behaviour wrote at that path, as a tar (None: nothing there)."""
+        container = self.containers[handle]
+        return container.behaviour.files(path)
 
     async def fill_workspace(self, stage: StageSpec, archive: BinaryIO) -> None:
         """Keep the archive's bytes."""

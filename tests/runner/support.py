@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from pipelines import BuildContext, Plan, Repo, compile_file
 from pipelines.report import LogLine, StageReport, StepReport
+from pipelines.runner_api import TestBatch
 from pipelines.status import Status
 
 
@@ -17,6 +18,7 @@ class RecordingReporter:
         self.lines: dict[str, list[LogLine]] = defaultdict(list)
         self.history: dict[str, list[Status]] = defaultdict(list)
         self.stage_history: list[Status] = []
+        self.tests: dict[str, list[TestBatch]] = defaultdict(list)
 
     async def stage_updated(self, stage: StageReport) -> None:
         """Record the stage's status."""
@@ -29,6 +31,10 @@ class RecordingReporter:
     async def step_output(self, step: StepReport, lines: Sequence[LogLine]) -> None:
         """Record the lines."""
         self.lines[step.name].extend(lines)
+
+    async def step_tests(self, step: StepReport, batch: TestBatch) -> None:
+        """Record the test results."""
+        self.tests[step.name].append(batch)
 
     def text(self, step: str) -> list[str]:
         """The step's log as text lines."""

@@ -69,4 +69,4 @@ def test_the_plan_is_not_changed_so_each_step_gets_the_status_of_its_own_time() 
 
 def test_status_variables_absent_from_the_plan_are_not_added() -> None:
     step = StepPlan(number=1, name="bare", image="busybox", environment={"ONLY": "this"})
-    assert step_environment(step, {}, ["x"]) == {"ONLY": "this"}
+    assert step_environment(step, {}, ["x"]) == {"ONLY": "this", "HANGAR_REPORTS": "/hangar/reports"}

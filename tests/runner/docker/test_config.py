@@ -110,6 +110,7 @@ def test_volumes_become_named_volumes_tmpfs_and_bind_mounts() -> None:
         {"Type": "volume", "Source": "hangar-s1a2-v-cache", "Target": "/go/pkg"},
         {"Type": "tmpfs", "Target": "/scratch"},
         {"Type": "bind", "Source": "/var/run/docker.sock", "Target": "/var/run/docker.sock"},
+        {"Type": "volume", "Target": "/hangar/reports"},  # the step's own folder for test reports
     ]
     by_name = {volume.name: volume for volume in PLAN.volumes}
     created = volume_body(STAGE, by_name["cache"])

@@ -1,0 +1,1 @@
+"""One recogniser per test tool, reading a step's log line by line (`pipelines.testresults.recognise`)."""

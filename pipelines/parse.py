@@ -9,7 +9,7 @@ import yaml
 from pipelines.errors import ConfigError, Problem, Severity
 from pipelines.model import Clone, Manifest, Pipeline, Platform, Secret, Unsupported, Volume, Workspace
 from pipelines.parse_step import read_step
-from pipelines.parse_values import read_conditions, read_environment, span_of
+from pipelines.parse_values import known_entries, read_conditions, read_environment, span_of
 from pipelines.yamltree import Node, Path, Reader, load_documents
 
 PIPELINE_KEYS = (
@@ -135,12 +135,8 @@ def _read_pipeline(
     pipeline.type = "docker"
     if several:
         path = (f"pipeline {pipeline.name!r}",)
-    for key, key_node, value in entries:
-        pipeline.spans[key] = span_of(value, (*path, key))
-        if key not in PIPELINE_KEYS:
-            reader.unknown_key(key_node, path, key, PIPELINE_KEYS, "a pipeline")
-            continue
-        _read_pipeline_key(reader, pipeline, key, value, (*path, key))
+    for key, value, here in known_entries(reader, entries, path, PIPELINE_KEYS, "a pipeline", pipeline.spans):
+        _read_pipeline_key(reader, pipeline, key, value, here)
     if "steps" not in values:
         reader.error(
             root, (*path, "steps"), f"pipeline {pipeline.name!r} has no steps", "add a `steps:` list"

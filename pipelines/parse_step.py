@@ -6,6 +6,7 @@ import yaml
 
 from pipelines.model import Device, Step, VolumeMount
 from pipelines.parse_values import (
+    known_entries,
     read_byte_size,
     read_conditions,
     read_environment,
@@ -34,12 +35,7 @@ def read_step(reader: Reader, node: Node, path: Path, *, is_service: bool) -> St
         return None
     step = Step(name="", is_service=is_service)
     step.spans[""] = span_of(node, path)
-    for key, key_node, value in entries:
-        here = (*path, key)
-        step.spans[key] = span_of(value, here)
-        if key not in STEP_KEYS:
-            reader.unknown_key(key_node, path, key, STEP_KEYS, what)
-            continue
+    for key, value, here in known_entries(reader, entries, path, STEP_KEYS, what, step.spans):
         _read_key(reader, step, key, value, here)
     _check_required(reader, step, node, path, what)
     return step

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import yaml
@@ -20,6 +21,25 @@ _CONDITION_ALIASES = {"branches": "branch", "events": "event", "refs": "ref", "p
 def span_of(node: Node, path: Path) -> Span:
     """The Span of a node at path."""
     return Span(node.start_mark.line + 1, node.start_mark.column + 1, format_path(path))
+
+
+def known_entries(
+    reader: Reader,
+    entries: list[tuple[str, Node, Node]],
+    path: Path,
+    known: Collection[str],
+    where: str,
+    spans: dict[str, Span],
+) -> Iterator[tuple[str, Node, Path]]:
+    """A map's entries with a known key, each with its value's path; every key's span goes into `spans`,
+    and a key not in `known` is warned about (as a key of `where`) and skipped."""
+    for key, key_node, value in entries:
+        here = (*path, key)
+        spans[key] = span_of(value, here)
+        if key in known:
+            yield key, value, here
+        else:
+            reader.unknown_key(key_node, path, key, known, where)
 
 
 def read_conditions(reader: Reader, node: Node, path: Path, where: str) -> Conditions:

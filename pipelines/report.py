@@ -22,32 +22,29 @@ class LogLine:
     out: str
 
 
-class StepReport(BaseModel):
-    """The state of one step as the runner sees it."""
+class _Progress(BaseModel):
+    """What steps and stages report alike: which one, its status, when it started and ended, what failed."""
 
     model_config = ConfigDict(extra="forbid")
 
     number: int
     name: str
     status: Status = Status.PENDING
-    exit_code: int | None = None
     started: float | None = None
     finished: float | None = None
     error: str = ""
+
+
+class StepReport(_Progress):
+    """The state of one step as the runner sees it."""
+
+    exit_code: int | None = None
     detached: bool = False
 
 
-class StageReport(BaseModel):
+class StageReport(_Progress):
     """The state of a stage and of all its steps."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    number: int
-    name: str
-    status: Status = Status.PENDING
-    started: float | None = None
-    finished: float | None = None
-    error: str = ""
     steps: list[StepReport] = Field(default_factory=list)
 
     def step(self, name: str) -> StepReport:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 
 from pipelines.plan import StepPlan
 from runner.engine import ContainerSpec, Engine, EngineError, StageSpec, quietly
+from runner.tasks import stop_task
 
 EnvironmentFor = Callable[[StepPlan], dict[str, str]]
 
@@ -68,10 +68,7 @@ class Preparer:
 
     async def close(self) -> None:
         """Stop preparing; wait for removals in flight (the stage's destroy removes anything left)."""
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
+        await stop_task(self._loop)
         for task, _ in self._created.values():
             task.cancel()
         await asyncio.gather(

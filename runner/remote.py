@@ -19,6 +19,7 @@ from runner.client import (
     TooLarge,
     Unauthorized,
 )
+from runner.tasks import stop_task
 
 MAX_UNSENT_BYTES = 32 * 1024 * 1024
 """Log text held for the server before `step_output` waits (the engine keeps the rest meanwhile)."""
@@ -175,11 +176,8 @@ class RemoteReporter:
 
     async def close(self) -> None:
         """Stop the sender, delivered or not (`flush` first to wait for delivery)."""
-        if self._sender is not None:
-            self._sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sender
-            self._sender = None
+        await stop_task(self._sender)
+        self._sender = None
 
     def lose(self, error: RunnerError) -> None:
         """The stage is no longer this runner's: drop what is queued and send nothing more."""

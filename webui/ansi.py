@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -37,6 +38,22 @@ _HUGE = 10**9
 """What a parameter of more than nine significant digits counts as: no code, no colour channel, no index
 (and never an int() of thousands of digits, which Python refuses)."""
 _CUBE_LEVELS = (0, 95, 135, 175, 215, 255)
+_SGR_CHANGES: dict[int, dict[str, Any]] = {
+    1: {"bold": True},
+    2: {"dim": True},
+    3: {"italic": True},
+    4: {"underline": True},
+    22: {"bold": False, "dim": False},
+    23: {"italic": False},
+    24: {"underline": False},
+    39: {"fg": None},
+    49: {"bg": None},
+    **{30 + index: {"fg": index} for index in range(8)},
+    **{90 + index: {"fg": 8 + index} for index in range(8)},
+    **{40 + index: {"bg": index} for index in range(8)},
+    **{100 + index: {"bg": 8 + index} for index in range(8)},
+}
+"""What each plain SGR code but 0 (the reset) changes: attributes, and colours by their index (0..15)."""
 
 
 @dataclass(frozen=True)
@@ -228,36 +245,10 @@ def _extended_colour(rest: list[str]) -> tuple[Colour, int]:
 
 def _apply_code(style: _Style, code: int) -> _Style:
     """The style after one plain SGR code."""
-    match code:
-        case 0:
-            return _DEFAULT
-        case 1:
-            return replace(style, bold=True)
-        case 2:
-            return replace(style, dim=True)
-        case 3:
-            return replace(style, italic=True)
-        case 4:
-            return replace(style, underline=True)
-        case 22:
-            return replace(style, bold=False, dim=False)
-        case 23:
-            return replace(style, italic=False)
-        case 24:
-            return replace(style, underline=False)
-        case 39:
-            return replace(style, fg=None)
-        case 49:
-            return replace(style, bg=None)
-        case _ if 30 <= code <= 37:
-            return replace(style, fg=code - 30)
-        case _ if 90 <= code <= 97:
-            return replace(style, fg=code - 90 + 8)
-        case _ if 40 <= code <= 47:
-            return replace(style, bg=code - 40)
-        case _ if 100 <= code <= 107:
-            return replace(style, bg=code - 100 + 8)
-    return style
+    if code == 0:
+        return _DEFAULT
+    changes = _SGR_CHANGES.get(code)
+    return replace(style, **changes) if changes else style
 
 
 def _merged(runs: list[tuple[_Style, str]]) -> Iterator[tuple[_Style, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from pipelines.parse_step import read_commands
-from pipelines.parse_values import span_of
+from pipelines.parse_values import known_entries, span_of
 from pipelines.woodpecker.model import Container, Dependency
 from pipelines.woodpecker.parse_when import read_when
 from pipelines.woodpecker.values import is_empty, texts, variable_value
@@ -45,12 +45,7 @@ def read_container(reader: Reader, node: Node, path: Path, what: str) -> Contain
         return None
     container = Container(name="")
     container.spans[""] = span_of(node, path)
-    for key, key_node, value in entries:
-        here = (*path, key)
-        container.spans[key] = span_of(value, here)
-        if key not in CONTAINER_KEYS:
-            reader.unknown_key(key_node, path, key, CONTAINER_KEYS, kind)
-            continue
+    for key, value, here in known_entries(reader, entries, path, CONTAINER_KEYS, kind, container.spans):
         _read_key(reader, container, key, value, here)
     return container
 

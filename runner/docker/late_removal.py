@@ -12,6 +12,7 @@ from aiodocker.exceptions import DockerError
 
 from runner.docker.cleanup import remove_labelled
 from runner.docker.config import STAGE_LABEL
+from runner.tasks import stop_task
 
 FIRST_PAUSE = 1.0
 LONGEST_PAUSE = 30.0
@@ -33,11 +34,8 @@ class LateRemoval:
 
     async def close(self) -> None:
         """Stop retrying (what is left goes to the next start-up's sweep of orphans)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     async def _retry(self) -> None:
         pause = FIRST_PAUSE

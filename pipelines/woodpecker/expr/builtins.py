@@ -6,30 +6,28 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pipelines.woodpecker.expr.errors import ExpressionError
 
 Each = Callable[[Any], Any]
+Number = TypeVar("Number", int, float)
+
+
+_GO_TYPES: tuple[tuple[type, str], ...] = (
+    (type(None), "<nil>"),
+    (bool, "bool"),  # before int: a bool is an int to isinstance
+    (int, "int"),
+    (float, "float64"),
+    (str, "string"),
+    (list, "[]interface {}"),
+    (Mapping, "map[string]interface {}"),
+)
 
 
 def go_type(value: Any) -> str:
-    """The Go type expr's messages name for a value."""
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float64"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "[]interface {}"
-    if isinstance(value, Mapping):
-        return "map[string]interface {}"
-    return "func"
+    """The Go type expr's messages name for a value (`func` for anything but data)."""
+    return next((name for kind, name in _GO_TYPES if isinstance(value, kind)), "func")
 
 
 def _string(value: Any, name: str) -> str:
@@ -66,27 +64,24 @@ def _split(value: Any, separator: Any, count: Any = -1) -> list[str]:
 
 
 def _to_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ExpressionError(f"invalid operation: int({go_type(value)})")
-    if isinstance(value, int | float):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            raise ExpressionError(f'strconv.Atoi: parsing "{value}": invalid syntax') from None
-    raise ExpressionError(f"invalid operation: int({go_type(value)})")
+    return _to_number(value, int, "Atoi")
 
 
 def _to_float(value: Any) -> float:
+    return _to_number(value, float, "ParseFloat")
+
+
+def _to_number(value: Any, kind: type[Number], parser: str) -> Number:
+    """expr's `int()` and `float()`: a number converts, a string is parsed (Go's strconv.`parser` fails
+    as in Go), any other value (a bool too) is an invalid operation."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        return kind(value)
     if isinstance(value, str):
         try:
-            return float(value)
+            return kind(value)
         except ValueError:
-            raise ExpressionError(f'strconv.ParseFloat: parsing "{value}": invalid syntax') from None
-    raise ExpressionError(f"invalid operation: float({go_type(value)})")
+            raise ExpressionError(f'strconv.{parser}: parsing "{value}": invalid syntax') from None
+    raise ExpressionError(f"invalid operation: {kind.__name__}({go_type(value)})")
 
 
 def to_text(value: Any) -> str:

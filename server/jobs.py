@@ -12,6 +12,7 @@ from arq.cron import cron
 from arq.worker import Function, Worker, func
 
 from pipelines.status import Status
+from server.accounts.tokens import fresh_owner_token
 from server.actions.crons import fire_due_crons
 from server.keys import (
     EMAIL_JOB,
@@ -30,6 +31,7 @@ from server.notify.errors import NotifyError
 from server.scheduler import extend_leases, reap_lost_stages
 from server.services import Services, open_services, redis_settings
 from server.settings import Settings
+from server.store.builds import find_build_by_id
 from server.store.deliveries import stale_deliveries
 from server.store.outbox import (
     delete_obsolete_statuses,
@@ -38,6 +40,7 @@ from server.store.outbox import (
     find_outbox,
     list_stale_outbox,
 )
+from server.store.repos import find_repo_by_id
 from server.trigger import FetchFailed, trigger_delivery
 from server.wakeable_worker import WakeableWorker
 
@@ -116,6 +119,11 @@ async def _set_commit_status(
     hangar: Services, client: httpx.AsyncClient, build_id: int, status: Status
 ) -> str:
     """Set the build's commit status on its forge: "sent", or why not."""
+    async with hangar.reading() as session:
+        build = await find_build_by_id(session, build_id)
+        repo = await find_repo_by_id(session, build.repo_id) if build else None
+    if repo is not None:
+        await fresh_owner_token(hangar, repo)  # switched on from the forge: sent with its owner's token
     async with hangar.reading() as session:
         request = await build_status_request(session, hangar.cipher, hangar.settings.url, build_id, status)
     if request is None:

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from server.api import build_starts, builds, crons, openapi, repos, runners, secrets, signing, streams, users
+from server.api import (
+    build_starts,
+    builds,
+    crons,
+    forge_repos,
+    openapi,
+    repos,
+    runners,
+    secrets,
+    signing,
+    streams,
+    users,
+)
 
 routes: list[BaseRoute] = [
     *users.routes,
+    *forge_repos.routes,
     *repos.routes,
     *builds.routes,
     *build_starts.routes,

@@ -7,7 +7,7 @@ The endpoint's order: `detect_forge` -> `read_payload` -> `repository_slug` -> (
 from __future__ import annotations
 
 from server.forges.hook import FORGES, Forge, Hook, HookError, HookResult, Ignored, Ping
-from server.forges.parse import detect_forge, event_name, parse_hook, repository_slug
+from server.forges.parse import detect_forge, event_name, parse_hook, repository_id, repository_slug
 from server.forges.payload import JsonObject, header, read_payload
 from server.forges.signature import delivery_id, verify_signature
 
@@ -26,6 +26,7 @@ __all__ = [
     "header",
     "parse_hook",
     "read_payload",
+    "repository_id",
     "repository_slug",
     "verify_signature",
 ]

@@ -23,8 +23,8 @@ async def allowed_build(request: Request) -> tuple[Repo, Build, FormData]:
     form = await read_form(request)
     user = await current_user(request, csrf=str(form.get(CSRF_FIELD, "")))
     repo, build = await readable_build(request)
-    if not may_build(user, repo):
-        raise HTTPException(403, "sign in to cancel or restart builds")
+    if not await may_build(services(request), user, repo):
+        raise HTTPException(403, "only those who may push to the repository may cancel or restart its builds")
     return repo, build, form
 
 

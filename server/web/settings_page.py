@@ -11,6 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from server.accounts.activation import hook_health, recreate_hook
+from server.accounts.tokens import SignInAgain, owner_must_sign_in_again
 from server.actions.errors import ActionError
 from server.actions.repos import RepoSettings, change_settings
 from server.actions.secrets import NewSecret, add_secret, remove_secret
@@ -18,6 +20,7 @@ from server.api.access import readable_repo
 from server.api.auth import current_user, may_configure
 from server.api.common import services
 from server.db.models import Repo
+from server.forges.remote import ForgeError
 from server.sessions import CSRF_FIELD
 from server.store.secrets import list_secrets
 from server.web.forms import read_form
@@ -35,8 +38,8 @@ async def configurable_repo(request: Request, form: FormData | None = None) -> R
     repo, _user = await readable_repo(request)
     if user is None:
         raise HTTPException(401, "sign in to change settings")
-    if not may_configure(user):
-        raise HTTPException(403, "only administrators may change a repository's settings")
+    if not await may_configure(services(request), user, repo):
+        raise HTTPException(403, "only the repository's administrators may change its settings")
     return repo
 
 
@@ -48,7 +51,13 @@ async def settings_page(
     async with services(request).reading() as session:
         secrets = await list_secrets(session, repo.id or 0)
     saved = "saved" in request.query_params
-    context = {"repo": repo, "secrets": secrets, "problems": problems or [], "saved": saved}
+    hangar = services(request)
+    context = {
+        "repo": repo, "secrets": secrets, "problems": problems or [], "saved": saved,
+        "owner_problem": await owner_must_sign_in_again(hangar, repo.owner_id),
+        "hook": await hook_health(hangar, repo) if repo.forge_id else None,
+        "forge_title": hangar.forge.title if hangar.forge else "",
+    }  # fmt: skip
     return await page(request, "settings.html", context, status_code=status_code)
 
 
@@ -113,10 +122,25 @@ async def delete_secret_form(request: Request) -> Response:
     return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#secrets", status_code=303)
 
 
+async def recreate_hook_form(request: Request) -> Response:
+    """Make the repository's webhook on the forge again (it was removed there)."""
+    form = await read_form(request)
+    repo = await configurable_repo(request, form)
+    user = await current_user(request)
+    assert user is not None
+    try:
+        await recreate_hook(services(request), user, repo)
+    except (ActionError, ForgeError, SignInAgain) as exc:
+        detail = exc.detail if isinstance(exc, ActionError) else str(exc)
+        return await settings_page(request, [detail], status_code=getattr(exc, "status_code", 502) or 502)
+    return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#webhook", status_code=303)
+
+
 PATH = "/{owner}/{name}/settings"
 routes = [
     Route(PATH, settings_page, methods=["GET"]),
     Route(PATH, save_settings, methods=["POST"]),
     Route(PATH + "/secrets", add_secret_form, methods=["POST"]),
     Route(PATH + "/secrets/{secret}/delete", delete_secret_form, methods=["POST"]),
+    Route(PATH + "/hook", recreate_hook_form, methods=["POST"]),
 ]

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from server.api.auth import current_user
 from server.api.common import services
 from server.crypto import check_password, hash_password
+from server.db.models import User
 from server.keys import sign_in_failures_key
 from server.services import Services
 from server.sessions import COOKIE, CSRF_FIELD, LIFETIME_SECONDS, end_session, start_session
@@ -36,7 +37,13 @@ def local_target(target: str) -> str:
 async def sign_in_form(request: Request) -> Response:
     """The sign-in page."""
     target = local_target(request.query_params.get("next", "/"))
-    return await page(request, "signin.html", {"next": target, "login": "", "problem": ""})
+    return await page(request, "signin.html", sign_in_context(request, target))
+
+
+def sign_in_context(request: Request, target: str, login: str = "", problem: str = "") -> dict[str, object]:
+    """What the sign-in page shows: the forge's button (when one is configured) and the password form."""
+    forge = services(request).forge
+    return {"next": target, "login": login, "problem": problem, "forge": forge.title if forge else ""}
 
 
 async def sign_in(request: Request) -> Response:
@@ -49,7 +56,7 @@ async def sign_in(request: Request) -> Response:
     target = local_target(str(form.get("next", "/")))
     counters = failure_counters(request, login)
     if await too_many_failures(hangar, counters):
-        context = {"next": target, "login": login, "problem": "Too many wrong passwords: try again later."}
+        context = sign_in_context(request, target, login, "Too many wrong passwords: try again later.")
         response = await page(request, "signin.html", context, status_code=429)
         response.headers["Retry-After"] = str(FAILURE_WINDOW_SECONDS)
         return response
@@ -59,11 +66,17 @@ async def sign_in(request: Request) -> Response:
     check = await run_in_threadpool(check_password, password, stored)  # Argon2id: ~0.1 s off the event loop
     if user is None or not user.password_hash or not check.matches:
         await count_failure(hangar, counters)
-        context = {"next": target, "login": login, "problem": "Wrong login or password."}
+        context = sign_in_context(request, target, login, "Wrong login or password.")
         return await page(request, "signin.html", context, status_code=401)
     if check.rehashed and user.id is not None:  # a legacy or outdated hash: the fresh one replaces it
         async with hangar.transaction() as (session, _changes):
             await replace_password_hash(session, user.id, user.password_hash, check.rehashed)
+    return await signed_in(request, user, target)
+
+
+async def signed_in(request: Request, user: User, target: str) -> Response:
+    """Start a session for `user` (the cookie) and go to `target`."""
+    hangar = services(request)
     earlier = request.cookies.get(COOKIE, "")
     if earlier:  # a new session, never the one the browser came with (session fixation)
         await end_session(hangar, earlier)

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.accounts import activation
+from server.actions import activation
 from server.actions import repos as actions
 from server.actions.repos import NewRepo, RepoSettings
 from server.api.access import configurable_repo, readable_repo

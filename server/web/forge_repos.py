@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server.accounts import activation
 from server.accounts.sync import sync_repositories, synced_repositories
+from server.actions import activation
 from server.actions.errors import ActionError
 from server.api.auth import current_user, may_configure
 from server.api.common import services

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server.accounts.activation import hook_health, recreate_hook
 from server.accounts.tokens import SignInAgain, owner_must_sign_in_again
+from server.actions.activation import hook_health, recreate_hook
 from server.actions.errors import ActionError
 from server.actions.repos import RepoSettings, change_settings
 from server.actions.secrets import NewSecret, add_secret, remove_secret

@@ -12,7 +12,7 @@ from arq.cron import cron
 from arq.worker import Function, Worker, func
 
 from pipelines.status import Status
-from server.accounts.tokens import fresh_owner_token
+from server.accounts.tokens import fresh_owner_token, owner_must_sign_in_again
 from server.actions.crons import fire_due_crons
 from server.keys import (
     EMAIL_JOB,
@@ -124,6 +124,9 @@ async def _set_commit_status(
         repo = await find_repo_by_id(session, build.repo_id) if build else None
     if repo is not None:
         await fresh_owner_token(hangar, repo)  # switched on from the forge: sent with its owner's token
+        refused = await owner_must_sign_in_again(hangar, repo.owner_id)
+        if refused:
+            raise NotifyError(f"not sent: {refused}", retryable=False)
     async with hangar.reading() as session:
         request = await build_status_request(session, hangar.cipher, hangar.settings.url, build_id, status)
     if request is None:

@@ -60,7 +60,7 @@ class OAuthClient(BaseOAuth2[dict[str, Any]]):
         except httpx.HTTPError as exc:
             raise OAuthUnavailable(f"the forge did not answer: {exc}") from None
         except OAuth2Error as exc:
-            raise OAuthRefused(f"the forge refused the sign-in: {exc}") from None
+            raise OAuthRefused(f"the forge refused the sign-in ({_reason(exc)})") from None
 
     async def renew(self, refresh_token: str) -> Tokens:
         """New tokens for a refresh token; OAuthRefused when the forge says no."""
@@ -69,8 +69,21 @@ class OAuthClient(BaseOAuth2[dict[str, Any]]):
         except httpx.HTTPError as exc:
             raise OAuthUnavailable(f"the forge did not answer: {exc}") from None
         except OAuth2Error as exc:
-            raise OAuthRefused(f"the forge refused to refresh the token: {exc}") from None
+            raise OAuthRefused(f"the forge refused to refresh the token ({_reason(exc)})") from None
         return renewed if renewed.refresh else Tokens(renewed.access, refresh_token, renewed.expires)
+
+
+def _reason(exc: OAuth2Error) -> str:
+    """The OAuth error code the forge answered with (`invalid_grant`…), else the HTTP status."""
+    response = getattr(exc, "response", None)
+    if response is None:
+        return type(exc).__name__
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {}
+    error = answer.get("error") if isinstance(answer, dict) else None
+    return str(error) if error else f"HTTP {response.status_code}"
 
 
 def _tokens(token: OAuth2Token) -> Tokens:

@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
+from server.forges.gitea_api import Gitea, gitea_endpoints
 from server.forges.github_api import SCOPES as GITHUB_SCOPES
 from server.forges.github_api import GitHub, github_endpoints
+from server.forges.gitlab_api import SCOPES as GITLAB_SCOPES
+from server.forges.gitlab_api import GitLab, gitlab_endpoints
 from server.forges.oauth import OAuthClient
 from server.forges.remote import RemoteForge
 from server.settings import Settings
@@ -23,19 +28,17 @@ def configured_forge(settings: Settings) -> RemoteForge | None:
         return None
     kind, forge = chosen
     http = httpx.AsyncClient(trust_env=False, timeout=30, follow_redirects=True)
-    if kind == "github":
-        authorize, token, api = github_endpoints(forge.url)
-        oauth = OAuthClient(
-            forge.client_id,
-            forge.client_secret,
-            authorize,
-            token,
-            token,
-            name=kind,
-            base_scopes=GITHUB_SCOPES,
-        )
-        return GitHub(forge.url, api, oauth, http)
-    raise ValueError(f"no such forge {kind!r}")
+    kinds: dict[str, tuple[type[RemoteForge], Callable[[str], tuple[str, str, str]], list[str]]] = {
+        "github": (GitHub, github_endpoints, GITHUB_SCOPES),
+        "gitea": (Gitea, gitea_endpoints, []),
+        "gitlab": (GitLab, gitlab_endpoints, GITLAB_SCOPES),
+    }
+    forge_class, endpoints, scopes = kinds[kind]
+    authorize, token, api = endpoints(forge.url)
+    oauth = OAuthClient(
+        forge.client_id, forge.client_secret, authorize, token, token, name=kind, base_scopes=scopes
+    )
+    return forge_class(forge.url, api, oauth, http)
 
 
 def callback_url(settings: Settings) -> str:

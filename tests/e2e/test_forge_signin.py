@@ -38,7 +38,7 @@ def github() -> Iterator[StandinGitHub]:
     for login in ("carol", "bob", "erin"):
         forge.add_user(login, f"{login}@example.com")
     with serve(forge.app) as url:
-        forge.url = url  # type: ignore[attr-defined]
+        forge.url = url
         yield forge
     assert forge.problems == [], "\n".join(forge.problems)
 
@@ -47,7 +47,7 @@ def github() -> Iterator[StandinGitHub]:
 def hangar(tmp_path: Path, docker_host: str, github: StandinGitHub) -> Iterator[Hangar]:
     env = {
         "HANGAR_GITHUB_CLIENT_ID": CLIENT_ID, "HANGAR_GITHUB_CLIENT_SECRET": CLIENT_SECRET,
-        "HANGAR_GITHUB_URL": github.url,  # type: ignore[attr-defined]
+        "HANGAR_GITHUB_URL": github.url,
         "HANGAR_PERMISSION_SECONDS": str(PERMISSION_SECONDS),
     }  # fmt: skip
     with hangar_up(tmp_path / "data", env=env) as running:

@@ -12,16 +12,16 @@ from server.services import Services
 from server.store.repos import find_repo
 from tests.server.accounts.conftest import PERMISSION_SECONDS, Browsers, Visitor
 from tests.server.api.seed import StageSeed, add_build
-from tests.server.forges.standin.github import StandinGitHub
+from tests.server.forges.standin.forge import StandinForge
 
 
 async def activated(
-    hangar: Services, github: StandinGitHub, browsers: Browsers
+    hangar: Services, forge: StandinForge, browsers: Browsers
 ) -> tuple[Repo, dict[str, Visitor]]:
     """carol's private carol/app, activated by her, with a finished build; bob may push, dave pull."""
     for login in ("dave", "erin"):
-        github.add_user(login)
-    forge_repo = github.add_repo("carol", "app", "https://github.example/carol/app.git", private=True)
+        forge.add_user(login)
+    forge_repo = forge.add_repo("carol", "app", "https://forge.example/carol/app.git", private=True)
     forge_repo.access |= {"bob": "push", "dave": "pull"}
     people = {login: await browsers.signed_in(login) for login in ("carol", "bob", "dave", "erin")}
     people["anonymous"] = browsers.visitor()
@@ -43,9 +43,9 @@ def writes(visitor: Visitor) -> dict[str, str]:
 
 
 async def test_each_level_of_the_forge_gives_its_rights_in_the_api_and_the_pages(
-    hangar: Services, github: StandinGitHub, browsers: Browsers
+    hangar: Services, forge: StandinForge, browsers: Browsers
 ) -> None:
-    _repo, people = await activated(hangar, github, browsers)
+    _repo, people = await activated(hangar, forge, browsers)
     api = "/api/repos/carol/app"
     reading = [api, f"{api}/builds/1", f"{api}/builds/1/logs/1/1", "/carol/app", "/carol/app/1",
                "/carol/app/badge.svg"]  # fmt: skip
@@ -73,12 +73,12 @@ async def test_each_level_of_the_forge_gives_its_rights_in_the_api_and_the_pages
 
 
 async def test_a_revoked_collaborator_loses_access_when_the_kept_answer_expires(
-    hangar: Services, github: StandinGitHub, browsers: Browsers
+    hangar: Services, forge: StandinForge, browsers: Browsers
 ) -> None:
-    _repo, people = await activated(hangar, github, browsers)
+    _repo, people = await activated(hangar, forge, browsers)
     bob = people["bob"].http
     assert (await bob.get("/api/repos/carol/app")).status_code == 200
-    github.find("carol", "app").access.pop("bob")  # type: ignore[union-attr]
+    forge.find("carol", "app").access.pop("bob")  # type: ignore[union-attr]
     deadline = time.monotonic() + PERMISSION_SECONDS + 10
     while (await bob.get("/api/repos/carol/app")).status_code == 200:
         assert time.monotonic() < deadline, "still readable long after the kept permission expired"

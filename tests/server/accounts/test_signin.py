@@ -10,12 +10,12 @@ from server.db.models import ForgeAccount, User
 from server.services import Services
 from server.store.users import find_user
 from tests.server.accounts.conftest import Browsers, forge_sign_in
-from tests.server.forges.standin.github import StandinGitHub
+from tests.server.forges.standin.forge import StandinForge
 from tests.server.web.conftest import add_person
 
 
 async def test_signing_in_makes_the_user_from_the_forge_and_admins_from_the_setting(
-    hangar: Services, github: StandinGitHub, browsers: Browsers
+    hangar: Services, forge: StandinForge, browsers: Browsers
 ) -> None:
     alice, bob = await browsers.signed_in("alice"), await browsers.signed_in("bob")
     me = (await alice.http.get("/api/user")).json()
@@ -26,7 +26,7 @@ async def test_signing_in_makes_the_user_from_the_forge_and_admins_from_the_sett
     async with hangar.reading() as session:
         accounts = (await session.exec(select(ForgeAccount))).all()
     assert {account.login for account in accounts} == {"alice", "bob"}
-    issued = set(github.oauth.access)
+    issued = set(forge.oauth.access)
     for account in accounts:  # encrypted at rest, readable with the key
         assert account.access_token not in issued
         assert hangar.cipher.decrypt(account.access_token) in issued
@@ -55,12 +55,12 @@ async def test_a_callback_whose_state_was_not_issued_to_this_browser_signs_no_on
 
 
 async def test_sign_in_can_be_limited_to_members_of_organisations(
-    hangar: Services, github: StandinGitHub, browsers: Browsers
+    hangar: Services, forge: StandinForge, browsers: Browsers
 ) -> None:
     hangar.settings.open = False
     hangar.settings.orgs = "Acme, other"
-    github.orgs["bob"] = {"acme"}
-    refused = await forge_sign_in(browsers.visitor(), github, "carol")
+    forge.orgs["bob"] = {"acme"}
+    refused = await forge_sign_in(browsers.visitor(), forge, "carol")
     assert refused.status_code == 403
     assert "not a member of an organisation allowed" in refused.text
     await browsers.signed_in("bob")
@@ -69,18 +69,18 @@ async def test_sign_in_can_be_limited_to_members_of_organisations(
 
 
 async def test_a_local_user_with_the_same_login_is_not_taken_over(
-    hangar: Services, github: StandinGitHub, browsers: Browsers
+    hangar: Services, forge: StandinForge, browsers: Browsers
 ) -> None:
     await add_person(hangar, "carol", admin=True)
-    answer = await forge_sign_in(browsers.visitor(), github, "carol")
+    answer = await forge_sign_in(browsers.visitor(), forge, "carol")
     assert answer.status_code == 403
     assert "a local user named carol exists" in answer.text
 
 
 async def test_the_sign_in_page_offers_the_forge_and_keeps_the_password_form(
-    browsers: Browsers,
+    forge: StandinForge, browsers: Browsers
 ) -> None:
     page = await browsers.visitor().http.get("/login?next=/octo/app")
-    assert "Sign in with GitHub" in page.text
+    assert f"Sign in with {forge.title}" in page.text
     assert 'href="/login/forge?next=/octo/app"' in page.text.replace("%2F", "/")
     assert 'name="password"' in page.text

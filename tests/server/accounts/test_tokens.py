@@ -18,7 +18,7 @@ from server.services import Services
 from server.store.repos import find_repo
 from tests.server.accounts.conftest import Browsers
 from tests.server.api.seed import StageSeed, add_build
-from tests.server.forges.standin.github import StandinGitHub
+from tests.server.forges.standin.forge import StandinForge
 
 
 @pytest.fixture
@@ -28,9 +28,9 @@ async def worker_context(hangar: Services) -> AsyncIterator[dict[str, Any]]:
         yield {"hangar": hangar, "http": http, "settings": hangar.settings, "job_try": 1}
 
 
-async def activated_build(hangar: Services, github: StandinGitHub, browsers: Browsers) -> int:
+async def activated_build(hangar: Services, forge: StandinForge, browsers: Browsers) -> int:
     """carol's public carol/app activated by her (bob may push), with a build: its id."""
-    github.add_repo("carol", "app", "https://github.example/carol/app.git").access["bob"] = "push"
+    forge.add_repo("carol", "app", "https://forge.example/carol/app.git").access["bob"] = "push"
     carol = await browsers.signed_in("carol")
     answer = await carol.http.post("/api/repos/carol/app", headers={"X-CSRF-Token": carol.csrf})
     assert answer.status_code == 201, answer.text
@@ -41,9 +41,9 @@ async def activated_build(hangar: Services, github: StandinGitHub, browsers: Bro
     return seeded.build.id or 0
 
 
-async def expire(hangar: Services, github: StandinGitHub, login: str) -> None:
+async def expire(hangar: Services, forge: StandinForge, login: str) -> None:
     """Let `login`'s access token expire (the forge refuses it; Hangar knows its expiry has passed)."""
-    github.oauth.expire(login)
+    forge.oauth.expire(login)
     async with hangar.transaction() as (session, _changes):
         await session.exec(
             update(ForgeAccount).where(col(ForgeAccount.login) == login).values(expires=time.time() - 1)
@@ -51,34 +51,34 @@ async def expire(hangar: Services, github: StandinGitHub, login: str) -> None:
 
 
 async def test_an_expired_token_is_refreshed_before_the_status_is_sent(
-    hangar: Services, github: StandinGitHub, browsers: Browsers, worker_context: dict[str, Any]
+    hangar: Services, forge: StandinForge, browsers: Browsers, worker_context: dict[str, Any]
 ) -> None:
-    build_id = await activated_build(hangar, github, browsers)
-    await expire(hangar, github, "carol")
+    build_id = await activated_build(hangar, forge, browsers)
+    await expire(hangar, forge, "carol")
     assert await send_commit_status(worker_context, build_id, "success", 1) == "sent"
-    assert github.oauth.refreshed == 1
-    (status,) = github.statuses
+    assert forge.oauth.refreshed == 1
+    (status,) = forge.statuses
     assert (status["repo"], status["login"], status["state"]) == ("carol/app", "carol", "success")
     assert status["context"] == "hangar/push"
     assert await send_commit_status(worker_context, build_id, "success", 2) == "sent"
-    assert github.oauth.refreshed == 1, "a fresh token is not refreshed again"
+    assert forge.oauth.refreshed == 1, "a fresh token is not refreshed again"
 
 
 async def test_a_refused_refresh_keeps_the_repository_readable_and_asks_its_owner_to_sign_in_again(
-    hangar: Services, github: StandinGitHub, browsers: Browsers, worker_context: dict[str, Any]
+    hangar: Services, forge: StandinForge, browsers: Browsers, worker_context: dict[str, Any]
 ) -> None:
-    build_id = await activated_build(hangar, github, browsers)
-    github.oauth.refuse_refresh = True
-    await expire(hangar, github, "carol")
+    build_id = await activated_build(hangar, forge, browsers)
+    forge.oauth.refuse_refresh = True
+    await expire(hangar, forge, "carol")
     result = await send_commit_status(worker_context, build_id, "failure", 1)
     assert result.startswith("failed: not sent:") and "carol must sign in to Hangar again" in result
-    assert github.statuses == []
+    assert forge.statuses == []
     bob, alice = await browsers.signed_in("bob"), await browsers.signed_in("alice")
     assert (await bob.http.get("/api/repos/carol/app/builds/1")).status_code == 200
     assert (await bob.http.get("/carol/app/1")).status_code == 200
     settings = await alice.http.get("/carol/app/settings")
     assert "must sign in again" in settings.text
-    github.oauth.refuse_refresh = False
+    forge.oauth.refuse_refresh = False
     await browsers.signed_in("carol")  # signing in again gives the repository a working token
     assert await send_commit_status(worker_context, build_id, "failure", 2) == "sent"
     assert "must sign in again" not in (await alice.http.get("/carol/app/settings")).text

@@ -1,236 +1,117 @@
-"""A stand-in GitHub (Enterprise Server layout: the REST API under `/api/v3`) for the tests: OAuth2 sign-in,
-users, repositories with collaborators, organisations, webhooks and commit statuses. Every request Hangar
-sends to the API, and every answer given, is checked against GitHub's own OpenAPI description
-(`github.openapi.json`, an excerpt made by scripts/github_openapi_excerpt.py); `problems` lists what was not
-as documented."""
+"""A stand-in GitHub (Enterprise Server layout: the REST API under `/api/v3`) for the tests. Every request
+Hangar sends to the API, and every answer given, is checked against GitHub's own OpenAPI description
+(`github.openapi.json`, an excerpt made by scripts/github_openapi_excerpt.py); its answers start from the
+description's examples."""
 
 from __future__ import annotations
 
-import itertools
-import json
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-
-from tests.server.forges.standin.oauth import OAuthServer
+from tests.server.forges.standin.forge import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    LEVELS,
+    Answer,
+    Handler,
+    StandinForge,
+    StandinRepo,
+)
 from tests.server.forges.standin.openapi import HERE, Description
 
-CLIENT_ID = "standin-client-id"
-CLIENT_SECRET = "standin-client-secret"
-LEVELS = ("pull", "triage", "push", "maintain", "admin")
+__all__ = ["CLIENT_ID", "CLIENT_SECRET", "StandinGitHub"]
+REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 
 
-@dataclass
-class StandinRepo:
-    """A repository: its owner administers it; `access` gives others `pull`, `push` or `admin`."""
-
-    id: int
-    owner: str
-    name: str
-    private: bool
-    clone_url: str
-    default_branch: str = "main"
-    access: dict[str, str] = field(default_factory=dict)
-    hooks: dict[int, dict[str, Any]] = field(default_factory=dict)
-
-    def level(self, login: str | None) -> str | None:
-        """What `login` may do (None: nothing; anonymous callers pull public repositories)."""
-        if login == self.owner:
-            return "admin"
-        found = self.access.get(login or "")
-        return found or (None if self.private else "pull")
-
-
-Handler = Callable[[str, dict[str, str], dict[str, str], Any], tuple[int, Any]]
-
-
-class StandinGitHub:
-    """The forge's state, and the Starlette app that serves it."""
+class StandinGitHub(StandinForge):
+    """GitHub: OAuth under `/login/oauth`, its API under `/api/v3`, checked by its OpenAPI description."""
 
     def __init__(self, token_seconds: float | None = 8 * 3600) -> None:
-        self.oauth = OAuthServer(CLIENT_ID, CLIENT_SECRET, token_seconds)
+        super().__init__(token_seconds)
         self.description = Description(HERE / "github.openapi.json", "https://api.github.com")
-        self.users: dict[str, dict[str, Any]] = {}
-        self.repos: dict[int, StandinRepo] = {}
-        self.orgs: dict[str, set[str]] = {}
-        self.statuses: list[dict[str, Any]] = []
-        self.calls: list[str] = []
-        self._ids = itertools.count(1000)
-        self.app = Starlette(routes=[
-            Route("/login/oauth/authorize", self.oauth.authorize_page, methods=["GET"]),
-            Route("/login/oauth/authorize", self.oauth.authorize, methods=["POST"]),
-            Route("/login/oauth/access_token", self.oauth.token, methods=["POST"]),
-            Route("/api/v3/{path:path}", self.api, methods=["GET", "POST", "PATCH", "DELETE"]),
-        ])  # fmt: skip
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
-            ("GET", re.compile(r"/user"), self._user),
-            ("GET", re.compile(r"/user/repos"), self._user_repos),
-            ("GET", re.compile(r"/user/orgs"), self._user_orgs),
-            ("GET", re.compile(r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"), self._repo),
-            ("POST", re.compile(r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/hooks"), self._create_hook),
-            (
-                "GET",
-                re.compile(r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/hooks/(?P<hook>\d+)"),
-                self._get_hook,
-            ),
-            (
-                "DELETE",
-                re.compile(r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/hooks/(?P<hook>\d+)"),
-                self._delete_hook,
-            ),
-            (
-                "POST",
-                re.compile(r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/statuses/(?P<sha>[^/]+)"),
-                self._status,
-            ),
+        self.api_problems = self.description.problems
+
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        """users/get-authenticated, repos/list-for-authenticated-user, orgs/list-for-authenticated-user,
+        repos/get, repos/create-webhook, repos/get-webhook, repos/delete-webhook and
+        repos/create-commit-status."""
+        return [
+            ("GET", r"/user", self._user),
+            ("GET", r"/user/repos", self._user_repos),
+            ("GET", r"/user/orgs", self._user_orgs),
+            ("GET", REPO, self._repo),
+            ("POST", REPO + r"/hooks", self._create_hook),
+            ("GET", REPO + r"/hooks/(?P<hook>\d+)", self._get_hook),
+            ("DELETE", REPO + r"/hooks/(?P<hook>\d+)", self._delete_hook),
+            ("POST", REPO + r"/statuses/(?P<sha>[^/]+)", self._status),
         ]
 
-    @property
-    def problems(self) -> list[str]:
-        """Requests or answers not as GitHub documents them, and refused OAuth requests."""
-        return self.description.problems + self.oauth.problems
+    def check_request(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> bool:
+        """The request against the OpenAPI description (path, query, body), with GitHub's media type."""
+        if "application/vnd.github+json" not in headers.get("accept", ""):
+            self.api_problems.append(f"request {method} {path}: no Accept: application/vnd.github+json")
+        return self.description.check_request(method, path, query, headers, body)
 
-    def add_user(self, login: str, email: str = "") -> None:
-        """A person with an account."""
-        self.users[login] = {
-            "id": next(self._ids),
-            "login": login,
-            "name": login.title(),
-            "email": email or None,
-        }
+    def check_response(self, method: str, path: str, query: dict[str, str], status: int, answer: Any) -> None:
+        """The answer against the OpenAPI description (status and body)."""
+        self.description.check_response(method, path, query, status, answer)
 
-    def add_repo(self, owner: str, name: str, clone_url: str, private: bool = False) -> StandinRepo:
-        """A repository `owner` administers."""
-        repo = StandinRepo(next(self._ids), owner, name, private, clone_url)
-        self.repos[repo.id] = repo
-        return repo
-
-    def find(self, owner: str, name: str) -> StandinRepo | None:
-        """The repository `owner/name`."""
-        return next((r for r in self.repos.values() if (r.owner, r.name) == (owner, name)), None)
-
-    def token_for(self, login: str) -> str:
-        """An access token of `login` (as if they had signed in)."""
-        return str(self.oauth.issue(login)["access_token"])
-
-    async def api(self, request: Request) -> Response:
-        """The REST API: checked against the description, answered, the answer checked too."""
-        path = "/" + request.path_params["path"]
-        method = request.method
-        query = dict(request.query_params)
-        headers = {key.lower(): value for key, value in request.headers.items()}
-        body = await request.body()
-        self.calls.append(f"{method} {path}")
-        if not self.description.check_request(method, path, query, headers, body):
-            return JSONResponse(
-                {"message": "Invalid request", "documentation_url": "standin"}, status_code=400
-            )
-        login = self.oauth.who(headers.get("authorization", ""))
-        if login is None:
-            status, answer = (
-                401,
-                {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"},
-            )
-        else:
-            status, answer = self._dispatch(method, path, login, query, json.loads(body) if body else None)
-        if status != 401:  # GitHub answers any call with bad credentials so; few operations document it
-            self.description.check_response(method, path, query, status, answer)
-        return Response(status_code=status) if answer is None else JSONResponse(answer, status_code=status)
-
-    def _dispatch(
-        self, method: str, path: str, login: str, query: dict[str, str], body: Any
-    ) -> tuple[int, Any]:
-        for verb, pattern, handler in self._routes:
-            matched = pattern.fullmatch(path)
-            if verb == method and matched:
-                return handler(login, matched.groupdict(), query, body)
-        return 404, _not_found()
-
-    def _user(self, login: str, _path: dict[str, str], _query: dict[str, str], _body: Any) -> tuple[int, Any]:
-        user = self.description.example("/user", "get")
+    def _user(self, login: str, _path: dict[str, str], _query: dict[str, str], _body: Any) -> Answer:
         person = self.users[login]
-        user |= {"id": person["id"], "login": login, "name": person["name"], "email": person["email"],
-                 "avatar_url": f"https://avatars.example/{login}", "user_view_type": "private"}  # fmt: skip
-        return 200, user
+        return 200, self.description.example("/user", "get") | {
+            "id": person["id"], "login": login, "name": person["name"], "email": person["email"],
+            "avatar_url": f"https://avatars.example/{login}", "user_view_type": "private",
+        }  # fmt: skip
 
-    def _user_repos(
-        self, login: str, _path: dict[str, str], query: dict[str, str], _body: Any
-    ) -> tuple[int, Any]:
-        size, number = int(query.get("per_page", "30")), int(query.get("page", "1"))
-        mine = sorted(
-            (
-                repo
-                for repo in self.repos.values()
-                if repo.level(login) and (repo.owner == login or login in repo.access)
-            ),
-            key=lambda repo: f"{repo.owner}/{repo.name}",
-        )
-        page = mine[(number - 1) * size : number * size]
+    def _user_repos(self, login: str, _path: dict[str, str], query: dict[str, str], _body: Any) -> Answer:
         template = self.description.example("/user/repos", "get")[0]
+        page = self.page_of(self.visible(login), query, "per_page", 30)
         return 200, [self._repo_json(dict(template), repo, login) for repo in page]
 
-    def _user_orgs(
-        self, login: str, _path: dict[str, str], _query: dict[str, str], _body: Any
-    ) -> tuple[int, Any]:
+    def _user_orgs(self, login: str, _path: dict[str, str], query: dict[str, str], _body: Any) -> Answer:
         template = self.description.example("/user/orgs", "get")[0]
-        return 200, [
-            template | {"login": org, "id": index}
-            for index, org in enumerate(sorted(self.orgs.get(login, ())))
-        ]
+        names = self.page_of(sorted(self.orgs.get(login, ())), query, "per_page", 30)
+        return 200, [template | {"login": name, "id": index} for index, name in enumerate(names)]
 
-    def _repo(self, login: str, path: dict[str, str], _query: dict[str, str], _body: Any) -> tuple[int, Any]:
+    def _repo(self, login: str, path: dict[str, str], _query: dict[str, str], _body: Any) -> Answer:
         repo = self.find(path["owner"], path["repo"])
-        if repo is None or repo.level(login) is None:
+        if repo is None or not repo.allows(login, "pull"):
             return 404, _not_found()
         return 200, self._repo_json(self.description.example("/repos/{owner}/{repo}", "get"), repo, login)
 
-    def _create_hook(
-        self, login: str, path: dict[str, str], _query: dict[str, str], body: Any
-    ) -> tuple[int, Any]:
+    def _create_hook(self, login: str, path: dict[str, str], _query: dict[str, str], body: Any) -> Answer:
         repo = self._administered(login, path)
         if repo is None:
             return 404, _not_found()
-        hook_id = next(self._ids)
+        hook_id = self.new_id()
         repo.hooks[hook_id] = body
-        return 201, self._hook_json(repo, hook_id, "/repos/{owner}/{repo}/hooks", "post", "201")
+        return 201, self._hook_json(repo, hook_id, ("/repos/{owner}/{repo}/hooks", "post", "201"))
 
-    def _get_hook(
-        self, login: str, path: dict[str, str], _query: dict[str, str], _body: Any
-    ) -> tuple[int, Any]:
+    def _get_hook(self, login: str, path: dict[str, str], _query: dict[str, str], _body: Any) -> Answer:
         repo = self._administered(login, path)
         if repo is None or int(path["hook"]) not in repo.hooks:
             return 404, _not_found()
-        return 200, self._hook_json(
-            repo, int(path["hook"]), "/repos/{owner}/{repo}/hooks/{hook_id}", "get", "200"
-        )
+        operation = ("/repos/{owner}/{repo}/hooks/{hook_id}", "get", "200")
+        return 200, self._hook_json(repo, int(path["hook"]), operation)
 
-    def _delete_hook(
-        self, login: str, path: dict[str, str], _query: dict[str, str], _body: Any
-    ) -> tuple[int, Any]:
+    def _delete_hook(self, login: str, path: dict[str, str], _query: dict[str, str], _body: Any) -> Answer:
         repo = self._administered(login, path)
         if repo is None or repo.hooks.pop(int(path["hook"]), None) is None:
             return 404, _not_found()
         return 204, None
 
-    def _status(self, login: str, path: dict[str, str], _query: dict[str, str], body: Any) -> tuple[int, Any]:
+    def _status(self, login: str, path: dict[str, str], _query: dict[str, str], body: Any) -> Answer:
         repo = self.find(path["owner"], path["repo"])
-        if repo is None or LEVELS.index(repo.level(login) or "pull") < LEVELS.index("push"):
+        if repo is None or not repo.allows(login, "push"):
             return 404, _not_found()
-        self.statuses.append(
-            {"repo": f"{repo.owner}/{repo.name}", "sha": path["sha"], "login": login, **body}
-        )
+        self.record_status(repo, path["sha"], login, body)
         status = self.description.example("/repos/{owner}/{repo}/statuses/{sha}", "post", "201")
         return 201, status | {"state": body["state"], "context": body.get("context", "default")}
 
     def _administered(self, login: str, path: dict[str, str]) -> StandinRepo | None:
         repo = self.find(path["owner"], path["repo"])
-        return repo if repo is not None and repo.level(login) == "admin" else None
+        return repo if repo is not None and repo.allows(login, "admin") else None
 
     def _repo_json(self, template: dict[str, Any], repo: StandinRepo, login: str) -> dict[str, Any]:
         level = LEVELS.index(repo.level(login) or "pull")
@@ -246,10 +127,8 @@ class StandinGitHub:
             "default_branch": repo.default_branch, "permissions": permissions,
         }  # fmt: skip
 
-    def _hook_json(
-        self, repo: StandinRepo, hook_id: int, path: str, method: str, status: str
-    ) -> dict[str, Any]:
-        hook: dict[str, Any] = self.description.example(path, method, status)
+    def _hook_json(self, repo: StandinRepo, hook_id: int, operation: tuple[str, str, str]) -> dict[str, Any]:
+        hook: dict[str, Any] = self.description.example(*operation)
         body = repo.hooks[hook_id]
         config = {key: value for key, value in body["config"].items() if key != "secret"} | {
             "secret": "********"

@@ -17,6 +17,8 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from tests.browser import open_browser
 from tests.e2e.processes import Hangar, hangar_up, wait_until
 from tests.e2e.test_browser import shoot
+from tests.reliability.sweep import find_secrets
+from tests.reliability.test_secrets_never_leak import data_files
 from tests.server.forges.standin.github import CLIENT_ID, CLIENT_SECRET, StandinGitHub
 from tests.server.forges.standin.serve import serve
 from tests.server.support import PushedRepo, github_headers, github_push
@@ -77,6 +79,20 @@ async def csrf_of(page: Page) -> str:
     return str(await page.locator('input[name="csrf"]').first.get_attribute("value"))
 
 
+async def nothing_secret_shown(hangar: Hangar, page: Page, github: StandinGitHub, hook_secret: str) -> None:
+    """No form of a forge token (access or refresh), the OAuth client secret or the webhook secret in the
+    pages and API answers of the repository's owner, the server's output or the data folder."""
+    seen: dict[str, str | bytes] = {}
+    api = "/api/repos/carol/app"
+    for path in ("/", "/-/repos", "/carol/app", "/carol/app/1", "/carol/app/settings", "/api/user",
+                 "/api/user/repos", "/api/repos", api, f"{api}/builds/1"):  # fmt: skip
+        seen[path] = await (await page.request.get(f"{hangar.url}{path}")).text()
+    seen["server output"] = hangar.output()
+    seen |= data_files(hangar.data)
+    secrets = [*github.oauth.access, *github.oauth.refresh, CLIENT_SECRET, hook_secret]
+    assert find_secrets(seen, secrets) == []
+
+
 async def test_sign_in_activate_build_and_the_forge_s_permissions(
     hangar: Hangar, github: StandinGitHub, browser: Browser, tmp_path: Path
 ) -> None:
@@ -134,6 +150,8 @@ async def test_sign_in_activate_build_and_the_forge_s_permissions(
     while (await bob_page.request.get(f"{hangar.url}/carol/app/1")).status != 404:
         assert time.monotonic() < deadline, "bob still reads carol/app long after his access was revoked"
         time.sleep(0.25)
+
+    await nothing_secret_shown(hangar, page, github, secret)
 
     await page.goto(f"{hangar.url}/-/repos")
     await page.get_by_role("button", name="Deactivate carol/app").click()

@@ -19,6 +19,11 @@ async def activate(visitor: Visitor, slug: str) -> httpx.Response:
     return await visitor.http.post(f"/api/repos/{slug}", headers={"X-CSRF-Token": visitor.csrf})
 
 
+async def deliver(visitor: Visitor, body: bytes, secret: str) -> httpx.Response:
+    """A push webhook as GitHub signs it with `secret`."""
+    return await visitor.http.post("/hook", content=body, headers=github_headers(body, secret))
+
+
 async def test_activating_makes_the_webhook_and_a_push_signed_with_its_secret_is_received(
     hangar: Services, forge: StandinForge, browsers: Browsers
 ) -> None:
@@ -114,3 +119,37 @@ async def test_the_repositories_page_activates_and_deactivates(
     assert (await carol.http.post("/-/repos/deactivate", data=form)).status_code == 303
     assert forge_repo.hooks == {}
     assert "Activate carol/app" in (await carol.http.get("/-/repos")).text
+
+
+async def test_the_settings_page_shows_the_webhook_s_health_and_re_creates_a_lost_one(
+    hangar: Services, forge: StandinForge, browsers: Browsers
+) -> None:
+    forge_repo = forge.add_repo("carol", "app", "https://forge.example/carol/app.git")
+    carol = await browsers.signed_in("carol")
+    assert (await activate(carol, "carol/app")).status_code == 201
+    page = (await carol.http.get("/carol/app/settings")).text
+    assert "Last delivery received: none yet" in page
+    assert f"{forge.title} has the webhook" in page and "Re-create webhook" not in page
+    _url, old_secret = forge.hook_target(next(iter(forge_repo.hooks.values())))
+    body = github_push("carol", "app", "", "c" * 40, "one")
+    assert (
+        await carol.http.post("/hook", content=body, headers=github_headers(body, old_secret))
+    ).status_code == 202
+    assert "Last delivery received: just now" in (await carol.http.get("/carol/app/settings")).text
+
+    forge_repo.hooks.clear()  # removed on the forge
+    page = (await carol.http.get("/carol/app/settings")).text
+    assert f"{forge.title} says the webhook is gone" in page
+    recreated = await carol.http.post("/carol/app/settings/hook", data={"csrf": carol.csrf})
+    assert recreated.status_code == 303
+    (hook,) = forge_repo.hooks.values()
+    url, secret = forge.hook_target(hook)
+    assert url == "http://hangar.test/hook" and secret != old_secret
+    again = github_push("carol", "app", "c" * 40, "d" * 40, "two")
+    assert (
+        await carol.http.post("/hook", content=again, headers=github_headers(again, old_secret))
+    ).status_code == 401
+    assert (
+        await carol.http.post("/hook", content=again, headers=github_headers(again, secret))
+    ).status_code == 202
+    assert f"{forge.title} has the webhook" in (await carol.http.get("/carol/app/settings")).text

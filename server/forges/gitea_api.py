@@ -1,8 +1,10 @@
-"""Gitea's and Forgejo's REST API (`/api/v1`, GitHub-shaped) for `RemoteForge`."""
+"""Gitea's and Forgejo's REST API (`/api/v1`) for `RemoteForge`: GitHub's paths and repository shape
+(`GitHub`'s repository and webhook calls serve as they are), its own user, paging, organisations and hook
+type."""
 
 from __future__ import annotations
 
-from server.forges.github_api import HOOK_EVENTS, github_repo
+from server.forges.github_api import HOOK_EVENTS, GitHub, github_repo
 from server.forges.remote import ForgeRepo, ForgeUser, RemoteForge, segment, text_of
 
 PAGE = 50
@@ -15,11 +17,16 @@ def gitea_endpoints(web_url: str) -> tuple[str, str, str]:
     return f"{web}/login/oauth/authorize", f"{web}/login/oauth/access_token", f"{web}/api/v1"
 
 
-class Gitea(RemoteForge):
+class Gitea(GitHub):
     """Gitea and Forgejo, by their API documentation (swagger: /api/swagger)."""
 
     kind = "gitea"
     title = "Gitea"
+    clone_login_name = "oauth2"
+
+    def auth_headers(self, token: str) -> dict[str, str]:
+        """The bearer token, JSON."""
+        return RemoteForge.auth_headers(self, token)
 
     async def user(self, token: str) -> ForgeUser:
         """`GET /user`."""
@@ -36,11 +43,6 @@ class Gitea(RemoteForge):
         """`GET /user/repos`, every page."""
         return [github_repo(item) for item in await self.pages("/user/repos", token, {}, "limit", PAGE)]
 
-    async def repository(self, token: str, owner: str, name: str) -> ForgeRepo | None:
-        """`GET /repos/{owner}/{repo}`."""
-        response = await self.call("GET", f"/repos/{segment(owner)}/{segment(name)}", token, missing_ok=True)
-        return None if response.status_code == 404 else github_repo(response.json())
-
     async def organisations(self, token: str) -> set[str]:
         """`GET /user/orgs`, every page."""
         orgs = await self.pages("/user/orgs", token, {}, "limit", PAGE)
@@ -52,13 +54,3 @@ class Gitea(RemoteForge):
         body = {"type": "gitea", "active": True, "events": HOOK_EVENTS, "config": config}
         path = f"/repos/{segment(repo.owner)}/{segment(repo.name)}/hooks"
         return text_of((await self.call("POST", path, token, body=body)).json(), "id")
-
-    async def hook_exists(self, token: str, owner: str, name: str, hook_id: str) -> bool:
-        """`GET /repos/{owner}/{repo}/hooks/{id}`."""
-        path = f"/repos/{segment(owner)}/{segment(name)}/hooks/{segment(hook_id)}"
-        return (await self.call("GET", path, token, missing_ok=True)).status_code != 404
-
-    async def delete_hook(self, token: str, owner: str, name: str, hook_id: str) -> None:
-        """`DELETE /repos/{owner}/{repo}/hooks/{id}`."""
-        path = f"/repos/{segment(owner)}/{segment(name)}/hooks/{segment(hook_id)}"
-        await self.call("DELETE", path, token, missing_ok=True)

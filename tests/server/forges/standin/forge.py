@@ -50,6 +50,17 @@ class StandinRepo:
         return held is not None and LEVELS.index(held) >= LEVELS.index(level)
 
 
+GITHUB_SHAPED = (
+    ("GET", r"/user", "_user"),
+    ("GET", r"/user/repos", "_user_repos"),
+    ("GET", r"/user/orgs", "_user_orgs"),
+    ("GET", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)", "_repo"),
+    ("POST", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/hooks", "_create_hook"),
+    ("GET", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/hooks/(?P<hook>\d+)", "_get_hook"),
+    ("DELETE", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/hooks/(?P<hook>\d+)", "_delete_hook"),
+    ("POST", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/statuses/(?P<sha>[^/]+)", "_status"),
+)
+"""The operations Hangar calls on GitHub, and on Gitea, whose paths are GitHub's: method, path, handler."""
 Answer = tuple[int, Any]
 Handler = Callable[[str, dict[str, str], dict[str, str], Any], Answer]
 

@@ -10,9 +10,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from tests.server.forges.standin.documented import check, check_query
-from tests.server.forges.standin.forge import LEVELS, Answer, Handler, StandinForge, StandinRepo
-
-REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
+from tests.server.forges.standin.forge import (
+    GITHUB_SHAPED,
+    LEVELS,
+    Answer,
+    Handler,
+    StandinForge,
+    StandinRepo,
+)
 
 
 class CreateHookOption(BaseModel):
@@ -113,16 +118,7 @@ class StandinGitea(StandinForge):
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         """The operations Hangar calls."""
-        return [
-            ("GET", r"/user", self._user),
-            ("GET", r"/user/repos", self._user_repos),
-            ("GET", r"/user/orgs", self._user_orgs),
-            ("GET", REPO, self._repo),
-            ("POST", REPO + r"/hooks", self._create_hook),
-            ("GET", REPO + r"/hooks/(?P<hook>\d+)", self._get_hook),
-            ("DELETE", REPO + r"/hooks/(?P<hook>\d+)", self._delete_hook),
-            ("POST", REPO + r"/statuses/(?P<sha>[^/]+)", self._status),
-        ]
+        return [(method, path, getattr(self, handler)) for method, path, handler in GITHUB_SHAPED]
 
     def check_request(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes

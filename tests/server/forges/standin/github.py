@@ -10,6 +10,7 @@ from typing import Any
 from tests.server.forges.standin.forge import (
     CLIENT_ID,
     CLIENT_SECRET,
+    GITHUB_SHAPED,
     LEVELS,
     Answer,
     Handler,
@@ -19,7 +20,6 @@ from tests.server.forges.standin.forge import (
 from tests.server.forges.standin.openapi import HERE, Description
 
 __all__ = ["CLIENT_ID", "CLIENT_SECRET", "StandinGitHub"]
-REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 
 
 class StandinGitHub(StandinForge):
@@ -34,16 +34,7 @@ class StandinGitHub(StandinForge):
         """users/get-authenticated, repos/list-for-authenticated-user, orgs/list-for-authenticated-user,
         repos/get, repos/create-webhook, repos/get-webhook, repos/delete-webhook and
         repos/create-commit-status."""
-        return [
-            ("GET", r"/user", self._user),
-            ("GET", r"/user/repos", self._user_repos),
-            ("GET", r"/user/orgs", self._user_orgs),
-            ("GET", REPO, self._repo),
-            ("POST", REPO + r"/hooks", self._create_hook),
-            ("GET", REPO + r"/hooks/(?P<hook>\d+)", self._get_hook),
-            ("DELETE", REPO + r"/hooks/(?P<hook>\d+)", self._delete_hook),
-            ("POST", REPO + r"/statuses/(?P<sha>[^/]+)", self._status),
-        ]
+        return [(method, path, getattr(self, handler)) for method, path, handler in GITHUB_SHAPED]
 
     def check_request(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes

@@ -69,15 +69,9 @@ class GitHub(RemoteForge):
         )
         return text_of(response.json(), "id")
 
-    async def hook_exists(self, token: str, owner: str, name: str, hook_id: str) -> bool:
-        """`repos/get-webhook`."""
-        path = f"/repos/{segment(owner)}/{segment(name)}/hooks/{segment(hook_id)}"
-        return (await self.call("GET", path, token, missing_ok=True)).status_code != 404
-
-    async def delete_hook(self, token: str, owner: str, name: str, hook_id: str) -> None:
-        """`repos/delete-webhook`."""
-        path = f"/repos/{segment(owner)}/{segment(name)}/hooks/{segment(hook_id)}"
-        await self.call("DELETE", path, token, missing_ok=True)
+    def hook_path(self, owner: str, name: str, hook_id: str) -> str:
+        """`repos/get-webhook` and `repos/delete-webhook`."""
+        return f"/repos/{segment(owner)}/{segment(name)}/hooks/{segment(hook_id)}"
 
 
 def github_repo(data: Any) -> ForgeRepo:

@@ -59,15 +59,9 @@ class GitLab(RemoteForge):
         }  # fmt: skip
         return text_of((await self.call("POST", f"/projects/{repo.id}/hooks", token, body=body)).json(), "id")
 
-    async def hook_exists(self, token: str, owner: str, name: str, hook_id: str) -> bool:
-        """`GET /projects/{path}/hooks/{id}`."""
-        path = f"/projects/{segment(f'{owner}/{name}')}/hooks/{segment(hook_id)}"
-        return (await self.call("GET", path, token, missing_ok=True)).status_code != 404
-
-    async def delete_hook(self, token: str, owner: str, name: str, hook_id: str) -> None:
-        """`DELETE /projects/{path}/hooks/{id}`."""
-        path = f"/projects/{segment(f'{owner}/{name}')}/hooks/{segment(hook_id)}"
-        await self.call("DELETE", path, token, missing_ok=True)
+    def hook_path(self, owner: str, name: str, hook_id: str) -> str:
+        """`/projects/{path}/hooks/{id}` (get, delete)."""
+        return f"/projects/{segment(f'{owner}/{name}')}/hooks/{segment(hook_id)}"
 
 
 def gitlab_project(data: Any) -> ForgeRepo:

@@ -106,12 +106,17 @@ class RemoteForge(ABC):
         """Make the webhook (push, tags, pull requests; JSON; signed with `secret`): its id."""
 
     @abstractmethod
+    def hook_path(self, owner: str, name: str, hook_id: str) -> str:
+        """The API path of a repository's webhook."""
+
     async def hook_exists(self, token: str, owner: str, name: str, hook_id: str) -> bool:
         """Whether the webhook is still there."""
+        path = self.hook_path(owner, name, hook_id)
+        return (await self.call("GET", path, token, missing_ok=True)).status_code != 404
 
-    @abstractmethod
     async def delete_hook(self, token: str, owner: str, name: str, hook_id: str) -> None:
         """Remove the webhook (one already gone is no error)."""
+        await self.call("DELETE", self.hook_path(owner, name, hook_id), token, missing_ok=True)
 
     def clone_login(self, user: ForgeUser | None = None) -> str:
         """The login to clone with, the user's token being the password."""

@@ -2,6 +2,10 @@
 
 The endpoint's order: `detect_forge` -> `read_payload` -> `repository_slug` -> (look the repository up)
 -> `verify_signature` -> `delivery_id` -> `parse_hook`. Pure code: no I/O, no database.
+
+The forge's REST API and OAuth (signing in, repositories, permissions, webhooks Hangar makes) are in their own
+modules, not imported here: `remote` (the interface), `github_api`, `gitea_api`, `gitlab_api`, `oauth`,
+`configured` (the forge the settings name).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-""" "Your repositories": what the signed-in user administers on the forge, to activate (Hangar makes the
+"""Your repositories: what the signed-in user administers on the forge, to activate (Hangar makes the
 webhook) or deactivate (Hangar removes it); synced on sign-in and on demand."""
 
 from __future__ import annotations

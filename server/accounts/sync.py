@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 from server.accounts.permissions import remember_all
 from server.accounts.tokens import access_token
@@ -66,3 +67,14 @@ def forge_described(forge_repo: ForgeRepo) -> dict[str, object]:
         "owner": forge_repo.owner, "name": forge_repo.name, "clone_url": forge_repo.clone_url,
         "link": forge_repo.link, "private": forge_repo.private, "default_branch": forge_repo.default_branch,
     }  # fmt: skip
+
+
+async def forge_repo_views(hangar: Services, listed: list[ForgeRepo]) -> list[dict[str, Any]]:
+    """The forge's repositories as the API and the page show them: `permission` by name, `active` when
+    switched on."""
+    async with hangar.reading() as session:
+        active = {repo.forge_id for repo in await list_repos(session) if repo.forge_id}
+    return [
+        dataclasses.asdict(repo) | {"permission": repo.permission.name.lower(), "active": repo.id in active}
+        for repo in listed
+    ]

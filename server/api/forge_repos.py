@@ -3,20 +3,14 @@ each with what they may do and whether it is switched on."""
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.accounts.sync import sync_repositories, synced_repositories
+from server.accounts.sync import forge_repo_views, sync_repositories, synced_repositories
 from server.api.auth import require_user
 from server.api.common import services
-from server.forges.remote import ForgeRepo
-from server.services import Services
-from server.store.repos import list_repos
 
 
 async def forge_repositories(request: Request) -> Response:
@@ -29,17 +23,6 @@ async def forge_repositories(request: Request) -> Response:
     if listed is None:
         listed = await sync_repositories(hangar, user)
     return JSONResponse(await forge_repo_views(hangar, listed))
-
-
-async def forge_repo_views(hangar: Services, listed: list[ForgeRepo]) -> list[dict[str, Any]]:
-    """The forge's repositories as the API and the page show them: `permission` by name, `active` when
-    switched on."""
-    async with hangar.reading() as session:
-        active = {repo.forge_id for repo in await list_repos(session) if repo.forge_id}
-    return [
-        dataclasses.asdict(repo) | {"permission": repo.permission.name.lower(), "active": repo.id in active}
-        for repo in listed
-    ]
 
 
 routes = [Route("/user/repos", forge_repositories, methods=["GET"])]

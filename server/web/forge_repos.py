@@ -8,12 +8,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server.accounts.sync import sync_repositories, synced_repositories
+from server.accounts.sync import forge_repo_views, sync_repositories, synced_repositories
 from server.actions import activation
 from server.actions.errors import ActionError
 from server.api.auth import current_user, may_configure
 from server.api.common import services
-from server.api.forge_repos import forge_repo_views
 from server.db.models import User
 from server.forges.remote import ForgeError, Permission
 from server.services import Services

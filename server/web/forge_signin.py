@@ -20,7 +20,7 @@ from server.forges.oauth import OAuthRefused, OAuthUnavailable, pkce_pair
 from server.forges.remote import ForgeError
 from server.keys import oauth_state_key
 from server.web.render import page
-from server.web.signin import local_target, sign_in_context, signed_in
+from server.web.session_start import local_target, sign_in_context, signed_in
 
 STATE_COOKIE = "hangar_oauth_state"
 STATE_SECONDS = 600

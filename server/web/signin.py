@@ -11,13 +11,13 @@ from starlette.routing import Route
 from server.api.auth import current_user
 from server.api.common import services
 from server.crypto import check_password, hash_password
-from server.db.models import User
 from server.keys import sign_in_failures_key
 from server.services import Services
-from server.sessions import COOKIE, CSRF_FIELD, LIFETIME_SECONDS, end_session, start_session
+from server.sessions import COOKIE, CSRF_FIELD, end_session
 from server.store.users import find_user, replace_password_hash
 from server.web.forms import read_form, same_site
 from server.web.render import page
+from server.web.session_start import local_target, sign_in_context, signed_in
 
 FAILURE_WINDOW_SECONDS = 600
 MAX_FAILURES = {"login": 20, "address": 60}
@@ -27,23 +27,10 @@ _UNUSED_HASH = hash_password("no one has this password")
 """Checked against when the login is unknown, so the answer takes as long as for a wrong password."""
 
 
-def local_target(target: str) -> str:
-    """Where to go after signing in: a path on this server only (never another site)."""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
-
-
 async def sign_in_form(request: Request) -> Response:
     """The sign-in page."""
     target = local_target(request.query_params.get("next", "/"))
     return await page(request, "signin.html", sign_in_context(request, target))
-
-
-def sign_in_context(request: Request, target: str, login: str = "", problem: str = "") -> dict[str, object]:
-    """What the sign-in page shows: the forge's button (when one is configured) and the password form."""
-    forge = services(request).forge
-    return {"next": target, "login": login, "problem": problem, "forge": forge.title if forge else ""}
 
 
 async def sign_in(request: Request) -> Response:
@@ -72,25 +59,6 @@ async def sign_in(request: Request) -> Response:
         async with hangar.transaction() as (session, _changes):
             await replace_password_hash(session, user.id, user.password_hash, check.rehashed)
     return await signed_in(request, user, target)
-
-
-async def signed_in(request: Request, user: User, target: str) -> Response:
-    """Start a session for `user` (the cookie) and go to `target`."""
-    hangar = services(request)
-    earlier = request.cookies.get(COOKIE, "")
-    if earlier:  # a new session, never the one the browser came with (session fixation)
-        await end_session(hangar, earlier)
-    token = await start_session(hangar, user)
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=LIFETIME_SECONDS,
-        httponly=True,
-        samesite="lax",
-        secure=hangar.settings.url.startswith("https://"),
-    )
-    return response
 
 
 def failure_counters(request: Request, login: str) -> dict[str, str]:

@@ -16,10 +16,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.accounts.tokens import SignInAgain
 from server.actions.errors import ActionError
 from server.api import hooks, rest, runner, runner_reports
 from server.api.common import json_error
 from server.bootstrap import bootstrap
+from server.forges.oauth import OAuthUnavailable
+from server.forges.remote import ForgeError
 from server.keys import HEARTBEAT_KEY
 from server.metrics import metrics
 from server.scheduler import extend_leases
@@ -95,6 +98,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
     """Errors as JSON for the APIs and as a page for people (a refused action as the HTTP error it means)."""
     if isinstance(exc, ActionError):
         exc = HTTPException(exc.status_code, exc.detail)
+    elif isinstance(exc, ForgeError | OAuthUnavailable):  # the forge did not answer, or refused Hangar
+        exc = HTTPException(502, str(exc))
+    elif isinstance(exc, SignInAgain):
+        exc = HTTPException(401, f"sign in again: {exc}")
     path = request.url.path
     if path.startswith("/api/") or path in API_PATHS:
         return json_error(request, exc)
@@ -131,7 +138,13 @@ def create_app(settings: Settings, redis_url: str, services: Services | None = N
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: http_error, ActionError: http_error},
+        exception_handlers={
+            HTTPException: http_error,
+            ActionError: http_error,
+            ForgeError: http_error,
+            OAuthUnavailable: http_error,
+            SignInAgain: http_error,
+        },
         middleware=[Middleware(RefuseControlCharacters)],
     )
     if services is not None:

@@ -12,6 +12,7 @@ from arq.cron import cron
 from arq.worker import Function, Worker, func
 
 from pipelines.status import Status
+from server.accounts.tokens import fresh_owner_token, owner_must_sign_in_again
 from server.actions.crons import fire_due_crons
 from server.keys import (
     EMAIL_JOB,
@@ -30,6 +31,7 @@ from server.notify.errors import NotifyError
 from server.scheduler import extend_leases, reap_lost_stages
 from server.services import Services, open_services, redis_settings
 from server.settings import Settings
+from server.store.builds import find_build_by_id
 from server.store.deliveries import stale_deliveries
 from server.store.outbox import (
     STATUS,
@@ -40,6 +42,7 @@ from server.store.outbox import (
     list_stale_outbox,
     stage_status_kind,
 )
+from server.store.repos import find_repo_by_id
 from server.trigger import FetchFailed, trigger_delivery
 from server.wakeable_worker import WakeableWorker
 
@@ -124,6 +127,14 @@ async def _set_commit_status(
     hangar: Services, client: httpx.AsyncClient, build_id: int, status: Status, stage: int = 0
 ) -> str:
     """Set the build's (or its stage's) commit status on its forge: "sent", or why not."""
+    async with hangar.reading() as session:
+        build = await find_build_by_id(session, build_id)
+        repo = await find_repo_by_id(session, build.repo_id) if build else None
+    if repo is not None:
+        await fresh_owner_token(hangar, repo)  # switched on from the forge: sent with its owner's token
+        refused = await owner_must_sign_in_again(hangar, repo.owner_id)
+        if refused:
+            raise NotifyError(f"not sent: {refused}", retryable=False)
     async with hangar.reading() as session:
         request = await build_status_request(
             session, hangar.cipher, hangar.settings.url, build_id, status, stage

@@ -69,3 +69,24 @@ def status_sent_key(build_id: int, stage_number: int = 0) -> str:
 def sign_in_failures_key(kind: str, value: str) -> str:
     """The counter of wrong passwords for a login or a client address (`kind`: `login` or `ip`)."""
     return f"sign-in-failures:{kind}:{value}"
+
+
+def permission_key(user_id: int, repo_id: int) -> str:
+    """What the forge said a user may do with a repository, kept for `HANGAR_PERMISSION_SECONDS`."""
+    return f"hangar:permission:{user_id}:{repo_id}"
+
+
+def forge_repos_key(user_id: int) -> str:
+    """The repositories a user has on the forge, as last synced (JSON)."""
+    return f"hangar:forge-repos:{user_id}"
+
+
+def oauth_state_key(state: str) -> str:
+    """A sign-in under way: its PKCE verifier and where to go afterwards, until the forge sends the visitor
+    back with the same `state`."""
+    return f"hangar:oauth:{state}"
+
+
+def token_lock_key(user_id: int) -> str:
+    """The lock that refreshes a user's forge token once (a refresh token is good for one use)."""
+    return f"hangar:lock:forge-token:{user_id}"

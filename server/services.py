@@ -21,6 +21,8 @@ from server.changes import Changes
 from server.crypto import Cipher
 from server.db.engine import WRITE_OPTION, create_engine, session_factory
 from server.db.models import Outbox
+from server.forges.configured import configured_forge
+from server.forges.remote import RemoteForge
 from server.keycheck import cipher_for
 from server.keys import (
     EMAIL_JOB,
@@ -61,6 +63,8 @@ class Services:
     broker: Broker
     cipher: Cipher
     notifies: NotifyCache = field(init=False)
+    forge: RemoteForge | None = field(init=False)
+    """The forge people sign in with (None: local users and API tokens only)."""
     offers: RecentOffers = field(init=False)
     writing: contextlib.AbstractAsyncContextManager[Any] = field(init=False)
     """Held by a write transaction: on SQLite, one at a time per process (the others wait here, in turn,
@@ -68,6 +72,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.notifies = NotifyCache(self.sessions)
+        self.forge = configured_forge(self.settings)
         self.offers = RecentOffers()
         sqlite = self.engine.dialect.name == "sqlite"
         self.writing = asyncio.Lock() if sqlite else contextlib.nullcontext()
@@ -169,6 +174,8 @@ class Services:
     async def close(self) -> None:
         """Release connections."""
         await self.broker.close()
+        if self.forge is not None:
+            await self.forge.http.aclose()
         await self.jobs.aclose()
         await self.redis.aclose()
         await self.engine.dispose()

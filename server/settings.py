@@ -29,6 +29,37 @@ class SmtpSettings(BaseSettings):
     """Seconds to wait for the server at each step."""
 
 
+class ForgeSettings(BaseSettings):
+    """One forge people sign in with (OAuth2), whose repositories they switch on; no client id, no forge."""
+
+    client_id: str = ""
+    client_secret: str = Field(default="", repr=False)
+    url: str = ""
+    """The forge's base address (GitHub Enterprise, Gitea/Forgejo, self-hosted GitLab)."""
+
+
+class GitHubSettings(ForgeSettings):
+    """`HANGAR_GITHUB_CLIENT_ID`, `_CLIENT_SECRET`, `_URL` (github.com, or a GitHub Enterprise's address)."""
+
+    model_config = SettingsConfigDict(env_prefix="HANGAR_GITHUB_")
+
+    url: str = "https://github.com"
+
+
+class GiteaSettings(ForgeSettings):
+    """`HANGAR_GITEA_CLIENT_ID`, `_CLIENT_SECRET`, `_URL` (Gitea or Forgejo)."""
+
+    model_config = SettingsConfigDict(env_prefix="HANGAR_GITEA_")
+
+
+class GitLabSettings(ForgeSettings):
+    """`HANGAR_GITLAB_CLIENT_ID`, `_CLIENT_SECRET`, `_URL` (gitlab.com, or a self-hosted GitLab)."""
+
+    model_config = SettingsConfigDict(env_prefix="HANGAR_GITLAB_")
+
+    url: str = "https://gitlab.com"
+
+
 class Settings(BaseSettings):
     """Everything the server, the worker and `hangar up` need to know."""
 
@@ -63,6 +94,35 @@ class Settings(BaseSettings):
     """The key (Fernet, base64) of the secret columns; every replica needs the same. Empty: the key file."""
     secret_key_file: Path | None = None
     """A file holding that key (default: `secret.key` in the data folder, generated on first start)."""
+    github: GitHubSettings = Field(default_factory=GitHubSettings)
+    gitea: GiteaSettings = Field(default_factory=GiteaSettings)
+    gitlab: GitLabSettings = Field(default_factory=GitLabSettings)
+    admins: str = ""
+    """Comma-separated forge logins made administrators when they sign in."""
+    open: bool = True
+    """Whether anyone with an account on the forge may sign in (false: members of `orgs` only)."""
+    orgs: str = ""
+    """Comma-separated forge organisations whose members may sign in when `open` is false."""
+    permission_seconds: float = 300.0
+    """How long a forge's answer to "what may this user do with this repository" is kept."""
+
+    @property
+    def forge(self) -> tuple[str, ForgeSettings] | None:
+        """The forge people sign in with (`github`, `gitea` or `gitlab`: the first with a client id)."""
+        for kind, forge in (("github", self.github), ("gitea", self.gitea), ("gitlab", self.gitlab)):
+            if forge.client_id:
+                return kind, forge
+        return None
+
+    @property
+    def admin_logins(self) -> frozenset[str]:
+        """`admins` as a set of logins (compared without case)."""
+        return frozenset(login.strip().casefold() for login in self.admins.split(",") if login.strip())
+
+    @property
+    def org_names(self) -> frozenset[str]:
+        """`orgs` as a set of names (compared without case)."""
+        return frozenset(org.strip().casefold() for org in self.orgs.split(",") if org.strip())
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -15,6 +15,7 @@ from pipelines.compiler import Compilation, SkippedStage
 from pipelines.configuration import Configuration, compile_configuration
 from pipelines.errors import errors_in
 from pipelines.status import Status
+from server.accounts.tokens import fresh_owner_token
 from server.approval import approval_needed
 from server.changes import Changes
 from server.config_source import read_configuration
@@ -96,6 +97,7 @@ async def compile_build(hangar: Services, build_id: int, *, last_try: bool = Tru
             for s in await list_secrets(session, repo.id or 0)
             if stage_secrets_allowed(build, s.pull_request)
         ]
+    repo = await fresh_owner_token(hangar, repo)  # switched on from the forge: its owner's token clones it
     try:
         configuration, changed = await asyncio.to_thread(_read_commit, hangar, repo, build)
         context = build_context(hangar, repo, build, changed, secrets)

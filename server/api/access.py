@@ -10,30 +10,60 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from server.api.auth import current_user, may_read
+from server.api.auth import current_user, permission
 from server.api.common import int_param, repo_path, services
 from server.api.views import build_detail_view
 from server.concurrency import waiting_reason
 from server.db.models import Build, Repo, Stage, Step, User
+from server.forges.remote import Permission
 from server.store.builds import find_build, find_step, list_stages, list_steps
 from server.store.repos import find_repo
 from server.testresults import build_tests, infrastructure_label
 
+WHAT_NEEDS = {
+    Permission.WRITE: "only those who may push to the repository may do this",
+    Permission.ADMIN: "only the repository's administrators may do this",
+}
 
-async def readable_repo(request: Request) -> tuple[Repo, User | None]:
-    """The repository of the path and the caller; 404 when it does not exist or the caller may not see it."""
+
+async def readable_repo(request: Request, need: Permission = Permission.READ) -> tuple[Repo, User | None]:
+    """The repository of the path and the caller; 404 when it does not exist or the caller may not see it,
+    401 (anonymous) or 403 when the caller may see it but not do what needs `need`."""
     user = await current_user(request)
+    if user is None and need > Permission.READ:  # before looking: the same answer whether it exists or not
+        raise HTTPException(
+            401, "sign in (Authorization: Bearer <token>) to do this", {"WWW-Authenticate": "Bearer"}
+        )
     owner, name = repo_path(request)
-    async with services(request).reading() as session:
+    hangar = services(request)
+    async with hangar.reading() as session:
         repo = await find_repo(session, owner, name)
-    if repo is None or not may_read(user, repo):
+    allowed = await permission(hangar, user, repo) if repo is not None else Permission.NONE
+    if repo is None or allowed < Permission.READ:
         raise HTTPException(404, f"no repository {owner}/{name}")
+    if allowed < need:
+        raise HTTPException(403, WHAT_NEEDS.get(need, "you may not do this"))
     return repo, user
 
 
-async def readable_build(request: Request) -> tuple[Repo, Build]:
-    """The repository and build of the path; 404 when either is missing or hidden from the caller."""
-    repo, _user = await readable_repo(request)
+async def buildable_repo(request: Request) -> tuple[Repo, User]:
+    """The repository of the path, for a caller who may build it (`readable_repo`'s refusals otherwise)."""
+    repo, user = await readable_repo(request, Permission.WRITE)
+    assert user is not None
+    return repo, user
+
+
+async def configurable_repo(request: Request) -> tuple[Repo, User]:
+    """The repository of the path, for a caller who may configure it (else `readable_repo`'s refusals)."""
+    repo, user = await readable_repo(request, Permission.ADMIN)
+    assert user is not None
+    return repo, user
+
+
+async def readable_build(request: Request, need: Permission = Permission.READ) -> tuple[Repo, Build]:
+    """The repository and build of the path; 404 when either is missing or hidden from the caller (and
+    `readable_repo`'s refusals when the caller may not do what needs `need`)."""
+    repo, _user = await readable_repo(request, need)
     number = int_param(request, "number")
     async with services(request).reading() as session:
         build = await find_build(session, repo.id or 0, number)

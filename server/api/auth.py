@@ -9,9 +9,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from pipelines.runner_api import LEASE_HEADER, RUNNER_HEADER
+from server.accounts.permissions import forge_permission
 from server.api.common import services
 from server.db.models import Repo, Stage, User
+from server.forges.remote import Permission
 from server.scheduler import held_stage
+from server.services import Services
 from server.sessions import COOKIE, CSRF_HEADER, SAFE_METHODS, csrf_matches, session_user
 from server.store.runners import find_runner_by_token
 from server.store.users import find_user_by_token
@@ -120,16 +123,34 @@ async def require_admin(request: Request) -> User:
     return user
 
 
-def may_read(user: User | None, repo: Repo) -> bool:
-    """Public repositories are visible to everyone; private ones to signed-in users."""
-    return not repo.private or user is not None
+async def permission(hangar: Services, user: User | None, repo: Repo) -> Permission:
+    """What `user` (None: an anonymous visitor) may do with `repo`: the one rule of the API and the pages.
+
+    Administrators may do everything; anyone may read a public repository. A repository switched on from the
+    forge people sign in with: what the forge says the user may (its `pull`, `push`, `admin`), asked with
+    their token and kept briefly. Without a forge, or for a repository registered by hand: every signed-in
+    user may read and build, administrators configure.
+    """
+    if user is not None and user.admin:
+        return Permission.ADMIN
+    public = Permission.NONE if repo.private else Permission.READ
+    if user is None:
+        return public
+    if hangar.forge is None or not repo.forge_id:
+        return Permission.WRITE
+    return max(public, await forge_permission(hangar, user, repo))
 
 
-def may_build(user: User | None, repo: Repo) -> bool:
-    """Who may cancel and restart builds: every signed-in user who may read the repository."""
-    return user is not None and may_read(user, repo)
+async def may_read(hangar: Services, user: User | None, repo: Repo) -> bool:
+    """Whether the user may see the repository, its builds and their logs."""
+    return await permission(hangar, user, repo) >= Permission.READ
 
 
-def may_configure(user: User | None) -> bool:
-    """Who may change a repository's settings and secrets: administrators."""
-    return user is not None and user.admin
+async def may_build(hangar: Services, user: User | None, repo: Repo) -> bool:
+    """Whether the user may build: restart, cancel, start, promote, roll back, approve, decline, run crons."""
+    return user is not None and await permission(hangar, user, repo) >= Permission.WRITE
+
+
+async def may_configure(hangar: Services, user: User | None, repo: Repo) -> bool:
+    """Whether the user may change the repository's settings, secrets and crons, or switch it off."""
+    return user is not None and await permission(hangar, user, repo) >= Permission.ADMIN

@@ -8,10 +8,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.actions import approval, starts
-from server.api.access import build_detail, readable_build, readable_repo
+from server.api.access import build_detail, buildable_repo, readable_build
 from server.api.auth import require_user
 from server.api.common import services
 from server.db.models import Build
+from server.forges.remote import Permission
 
 
 def parameters(request: Request, *own: str) -> dict[str, str]:
@@ -22,8 +23,7 @@ def parameters(request: Request, *own: str) -> dict[str, str]:
 async def create(request: Request) -> Response:
     """A custom build of `?branch=` (the default branch) at its head or `?commit=`; other query pairs are its
     parameters, variables of every step."""
-    user = await require_user(request)
-    repo, _user = await readable_repo(request)
+    repo, user = await buildable_repo(request)
     query = request.query_params
     build = await starts.start_custom(
         services(request), repo, user.login, query.get("branch", ""), query.get("commit", ""),
@@ -44,21 +44,21 @@ async def rollback(request: Request) -> Response:
 
 async def approve(request: Request) -> Response:
     """Let a blocked build run."""
+    _repo, build = await readable_build(request, Permission.WRITE)
     user = await require_user(request)
-    _repo, build = await readable_build(request)
     return await _answer(request, await approval.approve(services(request), build, user.login))
 
 
 async def decline(request: Request) -> Response:
     """End a blocked build `declined`."""
+    _repo, build = await readable_build(request, Permission.WRITE)
     user = await require_user(request)
-    _repo, build = await readable_build(request)
     return await _answer(request, await approval.decline(services(request), build, user.login))
 
 
 async def _deploy(request: Request, event: str) -> Response:
+    repo, build = await readable_build(request, Permission.WRITE)
     user = await require_user(request)
-    repo, build = await readable_build(request)
     target = request.query_params.get("target", "")
     hangar = services(request)
     params = parameters(request, "target")

@@ -11,9 +11,9 @@ from starlette.routing import Route
 
 from server.actions import builds as actions
 from server.api.access import build_detail, readable_build, readable_repo, readable_step
-from server.api.auth import require_user
 from server.api.common import query_int, services
 from server.api.views import build_view, line_view
+from server.forges.remote import Permission
 from server.log_search import search_log
 from server.services import Services
 from server.store.builds import find_build_by_id, list_builds
@@ -85,8 +85,7 @@ async def _log_text(hangar: Services, step_id: int, start: int) -> AsyncIterator
 
 async def restart(request: Request) -> Response:
     """Restart: a new build of the same commit (201), or with `?stage=N` that stage and its dependents."""
-    await require_user(request)
-    _repo, build = await readable_build(request)
+    _repo, build = await readable_build(request, Permission.WRITE)
     stage_number = query_int(request, "stage", None, minimum=1)
     restarted = await actions.restart(services(request), build, stage_number)
     async with services(request).reading() as session:
@@ -96,8 +95,7 @@ async def restart(request: Request) -> Response:
 
 async def cancel(request: Request) -> Response:
     """Cancel a build: pending stages are skipped, running ones told to stop; 409 when it already finished."""
-    await require_user(request)
-    _repo, build = await readable_build(request)
+    _repo, build = await readable_build(request, Permission.WRITE)
     await actions.cancel(services(request), build)
     async with services(request).reading() as session:
         cancelled = await find_build_by_id(session, build.id or 0)  # as the cancel left it

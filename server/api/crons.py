@@ -9,8 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.actions import crons as actions
-from server.api.access import build_detail, readable_repo
-from server.api.auth import require_admin, require_user
+from server.api.access import build_detail, buildable_repo, configurable_repo, readable_repo
 from server.api.common import collection_routes, read_model, services
 from server.db.models import Cron
 from server.store.crons import find_cron, list_crons
@@ -33,8 +32,7 @@ async def index(request: Request) -> Response:
 
 async def add(request: Request) -> Response:
     """Add a cron: 201; 400 naming the field that is wrong; 409 when the name is taken."""
-    await require_admin(request)
-    repo, _user = await readable_repo(request)
+    repo, _user = await configurable_repo(request)
     body = await read_model(request, actions.NewCron)
     return JSONResponse(cron_view(await actions.add_cron(services(request), repo, body)), status_code=201)
 
@@ -52,8 +50,7 @@ async def show(request: Request) -> Response:
 
 async def change(request: Request) -> Response:
     """Change a cron's expression, branch or disabled flag."""
-    await require_admin(request)
-    repo, _user = await readable_repo(request)
+    repo, _user = await configurable_repo(request)
     body = await read_model(request, actions.CronChanges)
     cron = await actions.change_cron(services(request), repo, request.path_params["cron"], body)
     return JSONResponse(cron_view(cron))
@@ -61,16 +58,14 @@ async def change(request: Request) -> Response:
 
 async def remove(request: Request) -> Response:
     """Delete a cron."""
-    await require_admin(request)
-    repo, _user = await readable_repo(request)
+    repo, _user = await configurable_repo(request)
     await actions.remove_cron(services(request), repo, request.path_params["cron"])
     return Response(status_code=204)
 
 
 async def run(request: Request) -> Response:
     """Build the cron now (201, the build); its schedule is unchanged."""
-    await require_user(request)
-    repo, _user = await readable_repo(request)
+    repo, _user = await buildable_repo(request)
     build = await actions.run_cron(services(request), repo, request.path_params["cron"])
     async with services(request).reading() as session:
         return JSONResponse(await build_detail(session, build), status_code=201)

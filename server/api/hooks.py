@@ -20,10 +20,12 @@ from server.forges import (
     detect_forge,
     parse_hook,
     read_payload,
+    repository_id,
     repository_slug,
     verify_signature,
 )
 from server.keys import TRIGGER_JOB, trigger_job_id
+from server.store.accounts import find_repo_by_forge_id
 from server.store.deliveries import create_delivery, find_delivery
 from server.store.repos import find_repo
 
@@ -62,6 +64,8 @@ async def receive_hook(request: Request) -> Response:
         raise HTTPException(400, "the repository's name has a NUL character")
     async with hangar.reading() as session:
         repo = await find_repo(session, owner, name)
+        if repo is None:  # renamed or transferred on the forge since it was switched on
+            repo = await find_repo_by_forge_id(session, forge, repository_id(forge, payload))
     if repo is None:
         raise HTTPException(404, f"repository {owner}/{name} is not registered with Hangar")
     if not verify_signature(forge, request.headers, body, hangar.cipher.decrypt(repo.webhook_secret)):

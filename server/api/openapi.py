@@ -81,6 +81,15 @@ def _paths() -> dict[str, Schema]:
                 errors=(400, 401, 403),
             ),
         },
+        "/api/user/repos": {
+            "get": operation(
+                "The caller's repositories on the forge, as last synced (?sync=true asks the forge again)",
+                {200: array("ForgeRepo")},
+                [query("sync", {"enum": ["true", "false"]})],
+                security=SIGNED_IN,
+                errors=(400, 401, 404, 502),
+            )
+        },
         "/api/users": {
             "get": admin("Every user", {200: array("User")}),
             "post": admin("Add a user", {201: ref("User")}, body="NewUser", conflict=True),
@@ -91,6 +100,13 @@ def _paths() -> dict[str, Schema]:
         },
         "/api/repos/{owner}/{name}": {
             "get": operation("A repository", {200: ref("Repo")}, REPO),
+            "post": operation(
+                "Activate a repository of the forge (its administrators): Hangar makes its webhook",
+                {201: ref("Repo")},
+                REPO,
+                security=SIGNED_IN,
+                errors=(400, 401, 403, 404, 409, 502),
+            ),
             "patch": admin("Change a repository's settings", {200: ref("Repo")}, REPO, "RepoSettings"),
             "delete": admin("Forget a repository and its history", {204: None}, REPO),
         },

@@ -117,6 +117,19 @@ ANSWERS: dict[str, Schema] = {
             "webhook_secret": {"type": "string", "description": "only when registering, if Hangar made it"},
         },
     ),
+    "ForgeRepo": object_schema(
+        {
+            "id": STRING,
+            "owner": STRING,
+            "name": STRING,
+            "clone_url": STRING,
+            "link": STRING,
+            "private": BOOLEAN,
+            "default_branch": STRING,
+            "permission": {"type": "string", "enum": ["none", "read", "write", "admin"]},
+            "active": BOOLEAN,
+        }
+    ),
     "Build": object_schema(
         {
             "number": INTEGER,

@@ -8,6 +8,7 @@ from server.api import (
     build_starts,
     builds,
     crons,
+    forge_repos,
     openapi,
     repos,
     runners,
@@ -20,6 +21,7 @@ from server.api import (
 
 routes: list[BaseRoute] = [
     *users.routes,
+    *forge_repos.routes,
     *repos.routes,
     *builds.routes,
     *tests.routes,

@@ -14,7 +14,7 @@ from server.actions.secrets import (
     existing_secret,
     remove_secret,
 )
-from server.api.auth import require_admin
+from server.api.access import configurable_repo
 from server.api.common import collection_routes, read_model, repo_path, services
 from server.api.views import secret_view
 from server.store.secrets import list_secrets
@@ -22,7 +22,7 @@ from server.store.secrets import list_secrets
 
 async def index(request: Request) -> Response:
     """The repository's secrets, by name, without their values."""
-    await require_admin(request)
+    await configurable_repo(request)
     async with services(request).reading() as session:
         repo = await existing_repo(session, *repo_path(request))
         secrets = await list_secrets(session, repo.id or 0)
@@ -31,7 +31,7 @@ async def index(request: Request) -> Response:
 
 async def add(request: Request) -> Response:
     """Add a secret (encrypted at rest): 201; 409 when the repository has one of that name."""
-    await require_admin(request)
+    await configurable_repo(request)
     body = await read_model(request, NewSecret)
     secret = await add_secret(services(request), *repo_path(request), body)
     return JSONResponse(secret_view(secret), status_code=201)
@@ -39,7 +39,7 @@ async def add(request: Request) -> Response:
 
 async def show(request: Request) -> Response:
     """One secret, without its value."""
-    await require_admin(request)
+    await configurable_repo(request)
     async with services(request).reading() as session:
         secret = await existing_secret(session, *repo_path(request), request.path_params["secret"])
     return JSONResponse(secret_view(secret))
@@ -47,7 +47,7 @@ async def show(request: Request) -> Response:
 
 async def change(request: Request) -> Response:
     """Replace a secret's value or pull-request flag."""
-    await require_admin(request)
+    await configurable_repo(request)
     body = await read_model(request, SecretChanges)
     secret = await change_secret(services(request), *repo_path(request), request.path_params["secret"], body)
     return JSONResponse(secret_view(secret))
@@ -55,7 +55,7 @@ async def change(request: Request) -> Response:
 
 async def remove(request: Request) -> Response:
     """Delete a secret: 204."""
-    await require_admin(request)
+    await configurable_repo(request)
     await remove_secret(services(request), *repo_path(request), request.path_params["secret"])
     return Response(status_code=204)
 

@@ -9,8 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.actions.approval import sign_pipeline
-from server.api.access import readable_repo
-from server.api.auth import require_user
+from server.api.access import buildable_repo
 from server.api.common import read_model, services
 
 MAX_FILE = 1024 * 1024
@@ -26,8 +25,7 @@ class SignRequest(BaseModel):
 
 async def sign(request: Request) -> Response:
     """The file with an up-to-date `kind: signature` document at its end (`data`)."""
-    await require_user(request)
-    repo, _user = await readable_repo(request)
+    repo, _user = await buildable_repo(request)
     body = await read_model(request, SignRequest)
     return JSONResponse({"data": await sign_pipeline(services(request), repo, body.data)})
 

@@ -1,5 +1,5 @@
-"""The tables: users, tokens, repos, builds, stages, steps, logs, secrets, runners, deliveries, outbox,
-crons."""
+"""The tables: users, forge accounts, tokens, repos, builds, stages, steps, logs, secrets, runners,
+deliveries, outbox, crons."""
 
 from __future__ import annotations
 
@@ -34,6 +34,31 @@ class User(SQLModel, table=True):
     admin: bool = False
     password_hash: str = ""
     created: float = Field(default_factory=now)
+
+
+class ForgeAccount(SQLModel, table=True):
+    """A user's account on the forge they signed in with, and its OAuth tokens (encrypted)."""
+
+    __tablename__ = "forge_accounts"
+    __table_args__ = (UniqueConstraint("forge", "forge_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", unique=True)
+    forge: str = Field(max_length=20)
+    forge_user_id: str = Field(max_length=100)
+    """The forge's own id of the user: a renamed login is still the same account."""
+    login: str = Field(default="", max_length=200)
+    name: str = ""
+    avatar: str = ""
+    access_token: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """Encrypted."""
+    refresh_token: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """Encrypted ('' when the forge gives none)."""
+    expires: float | None = None
+    """When the access token expires (Unix seconds; None: never)."""
+    refresh_failed: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """Why the forge refused to refresh the token ('' while it works): its owner must sign in again."""
+    updated: float = Field(default_factory=now)
 
 
 class Token(SQLModel, table=True):
@@ -88,6 +113,13 @@ class Repo(SQLModel, table=True):
     """Encrypted; the key `kind: signature` documents are signed with (made on first use)."""
     counter: int = 0
     created: float = Field(default_factory=now)
+    forge_id: str = Field(default="", max_length=100, index=True)
+    """The forge's own id of a repository switched on from the forge ('' for one registered by hand): a
+    renamed or transferred repository is found by it."""
+    owner_id: int | None = None
+    """Who switched it on: the forge API is called, and the repository cloned, with their token."""
+    hook_id: str = Field(default="", max_length=100)
+    """The webhook Hangar made on the forge."""
 
     @property
     def slug(self) -> str:

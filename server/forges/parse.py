@@ -9,7 +9,7 @@ from server.forges.gitea import parse_gitea
 from server.forges.github import parse_github
 from server.forges.gitlab import parse_gitlab
 from server.forges.hook import Forge, HookError, HookResult
-from server.forges.payload import JsonObject, header
+from server.forges.payload import JsonObject, header, member
 
 # Gitea and Forgejo also send GitHub's headers, so they are recognised before GitHub.
 _EVENT_HEADERS: tuple[tuple[Forge, tuple[str, ...]], ...] = (
@@ -40,6 +40,14 @@ def repository_slug(forge: str, payload: JsonObject) -> tuple[str, str]:
     if forge == "gitlab":
         return gitlab.repository_slug(payload)
     raise HookError(f"unknown forge {forge!r}")
+
+
+def repository_id(forge: str, payload: JsonObject) -> str:
+    """The forge's own id of the repository a hook is about ('' when the payload has none): a repository
+    renamed or transferred on the forge keeps it."""
+    path = ("project", "id") if forge == "gitlab" else ("repository", "id")
+    value = member(payload, *path)
+    return str(value) if isinstance(value, int | str) and not isinstance(value, bool) else ""
 
 
 def parse_hook(forge: str, headers: Mapping[str, str], payload: JsonObject) -> HookResult:

@@ -104,7 +104,7 @@ def status_request(
         return httpx.Request(
             "POST",
             f"{base}/projects/{project}/statuses/{commit}",
-            headers={"PRIVATE-TOKEN": api_token},
+            headers={"Authorization": f"Bearer {api_token}"},  # OAuth and personal access tokens alike
             json={**body, "name": context},
         )
     path = f"{base}/repos/{quote(owner, safe='')}/{quote(name, safe='')}/statuses/{commit}"

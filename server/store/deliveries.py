@@ -54,3 +54,11 @@ async def stale_deliveries(session: AsyncSession, older_than: float) -> list[int
         Delivery.received < time.time() - older_than,
     )
     return [delivery_id for delivery_id in await session.exec(query) if delivery_id is not None]
+
+
+async def last_delivery(session: AsyncSession, repo_id: int) -> float | None:
+    """When the repository's last webhook delivery was received (None: never)."""
+    query = (
+        select(Delivery.received).where(Delivery.repo_id == repo_id).order_by(col(Delivery.received).desc())
+    )
+    return (await session.exec(query.limit(1))).first()

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from server.actions.errors import ActionError
 from server.api.access import readable_build, readable_repo
 from server.api.auth import current_user, may_build
+from server.api.common import services
 from server.db.models import Build, Repo, User
 from server.sessions import CSRF_FIELD
 
@@ -39,7 +40,7 @@ async def allowed_repo(request: Request) -> tuple[Repo, User, FormData]:
     form = await read_form(request)
     user = await current_user(request, csrf=str(form.get(CSRF_FIELD, "")))
     repo, _user = await readable_repo(request)
-    if user is None or not may_build(user, repo):
+    if user is None or not await may_build(services(request), user, repo):
         raise HTTPException(403, "sign in to start, cancel, restart or approve builds")
     return repo, user, form
 

@@ -53,8 +53,11 @@ class StageTree:
 async def dashboard(request: Request) -> Response:
     """Every repository the visitor may see, with the latest build of each branch."""
     user = await current_user(request)
-    async with services(request).reading() as session:
-        repos = [repo for repo in await list_repos(session) if may_read(user, repo)]
+    hangar = services(request)
+    async with hangar.reading() as session:
+        every = await list_repos(session)
+    repos = [repo for repo in every if await may_read(hangar, user, repo)]
+    async with hangar.reading() as session:
         latest = await latest_per_branch(session, [repo.id or 0 for repo in repos])
     by_repo: dict[int, list[Build]] = defaultdict(list)
     for build in latest:
@@ -90,8 +93,8 @@ async def repo_page(request: Request, attempt: Attempt | None = None, status_cod
         "branch": branch,
         "chart": chart,
         "older": shown[-1].number if len(shown) == LIST_BUILDS and shown[-1].number > 1 else None,
-        "may_configure": may_configure(user),
-        "may_build": may_build(user, repo),
+        "may_configure": await may_configure(services(request), user, repo),
+        "may_build": await may_build(services(request), user, repo),
         "attempt": attempt,
         "base_url": services(request).settings.url.rstrip("/"),
         "flaky": flaky,
@@ -129,7 +132,7 @@ async def build_page(request: Request, attempt: Attempt | None = None, status_co
         "tree": tree,
         "selected": selected,
         "log": log,
-        "may_build": may_build(user, repo),
+        "may_build": await may_build(services(request), user, repo),
         "running": not Status(build.status).is_done,
         "cancelling": "cancelling" in request.query_params and build.finished is None,
         "attempt": attempt,

@@ -81,7 +81,13 @@ templates.env.globals.update(
 async def page(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
     """A page, with what every page shows: who is signed in, the CSRF token for its forms, the time."""
     user = await known_user(request)
-    common = {"user": user, "csrf": _csrf(request, user), "now": time.time()}
+    forge = request.app.state.services.forge
+    common = {
+        "user": user,
+        "csrf": _csrf(request, user),
+        "now": time.time(),
+        "forge_title": forge.title if forge else "",
+    }
     return templates.TemplateResponse(
         request, template, common | context, status_code=status_code, headers=SECURITY_HEADERS
     )

@@ -15,7 +15,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from pipelines.links import build_link
+from server.accounts.tokens import SignInAgain, owner_must_sign_in_again
 from server.actions import crons
+from server.actions.activation import hook_health, recreate_hook
 from server.actions.errors import ActionError
 from server.actions.repos import RepoSettings, change_settings
 from server.actions.secrets import NewSecret, add_secret, remove_secret
@@ -23,6 +25,7 @@ from server.api.access import readable_repo
 from server.api.auth import current_user, may_configure
 from server.api.common import services
 from server.db.models import Build, Repo
+from server.forges.remote import ForgeError
 from server.services import Services
 from server.sessions import CSRF_FIELD
 from server.store.crons import list_crons
@@ -52,8 +55,8 @@ async def configurable_repo(request: Request, form: FormData | None = None) -> R
     repo, _user = await readable_repo(request)
     if user is None:
         raise HTTPException(401, "sign in to change settings")
-    if not may_configure(user):
-        raise HTTPException(403, "only administrators may change a repository's settings")
+    if not await may_configure(services(request), user, repo):
+        raise HTTPException(403, "only the repository's administrators may change its settings")
     return repo
 
 
@@ -69,10 +72,14 @@ async def settings_page(
     async with services(request).reading() as session:
         secrets = await list_secrets(session, repo.id or 0)
         schedules = await list_crons(session, repo.id or 0)
+    hangar = services(request)
     context = {
         "repo": repo, "secrets": secrets, "crons": schedules, "problems": problems or [],
         "saved": "saved" in request.query_params, "approval_modes": APPROVAL_MODES,
         "cron_attempt": cron_attempt,
+        "owner_problem": await owner_must_sign_in_again(hangar, repo.owner_id),
+        "hook": await hook_health(hangar, repo) if repo.forge_id else None,
+        "forge_title": hangar.forge.title if hangar.forge else "",
     }  # fmt: skip
     return await page(request, "settings.html", context, status_code=status_code)
 
@@ -195,6 +202,20 @@ async def cron_refused(request: Request, fields: dict[str, str], problem: str, s
     return await settings_page(request, status_code=status_code, cron_attempt=Attempt(fields, problem))
 
 
+async def recreate_hook_form(request: Request) -> Response:
+    """Make the repository's webhook on the forge again (it was removed there)."""
+    form = await read_form(request)
+    repo = await configurable_repo(request, form)
+    user = await current_user(request)
+    assert user is not None
+    try:
+        await recreate_hook(services(request), user, repo)
+    except (ActionError, ForgeError, SignInAgain) as exc:
+        detail = exc.detail if isinstance(exc, ActionError) else str(exc)
+        return await settings_page(request, [detail], status_code=getattr(exc, "status_code", 502) or 502)
+    return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#webhook", status_code=303)
+
+
 PATH = "/{owner}/{name}/settings"
 routes = [
     Route(PATH, settings_page, methods=["GET"]),
@@ -206,4 +227,5 @@ routes = [
     Route(PATH + "/crons/{cron}/enable", enable_cron, methods=["POST"]),
     Route(PATH + "/crons/{cron}/delete", delete_cron_form, methods=["POST"]),
     Route(PATH + "/crons/{cron}/run", run_cron_now, methods=["POST"]),
+    Route(PATH + "/hook", recreate_hook_form, methods=["POST"]),
 ]

@@ -13,10 +13,11 @@ from server.api.common import services
 from server.crypto import check_password, hash_password
 from server.keys import sign_in_failures_key
 from server.services import Services
-from server.sessions import COOKIE, CSRF_FIELD, LIFETIME_SECONDS, end_session, start_session
+from server.sessions import COOKIE, CSRF_FIELD, end_session
 from server.store.users import find_user, replace_password_hash
 from server.web.forms import read_form, same_site
 from server.web.render import page
+from server.web.session_start import local_target, sign_in_context, signed_in
 
 FAILURE_WINDOW_SECONDS = 600
 MAX_FAILURES = {"login": 20, "address": 60}
@@ -26,17 +27,10 @@ _UNUSED_HASH = hash_password("no one has this password")
 """Checked against when the login is unknown, so the answer takes as long as for a wrong password."""
 
 
-def local_target(target: str) -> str:
-    """Where to go after signing in: a path on this server only (never another site)."""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
-
-
 async def sign_in_form(request: Request) -> Response:
     """The sign-in page."""
     target = local_target(request.query_params.get("next", "/"))
-    return await page(request, "signin.html", {"next": target, "login": "", "problem": ""})
+    return await page(request, "signin.html", sign_in_context(request, target))
 
 
 async def sign_in(request: Request) -> Response:
@@ -49,7 +43,7 @@ async def sign_in(request: Request) -> Response:
     target = local_target(str(form.get("next", "/")))
     counters = failure_counters(request, login)
     if await too_many_failures(hangar, counters):
-        context = {"next": target, "login": login, "problem": "Too many wrong passwords: try again later."}
+        context = sign_in_context(request, target, login, "Too many wrong passwords: try again later.")
         response = await page(request, "signin.html", context, status_code=429)
         response.headers["Retry-After"] = str(FAILURE_WINDOW_SECONDS)
         return response
@@ -59,25 +53,12 @@ async def sign_in(request: Request) -> Response:
     check = await run_in_threadpool(check_password, password, stored)  # Argon2id: ~0.1 s off the event loop
     if user is None or not user.password_hash or not check.matches:
         await count_failure(hangar, counters)
-        context = {"next": target, "login": login, "problem": "Wrong login or password."}
+        context = sign_in_context(request, target, login, "Wrong login or password.")
         return await page(request, "signin.html", context, status_code=401)
     if check.rehashed and user.id is not None:  # a legacy or outdated hash: the fresh one replaces it
         async with hangar.transaction() as (session, _changes):
             await replace_password_hash(session, user.id, user.password_hash, check.rehashed)
-    earlier = request.cookies.get(COOKIE, "")
-    if earlier:  # a new session, never the one the browser came with (session fixation)
-        await end_session(hangar, earlier)
-    token = await start_session(hangar, user)
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=LIFETIME_SECONDS,
-        httponly=True,
-        samesite="lax",
-        secure=hangar.settings.url.startswith("https://"),
-    )
-    return response
+    return await signed_in(request, user, target)
 
 
 def failure_counters(request: Request, login: str) -> dict[str, str]:

@@ -81,7 +81,7 @@ async def world(hangar: Services) -> World:
         await save_secret(session, secret)
     paths = {
         "owner": repo.owner, "name": repo.name, "number": running.build.number, "stage": 1, "step": 2,
-        "secret": "DEPLOY_KEY", "runner": "builder-1", "stage_id": running.stages[0].id,
+        "secret": "DEPLOY_KEY", "runner": "builder-1", "stage_id": running.stages[0].id, "cron": "nightly",
     }  # fmt: skip
     return World(paths, done.build.number)
 

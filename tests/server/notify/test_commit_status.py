@@ -61,7 +61,7 @@ async def test_gitea_and_forgejo_receive_token_auth_under_an_api_url_with_a_trai
     }
 
 
-async def test_gitlab_receives_the_encoded_project_path_with_subgroups_and_a_private_token(forge, http):
+async def test_gitlab_receives_the_encoded_project_path_with_subgroups_and_a_bearer_token(forge, http):
     request = request_for("gitlab", f"{forge.url}/api/v4/", Status.RUNNING, owner="group/sub", name="project")
     await post_commit_status(http, request)
 
@@ -70,8 +70,8 @@ async def test_gitlab_receives_the_encoded_project_path_with_subgroups_and_a_pri
         "POST",
         f"/api/v4/projects/group%2Fsub%2Fproject/statuses/{SHA}",
     )
-    assert received.headers["private-token"] == TOKEN
-    assert "authorization" not in received.headers
+    assert received.headers["authorization"] == f"Bearer {TOKEN}"  # OAuth and personal tokens alike
+    assert "private-token" not in received.headers
     assert received.body == {
         "state": "running",
         "target_url": LINK,

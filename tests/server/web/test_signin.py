@@ -12,6 +12,7 @@ from server.db.models import Token, User
 from server.services import Services
 from server.sessions import COOKIE
 from server.store.users import find_user
+from tests.server.conftest import admin_headers
 from tests.server.test_crypto import LEGACY_SCRYPT_HASH, weak_argon2id_hash
 from tests.server.web.conftest import PASSWORD, add_person, csrf_of, sign_in
 
@@ -243,3 +244,12 @@ async def test_upgrading_a_hash_never_undoes_a_password_changed_meanwhile(hangar
     async with hangar.transaction() as (session, _changes):
         await replace_password_hash(session, user.id, changed, upgraded)
     assert await _stored_hash(hangar, "ann") == upgraded
+
+
+@pytest.mark.parametrize(
+    "path", ["/login/forge", "/login/callback?code=x&state=y", "/-/repos", "/api/user/repos"]
+)
+async def test_without_a_forge_its_pages_do_not_exist(client: httpx.AsyncClient, path: str) -> None:
+    answer = await client.get(path, headers=admin_headers())
+    assert answer.status_code == 404
+    assert "Sign in with" not in (await client.get("/login")).text

@@ -77,7 +77,7 @@ async def private(hangar: Services, redis_url: str) -> AsyncIterator[Private]:
     values = {
         "owner": OWNER, "name": NAME, "number": "1", "stage": "1", "step": "2",
         "secret": CANARIES["secret name"], "stage_id": stage_id, "runner": "any", "path": "hangar.css",
-        "cron": "nightly",
+        "cron": "nightly", "key": "tests.test_shop::test_login",
     }  # fmt: skip
     yield Private(app, values)
 

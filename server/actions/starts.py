@@ -39,14 +39,8 @@ async def start_custom(
     parameters: dict[str, str] | None = None,
 ) -> Build:
     """Build a branch's head (or one of its commits) with event `custom` and the given parameters."""
-    branch = branch or repo.default_branch
     params = check_parameters(parameters or {})
-    commit = await _commit(hangar, repo, branch, sha)
-    cause = BuildCause(
-        event="custom", ref=f"refs/heads/{branch}", sha=commit.sha, branch=branch, target_branch=branch,
-        message=commit.message, author_name=commit.author_name, author_email=commit.author_email,
-        sender=sender, parameters=params,
-    )  # fmt: skip
+    cause = await _branch_cause(hangar, repo, branch, sha, event="custom", sender=sender, parameters=params)
     return await _start(hangar, repo, cause)
 
 
@@ -75,14 +69,21 @@ async def deploy(
 
 async def start_cron(hangar: Services, repo: Repo, cron: Cron) -> Build:
     """Build the head of the cron's branch with event `cron`, named after it."""
-    branch = cron.branch or repo.default_branch
-    commit = await _commit(hangar, repo, branch, "")
-    cause = BuildCause(
-        event="cron", ref=f"refs/heads/{branch}", sha=commit.sha, branch=branch, target_branch=branch,
-        message=commit.message, author_name=commit.author_name, author_email=commit.author_email,
-        sender=cron.name, cron=cron.name,
-    )  # fmt: skip
+    cause = await _branch_cause(hangar, repo, cron.branch, "", event="cron", sender=cron.name, cron=cron.name)
     return await _start(hangar, repo, cause)
+
+
+async def _branch_cause(hangar: Services, repo: Repo, branch: str, sha: str, **more: object) -> BuildCause:
+    """A build of a branch's head (or of `sha` on it; "": the default branch), as its commit describes it."""
+    branch = branch or repo.default_branch
+    commit = await _commit(hangar, repo, branch, sha)
+    return BuildCause.model_validate(
+        {
+            "ref": f"refs/heads/{branch}", "sha": commit.sha, "branch": branch, "target_branch": branch,
+            "message": commit.message, "author_name": commit.author_name, "author_email": commit.author_email,
+        }
+        | more
+    )  # fmt: skip
 
 
 async def _start(hangar: Services, repo: Repo, cause: BuildCause, parent: int = 0) -> Build:

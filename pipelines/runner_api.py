@@ -14,7 +14,12 @@ and named by `X-Hangar-Runner: <runner name>`:
 | `POST /stages/{id}` | `StageReport` | 204 (a finished status ends the stage) |
 | `POST /stages/{id}/tests` | `TestBatch` | 200 `LogAck` (the next test position the server expects) |
 | `POST /stages/{id}/reports` | `ReportBatch` | 200 `BatchAck` (several of the above in one request) |
+| `GET /stages/{id}/caches?key=K&prefix=P…&branch=B…` | — | 200 `CacheEntryInfo` (best shared entry), or 204 |
+| `GET /stages/{id}/caches/{entry}` | — | 200, the entry's archive (streamed) |
+| `PUT /stages/{id}/caches?key=K` | the archive, streamed | 201 `CacheEntryInfo`; 403 no saving; 409 exists |
+| `PUT /stages/{id}/artifacts?step=N&path=P` | the file, streamed | 201 `ArtifactInfo` |
 
+Uploads (`PUT`) carry `X-Hangar-Checksum`; the server keeps nothing of one that ends early or mismatches.
 Calls about an accepted stage carry `X-Hangar-Lease: <Assignment.lease>`, so a runner cut off from an
 earlier run of the same stage (since restarted) cannot report into the new run. Reports are idempotent: a
 step or stage report replaces the last one, and a log batch names the position of its first line, so the
@@ -32,6 +37,9 @@ from pipelines.testresults.model import TestCase, TestCounts, TestSource
 RUNNER_HEADER = "X-Hangar-Runner"
 LEASE_HEADER = "X-Hangar-Lease"
 """Sent with every call about an accepted stage: the `Assignment.lease` it was accepted under."""
+CHECKSUM_HEADER = "X-Hangar-Checksum"
+"""Sent with an uploaded cache entry or artifact: the SHA-256 (hex) of its bytes; a mismatch is refused (400)
+and nothing is kept."""
 
 
 class _Message(BaseModel):
@@ -77,6 +85,45 @@ class Credentials(_Message):
     password: str
 
 
+class CachePolicy(_Message):
+    """What a stage may do with caches: the server's word, from the repository's settings and the build."""
+
+    scope: str
+    """The repository's namespace on a runner's disk and on the server (its id: a rename keeps it)."""
+    generation: int = 0
+    """The repository's purge generation: entries saved under another generation are never restored."""
+    branch: str
+    """The branch entries are saved under and first looked for in (a pull request: its source branch)."""
+    fallback_branches: list[str] = Field(default_factory=list)
+    """Where else to look, in order, when the branch has no match (its target branch, the default branch)."""
+    save: bool = True
+    """False for a pull request from a fork: it restores but never writes (no cache poisoning)."""
+    auto: bool = True
+    """Recognise lockfiles and keep the tools' caches without a `cache:` section (a repository setting)."""
+    shared: bool = False
+    """The server keeps entries too (`/caches` routes), so every runner restores what any runner saved."""
+
+
+class CacheEntryInfo(_Message):
+    """A cache entry as the server keeps it."""
+
+    id: int
+    key: str
+    branch: str
+    size: int
+    sha256: str
+    created: float
+
+
+class ArtifactInfo(_Message):
+    """A file a step kept, as the server stored it."""
+
+    path: str
+    size: int
+    sha256: str
+    step: int
+
+
 class Assignment(_Message):
     """An accepted stage: the Plan, its secrets (values), clone credentials, lease and time limit."""
 
@@ -89,6 +136,8 @@ class Assignment(_Message):
     lease_seconds: float = 60.0
     timeout_minutes: float = 60.0
     link: str = ""
+    cache: CachePolicy | None = None
+    """None: this stage uses no cache (a server older than caches)."""
 
 
 class LeaseReply(_Message):

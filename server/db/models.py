@@ -1,5 +1,5 @@
 """The tables: users, forge accounts, tokens, repos, builds, stages, steps, logs, secrets, runners,
-deliveries, outbox, crons."""
+deliveries, outbox, crons, test results, cache entries, artifacts."""
 
 from __future__ import annotations
 
@@ -120,6 +120,10 @@ class Repo(SQLModel, table=True):
     """Who switched it on: the forge API is called, and the repository cloned, with their token."""
     hook_id: str = Field(default="", max_length=100)
     """The webhook Hangar made on the forge."""
+    cache_auto: bool = True
+    """Whether runners recognise lockfiles and keep the matching tool caches without a `cache:` section."""
+    cache_generation: int = 0
+    """Raised by a purge: cache entries of an older generation are never restored (runners' nor shared)."""
 
     @property
     def slug(self) -> str:
@@ -369,3 +373,53 @@ class TestResult(SQLModel, table=True):
     log_line: int | None = None
     flaky: bool = False
     """It failed and passed on the same commit (a restart): marked on both builds."""
+
+
+class CacheEntry(SQLModel, table=True):
+    """A cache entry a runner saved into the server's shared cache (its archive is in the data folder)."""
+
+    __tablename__ = "cache_entries"
+    __table_args__ = (
+        UniqueConstraint("repo_id", "generation", "branch", "key"),
+        Index("ix_cache_entries_repo_used", "repo_id", "last_used"),
+        NEVER_REUSED,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    repo_id: int = Field(foreign_key="repos.id")
+    generation: int = 0
+    """The repository's `cache_generation` when it was saved."""
+    branch: str = Field(default="", max_length=200)
+    key: str = Field(max_length=500)
+    size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    sha256: str = Field(default="", max_length=64)
+    runner: str = Field(default="", max_length=200)
+    """The runner that saved it."""
+    build_id: int | None = None
+    created: float = Field(default_factory=now)
+    last_used: float = Field(default_factory=now)
+
+
+class Artifact(SQLModel, table=True):
+    """A file a step kept (`artifacts:`), stored by the server; one per path in a build (the last upload)."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (
+        UniqueConstraint("build_id", "path"),
+        Index("ix_artifacts_repo_created", "repo_id", "created"),
+        NEVER_REUSED,
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    repo_id: int = Field(foreign_key="repos.id")
+    build_id: int = Field(foreign_key="builds.id")
+    stage_id: int = Field(foreign_key="stages.id")
+    step: int = 0
+    """The step's number in its stage."""
+    path: str = Field(max_length=1000)
+    """Relative to the workspace, as the build page shows it and its address names it."""
+    size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    sha256: str = Field(default="", max_length=64)
+    location: str = Field(default="", max_length=2000)
+    """Where its bytes are: a path under the data folder's `artifacts/` (or a store's URL)."""
+    created: float = Field(default_factory=now)

@@ -8,7 +8,20 @@ from sqlalchemy import update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.db.models import Build, Delivery, LogChunk, Outbox, Repo, Secret, Stage, Step, TestResult, TestRun
+from server.db.models import (
+    Artifact,
+    Build,
+    CacheEntry,
+    Delivery,
+    LogChunk,
+    Outbox,
+    Repo,
+    Secret,
+    Stage,
+    Step,
+    TestResult,
+    TestRun,
+)
 from server.store.rows import save
 
 
@@ -41,12 +54,14 @@ async def update_repo(session: AsyncSession, repo: Repo) -> Repo:
 
 async def delete_repo(session: AsyncSession, repo: Repo) -> None:
     """Forget a repository with its whole history: builds, stages, steps, logs, notifications not yet sent,
-    secrets and webhook deliveries."""
+    secrets, webhook deliveries, test results, cache entries and artifacts."""
     repo_id = repo.id or 0
     stage_ids = select(Stage.id).where(Stage.repo_id == repo_id)
     step_ids = select(Step.id).where(col(Step.stage_id).in_(stage_ids))
     build_ids = select(Build.id).where(Build.repo_id == repo_id)
     await session.exec(delete(LogChunk).where(col(LogChunk.step_id).in_(step_ids)))
+    for kept in (Artifact, CacheEntry):  # their files go with the data folder's sweep
+        await session.exec(delete(kept).where(col(kept.repo_id) == repo_id))
     for results in (TestResult, TestRun):
         await session.exec(delete(results).where(col(results.step_id).in_(step_ids)))
     await session.exec(delete(Step).where(col(Step.stage_id).in_(stage_ids)))

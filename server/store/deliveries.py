@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,16 +16,22 @@ from server.store.rows import save
 async def create_delivery(
     session: AsyncSession, repo_id: int, delivery: str, event: str, hook: dict[str, Any]
 ) -> Delivery | None:
-    """Record a delivery; None when this delivery id was recorded before (a redelivery)."""
-    if await find_delivery(session, repo_id, delivery) is not None:
-        return None
+    """Record a delivery; None when this delivery id was recorded before (a redelivery).
+
+    One statement (`INSERT … ON CONFLICT DO NOTHING RETURNING id`, SQLite 3.35+ and PostgreSQL): the webhook
+    route's only write, so a forge waits for one round trip rather than a read, a savepoint and a write.
+    """
     row = Delivery(repo_id=repo_id, delivery=delivery, event=event, hook=hook)
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return None
-    return row
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    values = row.model_dump(exclude={"id"})
+    statement = (
+        dialect.insert(Delivery)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["repo_id", "delivery"])
+        .returning(col(Delivery.id))
+    )
+    row.id = (await session.exec(statement)).scalar_one_or_none()
+    return row if row.id is not None else None
 
 
 async def find_delivery(session: AsyncSession, repo_id: int, delivery: str) -> Delivery | None:

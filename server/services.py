@@ -23,6 +23,7 @@ from server.db.engine import WRITE_OPTION, create_engine, session_factory
 from server.db.models import Outbox
 from server.forges.configured import configured_forge
 from server.forges.remote import RemoteForge
+from server.ingest import DeliveryRecorder
 from server.keycheck import cipher_for
 from server.keys import (
     EMAIL_JOB,
@@ -66,6 +67,8 @@ class Services:
     forge: RemoteForge | None = field(init=False)
     """The forge people sign in with (None: local users and API tokens only)."""
     offers: RecentOffers = field(init=False)
+    deliveries: DeliveryRecorder = field(init=False)
+    """Records webhook deliveries, the webhooks of a burst in one transaction."""
     writing: contextlib.AbstractAsyncContextManager[Any] = field(init=False)
     """Held by a write transaction: on SQLite, one at a time per process (the others wait here, in turn,
     rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms and starves under load)."""
@@ -74,6 +77,7 @@ class Services:
         self.notifies = NotifyCache(self.sessions)
         self.forge = configured_forge(self.settings)
         self.offers = RecentOffers()
+        self.deliveries = DeliveryRecorder(self.transaction)
         sqlite = self.engine.dialect.name == "sqlite"
         self.writing = asyncio.Lock() if sqlite else contextlib.nullcontext()
 
@@ -173,6 +177,7 @@ class Services:
 
     async def close(self) -> None:
         """Release connections."""
+        await self.deliveries.close()
         await self.broker.close()
         if self.forge is not None:
             await self.forge.http.aclose()

@@ -26,7 +26,6 @@ from server.forges import (
 )
 from server.keys import TRIGGER_JOB, trigger_job_id
 from server.store.accounts import find_repo_by_forge_id
-from server.store.deliveries import create_delivery, find_delivery
 from server.store.repos import find_repo
 
 _log = logging.getLogger("hangar.hooks")
@@ -83,25 +82,21 @@ async def receive_hook(request: Request) -> Response:
 
 async def _record(request: Request, repo_id: int, delivery: str, hook: Hook) -> Response:
     hangar = services(request)
-    async with hangar.transaction() as (session, _changes):
-        row = await create_delivery(
-            session, repo_id, delivery, hook.cause.event, hook.model_dump(mode="json")
-        )
-        earlier = await find_delivery(session, repo_id, delivery) if row is None else None
-    if earlier is not None and earlier.build_id is not None:
+    recorded = await hangar.deliveries.record(
+        repo_id, delivery, hook.cause.event, hook.model_dump(mode="json")
+    )
+    if not recorded.new and recorded.build_id is not None:
         return JSONResponse({"duplicate": delivery}, status_code=200)
-    target = row or earlier
-    assert target is not None and target.id is not None
     # Queued again for a redelivery whose first trigger never ran (Redis was away): the job id keeps it once.
     try:
-        await hangar.enqueue(TRIGGER_JOB, target.id, job_id=trigger_job_id(target.id))
+        await hangar.enqueue(TRIGGER_JOB, recorded.id, job_id=trigger_job_id(recorded.id))
     except (RedisError, OSError) as exc:  # recorded: a redelivery, or the worker's sweep, queues it later
         _log.warning("delivery %s recorded but not queued: %s", delivery, exc)
         error = f"the job queue is unavailable; delivery {delivery} is recorded, send it again later"
         return JSONResponse(
             {"error": error}, status_code=503, headers={"Retry-After": QUEUE_DOWN_RETRY_AFTER}
         )
-    if row is None:
+    if not recorded.new:
         return JSONResponse({"duplicate": delivery}, status_code=200)
     return JSONResponse({"delivery": delivery, "queued": True}, status_code=202)
 

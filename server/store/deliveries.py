@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,25 +15,58 @@ from server.db.models import Delivery
 from server.store.rows import save
 
 
+@dataclass(frozen=True)
+class DeliveryRow:
+    """A delivery to record."""
+
+    repo_id: int
+    delivery: str
+    event: str
+    hook: dict[str, Any]
+
+
 async def create_delivery(
     session: AsyncSession, repo_id: int, delivery: str, event: str, hook: dict[str, Any]
 ) -> Delivery | None:
-    """Record a delivery; None when this delivery id was recorded before (a redelivery).
+    """Record a delivery; None when this delivery id was recorded before (a redelivery)."""
+    found = await create_deliveries(session, [DeliveryRow(repo_id, delivery, event, hook)])
+    row_id, new, _ = found[(repo_id, delivery)]
+    if not new:
+        return None
+    return Delivery(id=row_id, repo_id=repo_id, delivery=delivery, event=event, hook=hook)
 
-    One statement (`INSERT … ON CONFLICT DO NOTHING RETURNING id`, SQLite 3.35+ and PostgreSQL): the webhook
-    route's only write, so a forge waits for one round trip rather than a read, a savepoint and a write.
+
+async def create_deliveries(
+    session: AsyncSession, rows: list[DeliveryRow]
+) -> dict[tuple[int, str], tuple[int, bool, int | None]]:
+    """Record deliveries in one statement (`INSERT … ON CONFLICT DO NOTHING RETURNING`, SQLite 3.35+ and
+    PostgreSQL); per (repository, delivery id): the row's id, whether it is new, and its build (earlier rows).
     """
-    row = Delivery(repo_id=repo_id, delivery=delivery, event=event, hook=hook)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    values = row.model_dump(exclude={"id"})
+    received = time.time()
+    values = [
+        {"repo_id": r.repo_id, "delivery": r.delivery, "event": r.event, "hook": r.hook, "status": "queued",
+         "received": received}
+        for r in rows
+    ]  # fmt: skip
     statement = (
         dialect.insert(Delivery)
-        .values(**values)
+        .values(values)
         .on_conflict_do_nothing(index_elements=["repo_id", "delivery"])
-        .returning(col(Delivery.id))
+        .returning(col(Delivery.id), col(Delivery.repo_id), col(Delivery.delivery))
     )
-    row.id = (await session.exec(statement)).scalar_one_or_none()
-    return row if row.id is not None else None
+    found: dict[tuple[int, str], tuple[int, bool, int | None]] = {
+        (repo_id, delivery): (row_id, True, None)
+        for row_id, repo_id, delivery in await session.exec(statement)
+    }
+    earlier = {(r.repo_id, r.delivery) for r in rows} - found.keys()
+    if earlier:
+        query = select(Delivery.id, Delivery.repo_id, Delivery.delivery, Delivery.build_id).where(
+            tuple_(col(Delivery.repo_id), col(Delivery.delivery)).in_(list(earlier))
+        )
+        for row_id, repo_id, delivery, build_id in await session.exec(query):
+            found[(repo_id, delivery)] = (row_id or 0, False, build_id)
+    return found
 
 
 async def find_delivery(session: AsyncSession, repo_id: int, delivery: str) -> Delivery | None:

@@ -1,0 +1,108 @@
+"""Webhook deliveries recorded in groups: the webhooks that arrive while one group is being written wait and
+are written together, in one transaction and one statement, so a burst costs a commit per group, not one per
+webhook (SQLite writes one transaction at a time per process; PostgreSQL pays a round trip per commit).
+
+Each webhook is answered only after the commit that holds its row: a 202 still means "recorded".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.changes import Changes
+from server.store.deliveries import DeliveryRow, create_deliveries, create_delivery, find_delivery
+
+MAX_GROUP = 200
+"""Webhooks written by one statement at most."""
+
+_log = logging.getLogger("hangar.ingest")
+Transaction = Callable[[], AbstractAsyncContextManager[tuple[AsyncSession, Changes]]]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A delivery's row: its id, whether this webhook made it (False: a redelivery), its build if any."""
+
+    id: int
+    new: bool
+    build_id: int | None = None
+
+
+@dataclass
+class _Waiting:
+    row: DeliveryRow
+    answer: asyncio.Future[Recorded] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class DeliveryRecorder:
+    """Records deliveries for the webhook route, a group at a time."""
+
+    def __init__(self, transaction: Transaction) -> None:
+        self._transaction = transaction
+        self._waiting: list[_Waiting] = []
+        self._arrived = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, repo_id: int, delivery: str, event: str, hook: dict[str, Any]) -> Recorded:
+        """Record the delivery (once per repository and delivery id) and return its row once committed."""
+        waiting = _Waiting(DeliveryRow(repo_id, delivery, event, hook))
+        self._waiting.append(waiting)
+        self._arrived.set()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_groups())
+        return await asyncio.shield(waiting.answer)
+
+    async def close(self) -> None:
+        """Stop writing (what waits is failed: its webhooks get an error, and forges send them again)."""
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        for waiting in self._waiting:
+            if not waiting.answer.done():
+                waiting.answer.set_exception(RuntimeError("the server is stopping"))
+        self._waiting.clear()
+
+    async def _write_groups(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+            try:
+                await self._write(group)
+            except Exception:  # one bad row must not fail the others: each is written on its own
+                _log.warning(
+                    "a group of %d deliveries failed; writing them one by one", len(group), exc_info=True
+                )
+                for waiting in group:
+                    await self._write_one(waiting)
+
+    async def _write(self, group: list[_Waiting]) -> None:
+        async with self._transaction() as (session, _changes):
+            found = await create_deliveries(session, [waiting.row for waiting in group])
+        answered: set[tuple[int, str]] = set()
+        for waiting in group:
+            identity = (waiting.row.repo_id, waiting.row.delivery)
+            row_id, new, build_id = found[identity]
+            waiting.answer.set_result(Recorded(row_id, new and identity not in answered, build_id))
+            answered.add(identity)
+
+    async def _write_one(self, waiting: _Waiting) -> None:
+        row = waiting.row
+        try:
+            async with self._transaction() as (session, _changes):
+                created = await create_delivery(session, row.repo_id, row.delivery, row.event, row.hook)
+                earlier = await find_delivery(session, row.repo_id, row.delivery) if created is None else None
+            target = created or earlier
+            assert target is not None and target.id is not None
+            waiting.answer.set_result(Recorded(target.id, created is not None, target.build_id))
+        except Exception as exc:
+            waiting.answer.set_exception(exc)

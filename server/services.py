@@ -68,6 +68,8 @@ class Services:
     """The forge people sign in with (None: local users and API tokens only)."""
     offers: RecentOffers = field(init=False)
     deliveries: DeliveryRecorder = field(init=False)
+    _waking: bool = field(init=False, default=False)
+    _wake_again: bool = field(init=False, default=False)
     """Records webhook deliveries, the webhooks of a burst in one transaction."""
     writing: contextlib.AbstractAsyncContextManager[Any] = field(init=False)
     """Held by a write transaction: on SQLite, one at a time per process (the others wait here, in turn,
@@ -157,8 +159,23 @@ class Services:
         if queued is None and job_id is not None:
             queued = await self._enqueue_over_result(function, args, job_id)
         if wake and queued is not None:
-            await self.broker.publish(JOBS_CHANNEL, "queued")
+            await self._wake_workers()
         return queued is not None
+
+    async def _wake_workers(self) -> None:
+        """Tell the workers a job is queued: while one wake-up is being sent, the callers meanwhile share the
+        one sent right after it (a burst of webhooks wakes the workers a few times, not once per webhook)."""
+        if self._waking:
+            self._wake_again = True
+            return
+        self._waking = True
+        try:
+            await self.broker.publish(JOBS_CHANNEL, "queued")
+            while self._wake_again:
+                self._wake_again = False
+                await self.broker.publish(JOBS_CHANNEL, "queued")
+        finally:
+            self._waking = False
 
     async def _enqueue_over_result(self, function: str, args: tuple[Any, ...], job_id: str) -> Job | None:
         """arq refuses a job id while a finished job's result is kept under it: what is queued here is work

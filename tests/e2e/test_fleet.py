@@ -28,15 +28,24 @@ from tests.peers import RecordingForge
 from tests.server.support import PushedRepo, github_headers, github_push
 
 HOOKS = int(os.environ.get("HANGAR_FLEET_HOOKS", "30"))
-KILL_HOOKS = 24
-KILL_AFTER = 4
+KILL_HOOKS = 16
+KILL_AFTER = 3
 """Replica A is killed once it has answered this many webhooks of the second burst."""
 LIVE_LINES = 1000
-QUICK = "kind: pipeline\nname: quick\nsteps:\n  - {name: quick, image: busybox, commands: [true]}\n"
+QUICK = """\
+kind: pipeline
+name: quick
+clone:
+  disable: true
+steps:
+  - {name: quick, image: busybox, commands: ["true"]}
+"""
 
 MARK = """\
 kind: pipeline
 name: mark
+clone:
+  disable: true
 steps:
   - name: mark
     image: busybox
@@ -54,6 +63,8 @@ volumes:
 LIVE = """\
 kind: pipeline
 name: live
+clone:
+  disable: true
 steps:
   - name: print
     image: busybox
@@ -117,11 +128,13 @@ async def test_a_cron_fires_once_per_due_time_with_two_workers(fleet: Fleet, tmp
     fleet.register("cron", repo)
     repo.push({".ci.yml": QUICK})
     async with fleet.api() as api:
-        answer = await api.post("/api/repos/octo/cron/cron", json={"name": "nightly", "expr": _due_soon()})
-        assert answer.status_code == 201, answer.text
+        expr, due = _due_soon()
+        answer = await api.post("/api/repos/octo/cron/cron", json={"name": "nightly", "expr": expr})
+        assert answer.status_code == 201 and answer.json()["next"] == due, answer.text
         await _cron_builds(fleet, 1)
-        answer = await api.patch("/api/repos/octo/cron/cron/nightly", json={"expr": _due_soon()})
-        assert answer.status_code == 200, answer.text
+        expr, due = _due_soon()
+        answer = await api.patch("/api/repos/octo/cron/cron/nightly", json={"expr": expr})
+        assert answer.status_code == 200 and answer.json()["next"] == due, answer.text
         await _cron_builds(fleet, 2)
     builds = await fleet.finished_builds("octo/cron", 2)
     assert [(b["number"], b["event"], b["cron"], b["status"]) for b in builds] == [
@@ -142,8 +155,8 @@ async def test_a_log_followed_on_one_replica_while_the_runner_reports_to_the_oth
             answer = await _post(a, "", _signed(github_push("octo", "live", before, sha, "live")))
             assert answer.status_code == 202, answer.text
             await _until_step_runs(fleet, "octo/live")
-            lines, done = await _follow(a, "/api/repos/octo/live/builds/1/logs/1/2/stream", marks / "go")
-            stored = (await a.get("/api/repos/octo/live/builds/1/logs/1/2?limit=5000")).json()
+            lines, done = await _follow(a, "/api/repos/octo/live/builds/1/logs/1/1/stream", marks / "go")
+            stored = (await a.get("/api/repos/octo/live/builds/1/logs/1/1?limit=5000")).json()
     finally:
         fleet.proxy.route(*(fleet.port(replica) for replica in REPLICAS))
     build = await fleet.build("octo/live", 1)
@@ -241,19 +254,18 @@ async def _assert_one_final_status_each(forge: RecordingForge, name: str, shas: 
     assert finals() == {sha: ["success"] for sha in shas}
 
 
-def _due_soon() -> str:
-    """A cron expression (seconds first) due once, a few seconds from now (UTC)."""
-    at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=4)
-    return f"{at.second} {at.minute} {at.hour} {at.day} {at.month} *"
+def _due_soon() -> tuple[str, float]:
+    """A cron expression (seconds first) due once, a few seconds from now (UTC), and that time."""
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=3)
+    return f"{at.second} {at.minute} {at.hour} {at.day} {at.month} *", at.timestamp()
 
 
 async def _cron_builds(fleet: Fleet, count: int) -> None:
-    """Wait for the cron's `count`th build, give both workers a few more ticks, then check there is no
-    other."""
+    """Wait for the cron's `count`th build, give both workers more ticks, then check there is no other."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(await fleet.builds("octo/cron")) < count:
         await asyncio.sleep(0.2)
-    await asyncio.sleep(3)  # three more ticks of each worker: time for a duplicate to appear
+    await asyncio.sleep(2)  # two more ticks of each worker: time for a duplicate to appear
     assert len(await fleet.builds("octo/cron")) == count, fleet.output()
 
 

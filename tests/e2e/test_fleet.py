@@ -41,44 +41,22 @@ steps:
   - {name: quick, image: busybox, commands: ["true"]}
 """
 
-MARK = """\
-kind: pipeline
-name: mark
-clone:
-  disable: true
-steps:
-  - name: mark
-    image: busybox
-    commands:
-      - echo "$DRONE_REPO_NAME $DRONE_BUILD_NUMBER $DRONE_COMMIT_SHA" >> /marks/ran
-    volumes:
-      - name: marks
-        path: /marks
-volumes:
-  - name: marks
-    host:
-      path: {marks}
-"""
+MARK = ['echo "$DRONE_REPO_NAME $DRONE_BUILD_NUMBER $DRONE_COMMIT_SHA" >> /marks/ran']
+"""Each stage that runs writes one line: its build's number and commit."""
+LIVE = [
+    "while [ ! -f /marks/go ]; do sleep 0.1; done",
+    'for i in $(seq 1 20); do for j in $(seq 1 50); do echo "line $i.$j"; done; sleep 0.05; done',
+]
 
-LIVE = """\
-kind: pipeline
-name: live
-clone:
-  disable: true
-steps:
-  - name: print
-    image: busybox
-    commands:
-      - while [ ! -f /marks/go ]; do sleep 0.1; done
-      - for i in $(seq 1 20); do for j in $(seq 1 50); do echo "line $i.$j"; done; sleep 0.05; done
-    volumes:
-      - name: marks
-        path: /marks
-volumes:
-  - name: marks
-    host:
-      path: {marks}
-"""
+
+def pipeline(commands: list[str], marks: Path) -> str:
+    """A one-step pipeline (no clone) running `commands` with the host's `marks` folder at /marks."""
+    return (
+        "kind: pipeline\nname: fleet\nclone: {disable: true}\nsteps:\n"
+        f"  - {{name: run, image: busybox, commands: {json.dumps(commands)},\n"
+        "     volumes: [{name: marks, path: /marks}]}\n"
+        f"volumes: [{{name: marks, host: {{path: {json.dumps(str(marks))}}}}}]\n"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +64,8 @@ def fleet(
     tmp_path_factory: pytest.TempPathFactory, services: dict[str, str], docker_host: str
 ) -> Iterator[Fleet]:
     redis_url = services["HANGAR_TEST_REDIS_URL"]
-    redis.Redis.from_url(redis_url).flushdb()  # no job or lease left in this database by an earlier session
+    with redis.Redis.from_url(redis_url) as client:
+        client.flushdb()  # no job or lease left in this database by an earlier session
     with (
         fresh_postgres(services["HANGAR_TEST_POSTGRES_URL"]) as database,
         running_fleet(tmp_path_factory.mktemp("fleet"), database, redis_url) as running,
@@ -106,10 +85,7 @@ def marks(tmp_path: Path) -> Path:
 async def test_webhooks_spread_over_both_replicas_build_each_commit_once(
     fleet: Fleet, tmp_path: Path, marks: Path, forge: RecordingForge
 ) -> None:
-    repo = PushedRepo(tmp_path / "git")
-    fleet.register("burst", repo, forge.url)
-    commits = repo.push_each([f"burst {n}" for n in range(HOOKS)], {".ci.yml": MARK.format(marks=marks)})
-    hooks = [_signed(github_push("octo", "burst", before, sha, "burst")) for before, sha in commits]
+    shas, hooks = _pushes(fleet, tmp_path, "burst", HOOKS, marks, forge)
     async with httpx.AsyncClient(trust_env=False, timeout=60) as client:
         answers = await asyncio.gather(
             *(_post(client, fleet.servers[REPLICAS[n % 2]].url, hook) for n, hook in enumerate(hooks))
@@ -117,10 +93,8 @@ async def test_webhooks_spread_over_both_replicas_build_each_commit_once(
     assert [answer.status_code for answer in answers] == [202] * HOOKS, [a.text for a in answers]
 
     builds = await fleet.finished_builds("octo/burst", HOOKS)
-    _assert_each_commit_built_once(builds, [sha for _before, sha in commits], marks, "burst")
-    runners = await _runners(fleet, "octo/burst", builds)
-    assert set(runners) == set(RUNNERS) and runners.total() == HOOKS, runners
-    await _assert_one_final_status_each(forge, "burst", [sha for _before, sha in commits])
+    runners = await _assert_each_commit_built_once(fleet, forge, "burst", shas, builds, marks)
+    assert set(runners) == set(RUNNERS), f"every runner took some: {runners}"
 
 
 async def test_a_cron_fires_once_per_due_time_with_two_workers(fleet: Fleet, tmp_path: Path) -> None:
@@ -150,7 +124,7 @@ async def test_a_log_followed_on_one_replica_while_the_runner_reports_to_the_oth
     fleet.register("live", repo)
     fleet.proxy.route(fleet.port("b"))  # runners reach replica B only; the viewer asks replica A
     try:
-        before, sha = repo.push({".ci.yml": LIVE.format(marks=marks)})
+        before, sha = repo.push({".ci.yml": pipeline(LIVE, marks)})
         async with httpx.AsyncClient(base_url=fleet.servers["a"].url, trust_env=False, timeout=60) as a:
             answer = await _post(a, "", _signed(github_push("octo", "live", before, sha, "live")))
             assert answer.status_code == 202, answer.text
@@ -172,10 +146,7 @@ async def test_a_log_followed_on_one_replica_while_the_runner_reports_to_the_oth
 async def test_a_replica_killed_mid_burst_loses_no_webhook_and_no_build(
     fleet: Fleet, tmp_path: Path, marks: Path, forge: RecordingForge
 ) -> None:
-    repo = PushedRepo(tmp_path / "git")
-    fleet.register("kill", repo, forge.url)
-    commits = repo.push_each([f"kill {n}" for n in range(KILL_HOOKS)], {".ci.yml": MARK.format(marks=marks)})
-    hooks = [_signed(github_push("octo", "kill", before, sha, "kill")) for before, sha in commits]
+    shas, hooks = _pushes(fleet, tmp_path, "kill", KILL_HOOKS, marks, forge)
     answered_by_a: list[int] = []
     moved: list[int] = []
     gate = asyncio.Semaphore(4)  # a forge sends a few at a time
@@ -203,9 +174,7 @@ async def test_a_replica_killed_mid_burst_loses_no_webhook_and_no_build(
             fleet.restart("a")
     assert len(answered_by_a) >= KILL_AFTER and moved, (answered_by_a, moved)
     assert set(codes) <= {200, 202} and codes.count(202) >= KILL_HOOKS - len(moved), codes
-    _assert_each_commit_built_once(builds, [sha for _before, sha in commits], marks, "kill")
-    assert set(await _runners(fleet, "octo/kill", builds)) <= set(RUNNERS)
-    await _assert_one_final_status_each(forge, "kill", [sha for _before, sha in commits])
+    await _assert_each_commit_built_once(fleet, forge, "kill", shas, builds, marks)
 
 
 def _signed(body: bytes) -> tuple[bytes, dict[str, str]]:
@@ -218,23 +187,33 @@ async def _post(client: httpx.AsyncClient, url: str, hook: tuple[bytes, dict[str
     return await client.post(f"{url}/hook", content=body, headers=headers)
 
 
-async def _runners(fleet: Fleet, slug: str, builds: list[dict[str, Any]]) -> Counter[str]:
-    """How many stages of these builds each runner ran."""
-    details = await asyncio.gather(*(fleet.build(slug, build["number"]) for build in builds))
-    return Counter(stage["runner"] for build in details for stage in build["stages"])
+def _pushes(
+    fleet: Fleet, tmp_path: Path, name: str, count: int, marks: Path, forge: RecordingForge
+) -> tuple[list[str], list[tuple[bytes, dict[str, str]]]]:
+    """Register `octo/NAME`, push `count` commits of the MARK pipeline: their shas and signed webhooks."""
+    repo = PushedRepo(tmp_path / "git")
+    fleet.register(name, repo, forge.url)
+    commits = repo.push_each([f"{name} {n}" for n in range(count)], {".ci.yml": pipeline(MARK, marks)})
+    hooks = [_signed(github_push("octo", name, before, sha, name)) for before, sha in commits]
+    return [sha for _before, sha in commits], hooks
 
 
-def _assert_each_commit_built_once(
-    builds: list[dict[str, Any]], shas: list[str], marks: Path, name: str
-) -> None:
+async def _assert_each_commit_built_once(
+    fleet: Fleet, forge: RecordingForge, name: str, shas: list[str], builds: list[dict[str, Any]], marks: Path
+) -> Counter[str]:
+    """One successful build per commit, its stage run once by one of the runners, and finished once (one
+    final commit status); how many stages each runner ran."""
     assert [build["number"] for build in builds] == list(range(1, len(shas) + 1))
     assert sorted(build["sha"] for build in builds) == sorted(shas), "one build per commit"
     failed = [(b["number"], b["status"], b["error"]) for b in builds if b["status"] != "success"]
     assert not failed
-    ran = Counter(
-        tuple(line.split()[1:]) for line in (marks / "ran").read_text().splitlines() if line.startswith(name)
-    )
+    ran = Counter(tuple(line.split()[1:]) for line in (marks / "ran").read_text().splitlines())
     assert ran == Counter((str(b["number"]), b["sha"]) for b in builds), "each stage ran exactly once"
+    details = await asyncio.gather(*(fleet.build(f"octo/{name}", build["number"]) for build in builds))
+    runners = Counter(stage["runner"] for build in details for stage in build["stages"])
+    assert set(runners) <= set(RUNNERS) and runners.total() == len(shas), runners
+    await _assert_one_final_status_each(forge, name, shas)
+    return runners
 
 
 async def _assert_one_final_status_each(forge: RecordingForge, name: str, shas: list[str]) -> None:

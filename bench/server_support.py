@@ -27,7 +27,7 @@ from rich.progress import (
 )
 
 from tests.e2e.processes import Hangar, hangar_up
-from tests.server.support import WEBHOOK_SECRET, PushedRepo, git, github_headers, github_push
+from tests.server.support import WEBHOOK_SECRET, PushedRepo, github_headers, github_push
 
 OWNER, NAME = "octo", "app"
 SLUG = f"{OWNER}/{NAME}"
@@ -80,16 +80,7 @@ class Site:
 
     def push_many(self, messages: Sequence[str], pipeline: str = PIPELINE) -> list[tuple[str, str]]:
         """One commit per message (`pipeline` and a file naming it), pushed at once: (before, after) shas."""
-        shas: list[tuple[str, str]] = []
-        for message in messages:
-            self.repo.work.joinpath(".ci.yml").write_text(pipeline)
-            self.repo.work.joinpath("change.txt").write_text(message)
-            git(self.repo.work, "add", "-A")
-            git(self.repo.work, "commit", "--quiet", "-m", message)
-            before, self.repo.head = self.repo.head, git(self.repo.work, "rev-parse", "HEAD").strip()
-            shas.append((before, self.repo.head))
-        git(self.repo.work, "push", "--quiet", "origin", "main")
-        return shas
+        return self.repo.push_each(list(messages), {".ci.yml": pipeline})
 
     def hook(self, before: str, sha: str, message: str) -> float:
         """Send the signed push webhook for that commit; the wall clock just before it was posted."""

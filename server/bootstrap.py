@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete
 
 from server.crypto import check_password, hash_password, hash_token
@@ -11,10 +12,24 @@ from server.store.users import create_token, create_user, find_user, find_user_b
 
 ADMIN_LOGIN = "admin"
 TOKEN_NAME = "HANGAR_ADMIN_TOKEN"
+TRIES = 3
 
 
 async def bootstrap(hangar: Services) -> None:
-    """Make sure the bootstrap admin exists and holds `HANGAR_ADMIN_TOKEN` (when set), and only that one."""
+    """Make sure the bootstrap admin exists and holds `HANGAR_ADMIN_TOKEN` (when set), and only that one.
+
+    Replicas started together on a new database each find no admin and make one: the replica whose insert
+    loses (a unique key) looks again and finds the other's, instead of failing to start."""
+    for attempt in range(1, TRIES + 1):
+        try:
+            await _bootstrap(hangar)
+            return
+        except IntegrityError:
+            if attempt == TRIES:
+                raise
+
+
+async def _bootstrap(hangar: Services) -> None:
     token, password = hangar.settings.admin_token, hangar.settings.admin_password
     if not token and not password:
         return

@@ -140,27 +140,61 @@ def stop(process: subprocess.Popen[bytes], first: signal.Signals = signal.SIGINT
             process.wait(wait)
 
 
+def production_environment(data: Path, port: int, env: dict[str, str]) -> dict[str, str]:
+    """What `hangar server` and `hangar worker` read: the data folder, this port, the tests' admin token and
+    runner secret (and `HANGAR_URL` naming this server unless `env` names the public address), then `env`."""
+    return os.environ | {
+        "HANGAR_URL": f"http://127.0.0.1:{port}", "HANGAR_PORT": str(port), "HANGAR_DATA": str(data),
+        "HANGAR_ADMIN_TOKEN": ADMIN_TOKEN, "HANGAR_RUNNER_SECRET": RUNNER_SECRET,
+    } | env  # fmt: skip
+
+
+def spawn(command: str, environment: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`hangar COMMAND` with that environment, its output appended to `log`."""
+    with log.open("ab") as out:
+        return subprocess.Popen([*HANGAR, command], env=environment, stdout=out, stderr=out)
+
+
+def launch_server(data: Path, env: dict[str, str], port: int = 0, log: Path | None = None) -> Hangar:
+    """`hangar server` (one replica) on `port` (0: a free one), not yet waited for."""
+    port = port or free_port()
+    data.mkdir(parents=True, exist_ok=True)
+    log = log or data.parent / f"{data.name}-server.log"
+    process = spawn("server", production_environment(data, port, env), log)
+    return Hangar(f"http://127.0.0.1:{port}", data, process, log)
+
+
+def start_server(data: Path, env: dict[str, str], port: int = 0, log: Path | None = None) -> Hangar:
+    """`hangar server` (one replica), once healthy; the caller stops its process."""
+    hangar = launch_server(data, env, port, log)
+    try:
+        wait_until_healthy(hangar)
+    except BaseException:
+        stop(hangar.process, signal.SIGTERM)
+        raise
+    return hangar
+
+
+@contextlib.contextmanager
+def hangar_worker(data: Path, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`hangar worker` with its own data folder (its mirrors), stopped with SIGTERM at the end."""
+    data.mkdir(parents=True, exist_ok=True)
+    process = spawn("worker", production_environment(data, 0, env), log)
+    try:
+        yield process
+    finally:
+        stop(process, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def hangar_parts(data: Path, env: dict[str, str], worker: bool = True) -> Iterator[Hangar]:
     """`hangar server` and (unless told not to) `hangar worker` as separate processes (production), stopped
     at the end."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    data.mkdir(parents=True, exist_ok=True)
     log = data.parent / f"{data.name}-parts.log"
-    environment = os.environ | {
-        "HANGAR_URL": url, "HANGAR_PORT": str(port), "HANGAR_DATA": str(data),
-        "HANGAR_ADMIN_TOKEN": ADMIN_TOKEN, "HANGAR_RUNNER_SECRET": RUNNER_SECRET,
-    } | env  # fmt: skip
-    with log.open("ab") as out:
-        server = subprocess.Popen([*HANGAR, "server"], env=environment, stdout=out, stderr=out)
-        working = (
-            [subprocess.Popen([*HANGAR, "worker"], env=environment, stdout=out, stderr=out)] if worker else []
-        )
-    hangar = Hangar(url, data, server, log)
-    try:
-        wait_until_healthy(hangar)
+    port = free_port()
+    with contextlib.ExitStack() as stack:
+        if worker:
+            stack.enter_context(hangar_worker(data, env | {"HANGAR_URL": f"http://127.0.0.1:{port}"}, log))
+        hangar = start_server(data, env, port, log)
+        stack.callback(stop, hangar.process, signal.SIGTERM)
         yield hangar
-    finally:
-        for process in [server, *working]:
-            stop(process, signal.SIGTERM)

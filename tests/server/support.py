@@ -57,6 +57,20 @@ class PushedRepo:
         before, self.head = self.head, git(self.work, "rev-parse", "HEAD").strip()
         return before, self.head
 
+    def push_each(self, messages: list[str], files: dict[str, str]) -> list[tuple[str, str]]:
+        """One commit per message (`files` and `change.txt` holding the message), pushed together at the
+        end: (before, after) shas of each."""
+        shas: list[tuple[str, str]] = []
+        for message in messages:
+            for name, text in (files | {"change.txt": message}).items():
+                self.work.joinpath(name).write_text(text)
+            git(self.work, "add", "-A")
+            git(self.work, "commit", "--quiet", "-m", message)
+            before, self.head = self.head, git(self.work, "rev-parse", "HEAD").strip()
+            shas.append((before, self.head))
+        git(self.work, "push", "--quiet", "origin", "main")
+        return shas
+
 
 def github_push(owner: str, name: str, before: str, after: str, message: str, branch: str = "main") -> bytes:
     """A GitHub `push` payload, as GitHub sends it."""

@@ -261,5 +261,6 @@ def create_worker(
         ctx=context,
         max_jobs=20,
         keep_result=60,
+        job_lease=settings.job_lease_seconds,
         **options,
     )

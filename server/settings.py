@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     max_hook_bytes: int = 5 * 1024 * 1024
     reap_seconds: float = 5.0
     """How often the worker looks for expired leases."""
+    job_lease_seconds: float = 60.0
+    """A job whose worker died (killed, its host lost) is taken by another worker after this long: a running
+    job's mark is renewed a third of it apart (arq alone keeps it for the longest job timeout, 30 minutes)."""
     notify_retry_max_seconds: float = 60.0
     """The longest wait between two tries of a commit status or an email (the wait doubles up to it)."""
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)

@@ -8,6 +8,7 @@ import contextlib
 import logging
 from typing import Any
 
+from arq.constants import in_progress_key_prefix
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
@@ -23,10 +24,14 @@ _log = logging.getLogger("hangar.worker")
 
 
 class WakeableWorker(Worker):
-    """arq's Worker, polling every IDLE_POLL_SECONDS when idle and at once when woken."""
+    """arq's Worker, polling every IDLE_POLL_SECONDS when idle and at once when woken; a running job's
+    in-progress mark lasts `job_lease` seconds and is renewed while the job runs, so another worker retakes
+    the job of a worker that died about that long after (arq marks it for the longest job timeout)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, job_lease: float = 60.0, **kwargs: Any) -> None:
         super().__init__(*args, poll_delay=0, **kwargs)
+        self.in_progress_timeout_s = job_lease
+        self._renewing: asyncio.Task[None] | None = None
         self._wake_ups: asyncio.Queue[str] | None = None
         self._listening: contextlib.AbstractAsyncContextManager[asyncio.Queue[str]] | None = None
         self._outage_delay = 0.0
@@ -35,6 +40,8 @@ class WakeableWorker(Worker):
     async def _poll_iteration(self) -> None:
         """Poll once, then wait for a wake-up (or the idle period); burst mode polls without waiting."""
         queue = await self._subscribed()
+        if self._renewing is None:
+            self._renewing = asyncio.create_task(self._renew_in_progress())
         if queue is not None:
             while not queue.empty():  # wake-ups that came during the last poll: this poll sees their jobs
                 queue.get_nowait()
@@ -81,6 +88,22 @@ class WakeableWorker(Worker):
         self._slots_given_back += 1
         super()._release_sem_dec_counter_on_complete()
 
+    async def _renew_in_progress(self) -> None:
+        """Keep the in-progress marks of this worker's running jobs alive, a third of their length apart."""
+        lease = self.in_progress_timeout_s
+        while True:
+            await asyncio.sleep(lease / 3)
+            running = [job_id for job_id, task in self.tasks.items() if not task.done()]
+            if not running:
+                continue
+            try:
+                async with self.pool.pipeline(transaction=False) as pipe:
+                    for job_id in running:
+                        pipe.pexpire(in_progress_key_prefix + job_id, int(lease * 1000))
+                    await pipe.execute()
+            except (RedisError, OSError) as exc:  # Redis away: the next round renews them
+                _log.warning("could not renew the running jobs' marks: %s", exc)
+
     async def _subscribed(self) -> asyncio.Queue[str] | None:
         if self._wake_ups is None and not self.burst:
             hangar: Services | None = self.ctx.get("hangar")
@@ -90,7 +113,11 @@ class WakeableWorker(Worker):
         return self._wake_ups
 
     async def close(self) -> None:
-        """Stop listening, then close as arq does."""
+        """Stop listening and renewing, then close as arq does."""
+        if self._renewing is not None:
+            self._renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewing
         if self._listening is not None:
             await self._listening.__aexit__(None, None, None)
             self._listening, self._wake_ups = None, None

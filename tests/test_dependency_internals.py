@@ -125,6 +125,12 @@ async def test_arq_worker_state_that_the_wakeable_worker_reads() -> None:
         WAKEABLE,
     )
     _holds(worker.ctx.get("hangar", "missing") is None, "arq", "Worker.ctx is the ctx given", WAKEABLE)
+    _holds(
+        "in_progress_timeout_s" in _names_used(Worker, "start_jobs") and worker.in_progress_timeout_s == 60.0,
+        "arq",
+        "Worker.start_jobs marks a job in progress for in_progress_timeout_s (the job lease renewed)",
+        WAKEABLE,
+    )
 
     await worker.sem.acquire()
     worker.job_counter += 1

@@ -24,7 +24,7 @@ from server.settings import Settings, SmtpSettings
 from server.store.builds import find_build_by_id, previous_build
 from server.store.repos import find_repo_by_id
 from webui.ansi import strip_ansi
-from webui.present import format_duration
+from webui.present import format_duration, format_size
 
 logger = logging.getLogger(__name__)
 
@@ -249,4 +249,8 @@ def _context(summary: BuildSummary) -> dict[str, Any]:
         "failing_tests": summary.failing_tests,
         "infrastructure": summary.infrastructure,
         "link": summary.link,
+        "artifacts": [
+            {"path": item.path, "size": format_size(item.size), "link": item.link}
+            for item in summary.artifacts
+        ],
     }

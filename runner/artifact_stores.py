@@ -23,14 +23,21 @@ class ServerArtifacts:
     """Uploads a stage's artifacts to the server (`PUT /stages/{id}/artifacts`), under the stage's lease."""
 
     def __init__(
-        self, client: RunnerClient, stage_id: int, lease: str = "", patience: float = SERVER_PATIENCE
+        self,
+        client: RunnerClient,
+        stage_id: int,
+        lease: str = "",
+        *,
+        patience: float = SERVER_PATIENCE,
+        backoff: Backoff | None = None,
     ) -> None:
         self.client, self.stage_id, self.lease, self.patience = client, stage_id, lease, patience
+        self.backoff = backoff or Backoff()
 
     async def keep(self, step: int, path: str, content: IO[bytes], size: int, sha256: str) -> None:
         """Upload the file; tried again from its start while the server is unavailable."""
         start = content.tell()
-        backoff = Backoff()
+        self.backoff.reset()
         deadline = time.monotonic() + self.patience
         while True:
             content.seek(start)
@@ -40,7 +47,7 @@ class ServerArtifacts:
             except ServerUnavailable as exc:
                 if time.monotonic() >= deadline:
                     raise ArtifactNotKept(str(exc)) from None
-                await asyncio.sleep(backoff.delay())
+                await asyncio.sleep(self.backoff.delay())
             except RunnerError as exc:  # refused, or the stage is no longer this runner's
                 raise ArtifactNotKept(str(exc)) from None
 

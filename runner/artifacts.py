@@ -21,6 +21,7 @@ from typing import IO, BinaryIO, Protocol
 from pipelines.artifact_paths import is_safe_artifact_path
 from pipelines.globs import glob_match, literal_root
 from pipelines.plan import StepKind, StepPlan
+from pipelines.sizes import format_size
 from runner.engine import Engine, EngineError
 
 NOTE = "[hangar]"
@@ -96,7 +97,7 @@ async def keep_artifacts(
     if tally.files:
         took = time.monotonic() - started
         notes.append(
-            f"{NOTE} artifacts: kept {_files(tally.files)} ({megabytes(tally.size)}) in {took:.1f} s"
+            f"{NOTE} artifacts: kept {_files(tally.files)} ({format_size(tally.size)}) in {took:.1f} s"
         )
     await log(notes)
 
@@ -171,7 +172,7 @@ def _over_limit(size: int, options: ArtifactOptions, tally: _Tally) -> bool:
     if tally.files + 1 > options.max_files:
         tally.full = f"the limit of {options.max_files} files per step is reached"
     elif tally.size + size > options.max_bytes:
-        tally.full = f"the limit of {megabytes(options.max_bytes)} per step is reached"
+        tally.full = f"the limit of {format_size(options.max_bytes)} per step is reached"
     return bool(tally.full)
 
 
@@ -187,7 +188,7 @@ async def _keep_one(
         await log([f"{NOTE} artifact {path} was not kept: {exc}"])
         return
     took = time.monotonic() - started
-    await log([f"{NOTE} artifact {path} ({megabytes(size)}) kept in {took:.1f} s"])
+    await log([f"{NOTE} artifact {path} ({format_size(size)}) kept in {took:.1f} s"])
 
 
 def file_sha256(content: IO[bytes]) -> str:
@@ -198,11 +199,6 @@ def file_sha256(content: IO[bytes]) -> str:
         digest.update(chunk)
     content.seek(start)
     return digest.hexdigest()
-
-
-def megabytes(size: int) -> str:
-    """A size as people read it: `12.3 MB`."""
-    return f"{size / 1_000_000:.1f} MB"
 
 
 def _relative(path: str, workspace: str) -> str:

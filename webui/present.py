@@ -125,15 +125,3 @@ def format_clock(seconds: float) -> str:
     """Seconds since a step started, as the log shows them: `m:ss.s` (e.g. `1:02.4`), like the log viewer."""
     tenths = max(0, round(seconds * 10))
     return f"{tenths // 600}:{(tenths % 600) / 10:04.1f}"
-
-
-def format_size(size: int) -> str:
-    """A size in bytes for people, in decimal units: "512 B", "12.3 kB", "4.5 MB", "1.2 GB"."""
-    if size < 1000:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("kB", "MB", "GB", "TB"):
-        value /= 1000
-        if value < 1000 or unit == "TB":
-            break
-    return f"{value:.1f} {unit}"

@@ -14,6 +14,7 @@ from typing import Any
 import aiosmtplib
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from pipelines.sizes import format_size
 from pipelines.status import Status
 from server.crypto import Cipher
 from server.notify.commit_status import describe
@@ -24,7 +25,7 @@ from server.settings import Settings, SmtpSettings
 from server.store.builds import find_build_by_id, previous_build
 from server.store.repos import find_repo_by_id
 from webui.ansi import strip_ansi
-from webui.present import format_duration, format_size
+from webui.present import format_duration
 
 logger = logging.getLogger(__name__)
 

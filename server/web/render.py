@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from pipelines.links import build_link
+from pipelines.sizes import format_size
 from pipelines.status import Status
 from server.api.auth import known_user
 from server.db.models import Repo, User
@@ -25,7 +26,6 @@ from webui.present import (
     first_line,
     format_clock,
     format_duration,
-    format_size,
     iso_time,
     short_sha,
     status_icon,

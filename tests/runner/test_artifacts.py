@@ -75,9 +75,9 @@ async def test_the_files_the_globs_and_folders_name_are_kept_with_their_checksum
     step, data, sha256 = store.kept["dist/app-1.0.whl"]
     assert (step, data, sha256) == (1, b"wheel bytes", hashlib.sha256(b"wheel bytes").hexdigest())
     log = reporter.text("build")
-    assert any(line.startswith("[hangar] artifact dist/app-1.0.whl (0.0 MB) kept in ") for line in log), log
+    assert any(line.startswith("[hangar] artifact dist/app-1.0.whl (11 B) kept in ") for line in log), log
     assert "[hangar] artifacts: 'missing/*.zip' matched no file" in log
-    assert any(line.startswith("[hangar] artifacts: kept 4 files (0.0 MB) in ") for line in log), log
+    assert any(line.startswith("[hangar] artifacts: kept 4 files (33 B) in ") for line in log), log
 
 
 async def test_the_limits_per_step_and_a_refusing_store_are_noted_and_the_outcome_is_unchanged():
@@ -95,7 +95,7 @@ async def test_the_limits_per_step_and_a_refusing_store_are_noted_and_the_outcom
     store = MemoryStore()
     reporter, _ = await run(Behaviour(written=WRITTEN), store, max_bytes=15)
     assert sum(len(data) for _, data, _ in store.kept.values()) <= 15
-    assert any("the limit of 0.0 MB per step is reached" in line for line in reporter.text("build"))
+    assert any("the limit of 15 B per step is reached" in line for line in reporter.text("build"))
 
 
 async def test_without_a_store_nothing_is_read(tmp_path: Path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -42,7 +43,10 @@ async def upload(request: Request) -> Response:
     except UploadRefused as exc:
         raise HTTPException(400, str(exc)) from None
     try:
-        replaced = await _record(request, stage, step, path, stored)
+        try:
+            replaced = await _record(request, stage, step, path, stored)
+        except IntegrityError:  # another stage of the build wrote the same path meanwhile: replace it
+            replaced = await _record(request, stage, step, path, stored)
     except BaseException:
         await storage.remove([stored.location])
         raise

@@ -84,6 +84,8 @@ async def keep_artifacts(
     started = time.monotonic()
     tally = _Tally(matched=dict.fromkeys(step.artifacts, 0))
     for root, patterns in roots(step.artifacts, workspace):
+        if tally.full:
+            break
         try:
             archive = await engine.archive(handle, root, options.max_bytes + TAR_OVERHEAD)
         except EngineError as exc:
@@ -92,7 +94,7 @@ async def keep_artifacts(
         if archive is not None:
             with archive:
                 await _keep_from(archive, root, patterns, workspace, step.number, options, tally, log)
-    unmatched = [pattern for pattern, count in tally.matched.items() if not count]
+    unmatched = [pattern for pattern, count in tally.matched.items() if not count and not tally.full]
     notes = [f"{NOTE} artifacts: {pattern!r} matched no file" for pattern in unmatched]
     if tally.files:
         took = time.monotonic() - started
@@ -137,14 +139,15 @@ async def _keep_from(
     try:
         with tarfile.open(fileobj=archive, mode="r:") as tar:
             for member, path, written in _matching(tar, parent, patterns, workspace, tally):
+                for pattern in written:
+                    tally.matched[pattern] += 1
                 if _over_limit(member.size, options, tally):
                     await log([f"{NOTE} artifacts: {tally.full}; {path} and the files after it are not kept"])
                     return
-                for pattern in written:
-                    tally.matched[pattern] += 1
                 content = tar.extractfile(member)
-                if content is not None:
-                    await _keep_one(content, path, member.size, step, options.store, log)
+                if content is not None and await _keep_one(
+                    content, path, member.size, step, options.store, log
+                ):
                     tally.files, tally.size = tally.files + 1, tally.size + member.size
     except tarfile.TarError as exc:
         await log([f"{NOTE} artifacts in {_relative(root, workspace)} were not read: {exc}"])
@@ -178,17 +181,19 @@ def _over_limit(size: int, options: ArtifactOptions, tally: _Tally) -> bool:
 
 async def _keep_one(
     content: IO[bytes], path: str, size: int, step: int, store: ArtifactStore, log: LogWriter
-) -> None:
-    """Hash the file (in a thread: it may be large), hand it to the store and say how that went."""
+) -> bool:
+    """Hash the file (in a thread: it may be large), hand it to the store and say how that went; whether it
+    was kept."""
     started = time.monotonic()
     sha256 = await asyncio.to_thread(file_sha256, content)
     try:
         await store.keep(step, path, content, size, sha256)
     except ArtifactNotKept as exc:
         await log([f"{NOTE} artifact {path} was not kept: {exc}"])
-        return
+        return False
     took = time.monotonic() - started
     await log([f"{NOTE} artifact {path} ({format_size(size)}) kept in {took:.1f} s"])
+    return True
 
 
 def file_sha256(content: IO[bytes]) -> str:

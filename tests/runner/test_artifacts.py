@@ -87,10 +87,13 @@ async def test_the_limits_per_step_and_a_refusing_store_are_noted_and_the_outcom
     assert status == Status.SUCCESS and len(store.kept) == 2
     log = reporter.text("build")
     assert any("the limit of 2 files per step is reached" in line for line in log), log
+    assert not any("matched no file" in line for line in log), "not looked for past the limit"
 
     store = MemoryStore(refuse=("report.txt",))
     reporter, _ = await run(Behaviour(written={f"{WORKSPACE}/report.txt": b"x"}), store)
-    assert "[hangar] artifact report.txt was not kept: the disk is full" in reporter.text("build")
+    log = reporter.text("build")
+    assert "[hangar] artifact report.txt was not kept: the disk is full" in log
+    assert not any(line.startswith("[hangar] artifacts: kept") for line in log), "a refused file is not kept"
 
     store = MemoryStore()
     reporter, _ = await run(Behaviour(written=WRITTEN), store, max_bytes=15)

@@ -9,6 +9,7 @@ once it is whole and its checksum matches: a cut or wrong upload leaves nothing 
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 import re
 import secrets
@@ -107,7 +108,7 @@ class FolderStorage:
         path = self._path(location)
         if not path.is_file():
             return None
-        return FileResponse(path, filename=filename, headers=headers)
+        return FileResponse(path, filename=filename, headers=headers, media_type=media_type(filename))
 
     async def remove(self, locations: Iterable[str]) -> None:
         """Unlink each file."""
@@ -138,6 +139,17 @@ class FolderStorage:
 
     def _location(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
+
+
+def media_type(filename: str) -> str:
+    """The content type a file's name says (a compressed file as what it is: `.tar.gz` is gzip), else
+    `application/octet-stream`."""
+    guessed, encoding = mimetypes.guess_type(filename, strict=False)
+    if encoding:
+        return {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz": "application/x-xz"}.get(
+            encoding, "application/octet-stream"
+        )
+    return guessed or "application/octet-stream"
 
 
 def _safe_name(name: str) -> str:

@@ -43,6 +43,7 @@ async def test_an_upload_is_listed_and_downloads_byte_identical(
     assert download.headers["content-disposition"].startswith("attachment;")
     assert 'filename="app-1.0-py3-none-any.whl"' in download.headers["content-disposition"]
     assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["content-type"] == "application/octet-stream", "a wheel is no text"
     assert (await api.get(f"{BUILD}/artifacts/dist/other.whl")).status_code == 404
 
 
@@ -53,6 +54,8 @@ async def test_the_same_path_twice_replaces_the_first_file(api: httpx.AsyncClien
     assert [(a["path"], a["size"], a["step"]) for a in listed] == [("coverage/index.html", 13, 1)]
     download = await api.get(f"{BUILD}/artifacts/coverage/index.html")
     assert download.content == b"<p>second</p>"
+    assert download.headers["content-type"].startswith("text/html")
+    assert download.headers["content-disposition"].startswith("attachment;"), "never shown as a page"
     assert [path.read_bytes() for path in running.files()] == [b"<p>second</p>"], "the first file is gone"
 
 

@@ -19,7 +19,7 @@ from pipelines.substitute import SubstitutionError, substitute
 # Step settings the Plan carries exactly as written.
 _CONTAINER_SETTINGS = (
     "user", "network_mode", "dns", "dns_search", "extra_hosts", "shm_size", "mem_limit", "memswap_limit",
-    "cpu_period", "cpu_quota", "cpu_shares", "cpuset", "reports",
+    "cpu_period", "cpu_quota", "cpu_shares", "cpuset", "reports", "artifacts",
 )  # fmt: skip
 PRIVILEGED_PLUGINS = ("plugins/docker", "plugins/acr", "plugins/ecr", "plugins/gcr", "plugins/heroku")
 

@@ -293,3 +293,11 @@ def glob_error(pattern: str) -> str | None:
         return None
     compiled = _compile(pattern)
     return compiled if isinstance(compiled, str) else None
+
+
+def literal_root(pattern: str) -> str:
+    """The folder a pattern's matches are all inside: its leading segments without a metacharacter (the
+    whole pattern when it has none), e.g. `/src/dist/*.whl` → `/src/dist`."""
+    parts = pattern.split("/")
+    literal = next((i for i, part in enumerate(parts) if _METACHARACTERS.search(part)), len(parts))
+    return "/".join(parts[:literal]) or "/"

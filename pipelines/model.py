@@ -82,6 +82,8 @@ class Step:
     cpuset: list[str] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
     """Hangar's extension: globs of test report files (JUnit XML) the step writes, workspace-relative."""
+    artifacts: list[str] = field(default_factory=list)
+    """Hangar's extension: globs or folders, workspace-relative, of the files the step keeps for the build."""
     spans: dict[str, Span] = field(default_factory=dict)
 
     def span(self, key: str = "") -> Span:

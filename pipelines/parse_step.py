@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import yaml
 
+from pipelines.artifact_paths import read_artifacts
 from pipelines.model import Device, Step, VolumeMount
 from pipelines.parse_values import (
     known_entries,
@@ -19,7 +20,7 @@ STEP_KEYS = (
     "name", "image", "pull", "commands", "entrypoint", "command", "environment", "settings", "when",
     "detach", "privileged", "failure", "depends_on", "volumes", "user", "working_dir", "network_mode",
     "dns", "dns_search", "extra_hosts", "devices", "shm_size", "mem_limit", "memswap_limit",
-    "cpu_period", "cpu_quota", "cpu_shares", "cpu_set", "cpuset", "reports",
+    "cpu_period", "cpu_quota", "cpu_shares", "cpu_set", "cpuset", "reports", "artifacts",
 )  # fmt: skip
 PULL_POLICIES = ("always", "if-not-exists", "never", "default")
 FAILURE_POLICIES = ("ignore", "fast", "fast-fail", "fail-fast", "always", "")
@@ -69,6 +70,8 @@ def _read_key(reader: Reader, step: Step, key: str, value: Node, here: Path) -> 
         setattr(step, key, reader.boolean(value, here, key))
     elif key in ("depends_on", "dns", "dns_search", "extra_hosts", "reports"):
         setattr(step, key, reader.strings(value, here, key))
+    elif key == "artifacts":
+        step.artifacts = read_artifacts(reader, value, here)
     elif key in ("cpu_set", "cpuset"):
         step.cpuset = reader.strings(value, here, key)
     elif key == "volumes":

@@ -156,6 +156,8 @@ class StepPlan(_Wire):
     cpuset: list[str] = Field(default_factory=list)
     reports: list[str] = Field(default_factory=list)
     """Globs of the test report files (JUnit XML) the runner collects once the step ends."""
+    artifacts: list[str] = Field(default_factory=list)
+    """Globs or folders (workspace-relative) of the files the runner uploads once the step ends."""
 
 
 class ClonePlan(_Wire):

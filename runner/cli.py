@@ -16,6 +16,8 @@ from pipelines.configuration import compile_configuration
 from pipelines.local import local_context
 from pipelines.stage_rules import stage_should_run
 from pipelines.status import Status
+from runner.artifact_stores import FolderArtifacts
+from runner.artifacts import ArtifactOptions
 from runner.console import ConsoleReporter
 from runner.docker import DockerEngine
 from runner.docker.config import OWNER_LABEL
@@ -40,6 +42,12 @@ EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 )
 @click.option("--trusted", is_flag=True, help="Allow privileged steps, host volumes and host networking.")
 @click.option("--timeout", default=60.0, show_default=True, help="Minutes each pipeline may take.")
+@click.option(
+    "--artifacts",
+    "artifacts_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Copy each step's `artifacts:` into this folder (default: none are copied).",
+)
 def exec_command(
     file: Path | None,
     pipelines: tuple[str, ...],
@@ -49,6 +57,7 @@ def exec_command(
     extra_env: tuple[str, ...],
     trusted: bool,
     timeout: float,
+    artifacts_dir: Path | None,
 ) -> None:
     """Run a pipeline locally, like `drone exec`: each step in a fresh container, this folder as workspace
     (a Woodpecker folder or file runs its workflows, a matrix as its combinations)."""
@@ -65,7 +74,12 @@ def exec_command(
     except OSError as exc:
         raise click.FileError(str(path), exc.strerror) from None
     plans = _selected(compilation, pipelines)
-    options = StageOptions(secrets=secret_values, labels={OWNER_LABEL: owner_label()}, timeout=timeout * 60)
+    options = StageOptions(
+        secrets=secret_values,
+        labels={OWNER_LABEL: owner_label()},
+        timeout=timeout * 60,
+        artifacts=ArtifactOptions(FolderArtifacts(artifacts_dir.resolve())) if artifacts_dir else None,
+    )
     plans = [_with_environment(plan, environment) for plan in plans]
     try:
         ok = asyncio.run(_run_all(plans, options, Path.cwd()))

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import IO, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from pipelines.report import StageReport, StepReport
 from pipelines.runner_api import (
+    CHECKSUM_HEADER,
     LEASE_HEADER,
     RUNNER_HEADER,
     AcceptRequest,
+    ArtifactInfo,
     Assignment,
     BatchAck,
     LeaseReply,
@@ -174,6 +177,26 @@ class RunnerClient:
         response = await self._send("POST", f"/stages/{stage_id}/reports", batch, what, lease=lease)
         return self._parse(response, BatchAck, what)
 
+    async def artifact(
+        self, stage_id: int, step: int, path: str, content: IO[bytes], size: int, sha256: str, lease: str = ""
+    ) -> ArtifactInfo:
+        """Upload a step's file, streamed from `content` (`size` bytes of SHA-256 `sha256`, read from where it
+        is); the same path in the same build replaces the earlier one."""
+        what = f"uploading artifact {path} of stage {stage_id}"
+        upload = _Upload(
+            _chunks(content),
+            {"step": str(step), "path": path},
+            {
+                CHECKSUM_HEADER: sha256,
+                "Content-Length": str(size),
+                "Content-Type": "application/octet-stream",
+            },
+        )
+        response = await self._send(
+            "PUT", f"/stages/{stage_id}/artifacts", None, what, lease=lease, upload=upload
+        )
+        return self._parse(response, ArtifactInfo, what)
+
     async def _send(
         self,
         method: str,
@@ -185,16 +208,24 @@ class RunnerClient:
         lost_on: tuple[int, ...] = (_CONFLICT,),
         taken_on: tuple[int, ...] = (),
         lease: str = "",
+        upload: _Upload | None = None,
     ) -> httpx.Response:
         """The server's answer; a long-poll silent past its read timeout counts as 204 (nothing happened)."""
         content = body.model_dump_json() if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else {}
+        if upload is not None:
+            headers |= upload.headers
         if lease:
             headers[LEASE_HEADER] = lease
         timeout = self.poll_timeout if poll else httpx.USE_CLIENT_DEFAULT
         try:
             response = await self._http.request(
-                method, path, content=content, headers=headers, timeout=timeout
+                method,
+                path,
+                content=upload.content if upload is not None else content,
+                params=upload.params if upload is not None else None,
+                headers=headers,
+                timeout=timeout,
             )
         except httpx.ReadTimeout:
             if poll:
@@ -229,3 +260,18 @@ class RunnerClient:
             raise RunnerError(
                 f"{self.server} gave an answer this runner does not understand while {what}: {exc}"
             ) from None
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """A streamed request body, with its query and headers."""
+
+    content: AsyncIterator[bytes]
+    params: Mapping[str, str]
+    headers: Mapping[str, str]
+
+
+async def _chunks(content: IO[bytes], size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+    """The rest of a file, a chunk at a time (a file on disk: each read is short)."""
+    while chunk := content.read(size):
+        yield chunk

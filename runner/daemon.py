@@ -21,6 +21,8 @@ from typing import Any, Protocol, TypeVar
 from pipelines.report import StageReport
 from pipelines.runner_api import Assignment, RunnerInfo, StageOffer
 from pipelines.status import Status
+from runner.artifact_stores import ServerArtifacts
+from runner.artifacts import ArtifactOptions
 from runner.client import Backoff, RunnerClient, RunnerError, ServerUnavailable, StageLost, Unauthorized
 from runner.clone import Netrc
 from runner.docker.config import OWNER_LABEL, RUNNER_LABEL
@@ -209,6 +211,11 @@ class Daemon:
             timeout=assignment.timeout_minutes * 60,
             grace=self.settings.grace,
             stage_id=f"{stage_id}-{secrets.token_hex(3)}",
+            artifacts=ArtifactOptions(
+                ServerArtifacts(self.client, stage_id, assignment.lease),
+                self.settings.artifact_max_files,
+                self.settings.artifact_max_bytes,
+            ),
         )
         self.listener.taken(run.offer)
         lease = asyncio.create_task(self._keep_lease(run, reporter))

@@ -20,6 +20,7 @@ from typing import Any, BinaryIO
 from pipelines.plan import Plan, RunPolicy, StepKind, StepPlan
 from pipelines.report import StageReport, StepReport
 from pipelines.status import Status
+from runner.artifacts import ArtifactOptions, keep_artifacts
 from runner.engine import Engine, EngineError, Exit, RegistryAuth, StageSpec, quietly
 from runner.environment import step_environment
 from runner.prepare import Preparer
@@ -56,6 +57,8 @@ class StageOptions:
     stage_id: str = ""
     patience: float = 30.0
     """Seconds past the grace period to wait for stopped steps to end before giving up on them."""
+    artifacts: ArtifactOptions | None = None
+    """Where the steps' `artifacts:` go (None: nowhere)."""
 
 
 async def run_stage(
@@ -244,6 +247,14 @@ class _StageRun:
         self.pumps.discard(pump)
         self.running.pop(step.name, None)
         await self._report_tests(step, report, handle if exit_state is not None else None)
+        await keep_artifacts(
+            self.engine,
+            handle if exit_state is not None else None,
+            step,
+            self.plan.workspace.full,
+            self.options.artifacts,
+            functools.partial(self.logs.write, report),
+        )
         await self._finish(step, report, exit_state, error)
         if not step.detach:
             self.background.append(asyncio.create_task(quietly(self.engine.remove(handle))))

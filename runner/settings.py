@@ -49,6 +49,10 @@ class RunnerSettings(BaseSettings):
     os: str = "linux"
     arch: str = Field(default_factory=lambda: docker_platform()[0])
     variant: str = Field(default_factory=lambda: docker_platform()[1])
+    artifact_max_files: int = Field(default=1_000, ge=0)
+    """Files one step may keep as artifacts at most (the rest are left, with a note in its log)."""
+    artifact_max_bytes: int = Field(default=5 * 1024**3, ge=0)
+    """Bytes one step's artifacts may hold together at most (5 GiB)."""
 
     @field_validator("server")
     @classmethod

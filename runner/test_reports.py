@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from pipelines.globs import glob_match
+from pipelines.globs import glob_match, literal_root
 from pipelines.plan import StepPlan
 from pipelines.runner_api import TestBatch
 from pipelines.testresults.junit import ReportError, parse_junit
@@ -31,7 +31,6 @@ MAX_CASES = 50_000
 """Test cases sent per step at most (the counts still count them all)."""
 BATCH_CASES = 1_000
 NOTE = "[hangar]"
-_METACHARACTERS = frozenset("*?[{\\")
 
 
 @dataclass
@@ -67,10 +66,7 @@ def roots(step: StepPlan, workspace: str) -> list[tuple[str, list[str]]]:
     wanted: dict[str, list[str]] = {REPORTS_DIR: [f"{REPORTS_DIR}/**"]}
     for pattern in step.reports:
         absolute = posixpath.normpath(posixpath.join(base, pattern))
-        parts = absolute.split("/")
-        literal = next((i for i, part in enumerate(parts) if _METACHARACTERS & set(part)), len(parts))
-        root = "/".join(parts[:literal]) or "/"
-        wanted.setdefault(root, []).append(absolute)
+        wanted.setdefault(literal_root(absolute), []).append(absolute)
     return list(wanted.items())
 
 

@@ -14,6 +14,7 @@ from arq.worker import Function, Worker, func
 from pipelines.status import Status
 from server.accounts.tokens import fresh_owner_token, owner_must_sign_in_again
 from server.actions.crons import fire_due_crons
+from server.artifacts.retention import sweep_artifacts
 from server.keys import (
     EMAIL_JOB,
     HEARTBEAT_KEY,
@@ -219,6 +220,14 @@ async def build_due_crons(ctx: dict[str, Any]) -> int:
     return len(await fire_due_crons(_hangar(ctx)))
 
 
+async def remove_old_artifacts(ctx: dict[str, Any]) -> int:
+    """Artifact retention: remove the expired, the oldest past a repository's size, and unnamed files."""
+    swept = await sweep_artifacts(_hangar(ctx))
+    if swept.expired or swept.over_size or swept.orphans:
+        _log.info("artifacts removed: %d expired, %d past the size, %d files unnamed", *vars(swept).values())
+    return swept.expired + swept.over_size
+
+
 async def _startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     if "hangar" not in ctx:
@@ -253,6 +262,7 @@ def create_worker(
         cron_jobs=[
             cron(reap_leases, second=set(range(0, 60, seconds)), run_at_startup=True, unique=True),
             cron(build_due_crons, second=set(range(0, 60, seconds)), unique=True, timeout=TRIGGER_TIMEOUT),
+            cron(remove_old_artifacts, minute=set(range(0, 60, 10)), second=30, unique=True, timeout=3600),
         ],
         redis_settings=redis_settings(redis_url),
         queue_name=QUEUE_NAME,

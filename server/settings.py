@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     """Comma-separated forge organisations whose members may sign in when `open` is false."""
     permission_seconds: float = 300.0
     """How long a forge's answer to "what may this user do with this repository" is kept."""
+    artifact_retention_days: float = 30.0
+    """Artifacts older than this are removed (rows and files), by the worker's periodic sweep."""
+    artifact_repo_max_bytes: int = 10 * 1024**3
+    """The most a repository's artifacts may hold together: past it, the oldest are removed (10 GiB)."""
 
     @property
     def forge(self) -> tuple[str, ForgeSettings] | None:

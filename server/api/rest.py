@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from server.api import (
+    artifacts,
     build_starts,
     builds,
     crons,
@@ -25,6 +26,7 @@ routes: list[BaseRoute] = [
     *repos.routes,
     *builds.routes,
     *tests.routes,
+    *artifacts.routes,
     *build_starts.routes,
     *crons.routes,
     *signing.routes,

@@ -27,6 +27,7 @@ from pipelines.runner_api import (
     StageOffer,
 )
 from pipelines.status import Status
+from server.api import artifact_upload
 from server.api.auth import held, runner_name
 from server.api.common import int_param, model_response, read_model, services
 from server.db.models import Build, Repo, Stage
@@ -188,4 +189,5 @@ routes = [
     Route("/stages/{stage_id}/accept", accept, methods=["POST"]),
     Route("/stages/{stage_id}/lease", renew, methods=["POST"]),
     Route("/stages/{stage_id}/watch", watch, methods=["GET"]),
+    *artifact_upload.routes,
 ]

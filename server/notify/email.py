@@ -14,6 +14,7 @@ from typing import Any
 import aiosmtplib
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from pipelines.sizes import format_size
 from pipelines.status import Status
 from server.crypto import Cipher
 from server.notify.commit_status import describe
@@ -249,4 +250,8 @@ def _context(summary: BuildSummary) -> dict[str, Any]:
         "failing_tests": summary.failing_tests,
         "infrastructure": summary.infrastructure,
         "link": summary.link,
+        "artifacts": [
+            {"path": item.path, "size": format_size(item.size), "link": item.link}
+            for item in summary.artifacts
+        ],
     }

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from pipelines.links import build_link
+from pipelines.links import artifact_link, build_link
 from pipelines.masking import Masker
 from pipelines.status import Status
 from server.crypto import Cipher
 from server.db.models import Build, Repo, TestResult
+from server.store.artifacts import list_artifacts
 from server.store.builds import list_stages, list_steps
 from server.store.logs import last_lines
 from server.store.secrets import list_secrets
@@ -68,6 +69,15 @@ class FailingTest:
 
 
 @dataclass(frozen=True, slots=True)
+class ArtifactSummary:
+    """A file the build kept, as an email links to it."""
+
+    path: str
+    size: int
+    link: str
+
+
+@dataclass(frozen=True, slots=True)
 class BuildSummary:
     """What notifications say about a build."""
 
@@ -94,6 +104,7 @@ class BuildSummary:
     tests_failed: str = ""  # "2 of 40 tests failed" ("" when none failed)
     infrastructure: str = ""  # why a failed build failed outside its code ("" for a code failure)
     new_lines: bool = False  # the failing lines are those new since the branch's last green build
+    artifacts: tuple[ArtifactSummary, ...] = ()  # the files its steps kept, with download links
 
     @property
     def duration(self) -> float | None:
@@ -161,6 +172,10 @@ async def summarise(
         tests=tests.counts.describe() if tests else "", failing_tests=failing_tests,
         tests_failed=_tests_failed(tests),
         infrastructure=await infrastructure_label(session, build, stage_rows, steps), new_lines=new_lines,
+        artifacts=tuple(
+            ArtifactSummary(a.path, a.size, artifact_link(server_url, repo.slug, build.number, a.path))
+            for a in await list_artifacts(session, build.id or 0)
+        ),
     )  # fmt: skip
 
 

@@ -54,6 +54,13 @@ Failing tests ({{ tests_failed }}):
   | {{ line }}
 {% endfor %}
 {% endif %}
+{% if artifacts %}
+
+Artifacts:
+{% for artifact in artifacts %}
+  {{ artifact.path }} ({{ artifact.size }}): {{ artifact.link }}
+{% endfor %}
+{% endif %}
 
 Build page: {{ link }}
 """
@@ -118,6 +125,15 @@ color:#1f2328;background:#ffffff">
 <h2 style="font-size:15px;margin:16px 0 6px 0">{{ lines_title }}</h2>
 <pre style="background:#f6f8fa;border:1px solid #d0d7de;padding:8px;font-size:12px;overflow:auto">\
 {{ failing_lines | join("\\n") }}</pre>
+{% endif %}
+{% if artifacts %}
+<h2 style="font-size:15px;margin:16px 0 6px 0">Artifacts</h2>
+<ul style="font-size:14px;padding-left:18px">
+{% for artifact in artifacts %}
+<li><a href="{{ artifact.link }}">{{ artifact.path }}</a> \
+<span style="color:#656d76">{{ artifact.size }}</span></li>
+{% endfor %}
+</ul>
 {% endif %}
 <p style="margin-top:16px"><a href="{{ link }}">Open build #{{ number }} in Hangar</a></p>
 </body>

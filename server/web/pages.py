@@ -19,6 +19,7 @@ from pipelines.status import Status
 from server.actions import starts
 from server.actions.errors import ActionError
 from server.api.access import readable_build, readable_repo, waiting_reasons
+from server.api.artifacts import build_artifacts
 from server.api.auth import current_user, may_build, may_configure, may_read
 from server.api.common import query_int, services
 from server.db.models import Build, Repo, Stage, Step
@@ -119,6 +120,7 @@ async def build_page(request: Request, attempt: Attempt | None = None, status_co
         waiting = await waiting_reasons(session, stages)
         files = await build_config_files(session, build.id or 0)
         results = await build_page_tests(session, repo, build, stages, steps)
+        artifacts = await build_artifacts(session, "", repo, build)
     by_stage: dict[int, list[Step]] = defaultdict(list)
     for step in steps:
         by_stage[step.stage_id].append(step)
@@ -139,6 +141,7 @@ async def build_page(request: Request, attempt: Attempt | None = None, status_co
         "config_files": files,
         **results,
         "news": news,
+        "artifacts": artifacts,
     }
     return await page(request, "build.html", context, status_code=status_code)
 

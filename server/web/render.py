@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from pipelines.links import build_link
+from pipelines.sizes import format_size
 from pipelines.status import Status
 from server.api.auth import known_user
 from server.db.models import Repo, User
@@ -67,6 +68,7 @@ templates.env.globals.update(
     status_icon=status_icon,
     status_label=status_label,
     format_duration=format_duration,
+    format_size=format_size,
     format_clock=format_clock,
     time_ago=time_ago,
     utc_time=utc_time,

@@ -30,7 +30,9 @@ class Behaviour:
     def files(self, root: str) -> BinaryIO | None:
         """A tar of the written files under `root`, named as the Docker archive endpoint names them."""
         prefix = root.rstrip("/") + "/"
-        inside = {path: data for path, data in self.written.items() if path.startswith(prefix)}
+        inside = {
+            path: data for path, data in self.written.items() if path.startswith(prefix) or path == root
+        }
         if not inside:
             return None
         parent = root.rstrip("/").rsplit("/", 1)[0]

@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     """Comma-separated forge organisations whose members may sign in when `open` is false."""
     permission_seconds: float = 300.0
     """How long a forge's answer to "what may this user do with this repository" is kept."""
+    cache_shared: bool = True
+    """Whether the server keeps cache entries runners save, so every runner restores what any runner saved."""
+    cache_repo_max_bytes: int = Field(default=5 * 1024**3, ge=0)
+    """The most the shared cache entries of one repository may take; past it, the least recently used go."""
 
     @property
     def forge(self) -> tuple[str, ForgeSettings] | None:

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from server.api import (
     build_starts,
     builds,
+    caches,
     crons,
     forge_repos,
     openapi,
@@ -25,6 +26,7 @@ routes: list[BaseRoute] = [
     *repos.routes,
     *builds.routes,
     *tests.routes,
+    *caches.routes,
     *build_starts.routes,
     *crons.routes,
     *signing.routes,

@@ -6,6 +6,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -52,7 +53,7 @@ def runner_client(app: Starlette, name: str) -> RunnerClient:
     return RunnerClient("http://hangar.test", RUNNER_SECRET, name, transport=httpx.ASGITransport(app=app))
 
 
-async def take_stage(hangar: Services, app: Starlette, repo: Repo, runner: str, **build: object) -> Taken:
+async def take_stage(hangar: Services, app: Starlette, repo: Repo, runner: str, **build: Any) -> Taken:
     """A new build of the repository (`build`: its cause's fields) whose one stage runner `runner` accepted
     through the runner API."""
     context = BuildContext(

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 from pipelines import BuildContext, compile_file
 from pipelines import Repo as ContextRepo
 from pipelines.runner_api import LEASE_HEADER, RUNNER_HEADER, Assignment
 from runner.client import RunnerClient
+from server.app import create_app
 from server.db.models import Repo, Stage
 from server.services import Services
 from tests.server.api.seed import StageSeed, add_build
-from tests.server.conftest import RUNNER_SECRET
+from tests.server.conftest import RUNNER_SECRET, make_settings, opened
 
 PIPELINE = "kind: pipeline\nname: test\nsteps:\n  - {name: build, image: busybox, commands: [make]}\n"
 
@@ -80,3 +84,18 @@ def archive(folder: Path, name: str, size: int) -> tuple[Path, str]:
     data = os.urandom(size)
     path.write_bytes(data)
     return path, hashlib.sha256(data).hexdigest()
+
+
+@contextlib.asynccontextmanager
+async def cache_server(
+    data: Path, database_url: str, redis_url: str
+) -> AsyncIterator[tuple[Services, Starlette]]:
+    """The real app and its services, for tests outside the server's (the Redis database emptied around)."""
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    try:
+        async with opened(make_settings(str(data), database_url), redis_url) as hangar:
+            yield hangar, create_app(hangar.settings, redis_url, hangar)
+    finally:
+        await redis.flushdb()
+        await redis.aclose()

@@ -12,7 +12,7 @@ from sqlmodel import select
 from starlette.applications import Starlette
 
 from runner.caches.remote import RemoteCacheStore
-from runner.caches.store import CacheCorrupt, CacheStore
+from runner.caches.store import CacheCorrupt, CacheStore, StoredEntry
 from runner.client import RunnerClient
 from server.db.models import CacheEntry, Repo
 from server.services import Services
@@ -32,26 +32,29 @@ def store_of(taken: Taken) -> CacheStore:
     return RemoteCacheStore(taken.client, taken.stage_id, taken.lease)
 
 
+async def kept_by_a_runner(
+    server: tuple[Services, Starlette, Repo], folder: Path, key: str, size: int
+) -> tuple[CacheStore, Path, StoredEntry]:
+    """A stage's store whose runner kept an archive of `size` random bytes as `key` on main; the archive."""
+    hangar, app, repo = server
+    store = store_of(await take_stage(hangar, app, repo, "runner-a"))
+    path, sha = archive(folder, f"{key}.tar", size)
+    kept = await store.keep(key, "main", path, sha)
+    assert kept is not None and (kept.key, kept.branch, kept.size, kept.sha256) == (key, "main", size, sha)
+    return store, path, kept
+
+
 async def test_what_is_kept_is_found_and_fetched_whole(
     server: tuple[Services, Starlette, Repo], tmp_path: Path
 ) -> None:
-    hangar, app, repo = server
-    taken = await take_stage(hangar, app, repo, "runner-a")
-    store = store_of(taken)
-    path, sha = archive(tmp_path, "deps.tar", 1_500_000)
-    kept = await store.keep("pip-3f2a", "main", path, sha)
-    assert kept is not None and (kept.key, kept.branch, kept.size, kept.sha256) == (
-        "pip-3f2a",
-        "main",
-        1_500_000,
-        sha,
+    store, path, kept = await kept_by_a_runner(server, tmp_path, "pip-3f2a", 1_500_000)
+    assert await store.keep("pip-3f2a", "main", path, kept.sha256) is None, (
+        "a key kept already is not kept again"
     )
-    assert await store.keep("pip-3f2a", "main", path, sha) is None, "a key kept already is not kept again"
     found = await store.find("pip-9999", ["pip-"], ["main"])
     assert found == kept
     await store.fetch(found, tmp_path / "restored.tar")
     assert (tmp_path / "restored.tar").read_bytes() == path.read_bytes()
-    await taken.client.close()
 
 
 async def test_a_forks_stage_reads_but_its_keep_keeps_nothing(
@@ -79,12 +82,8 @@ async def test_a_forks_stage_reads_but_its_keep_keeps_nothing(
 async def test_an_entry_corrupted_on_the_server_is_refused_and_nothing_is_left(
     server: tuple[Services, Starlette, Repo], tmp_path: Path
 ) -> None:
-    hangar, app, repo = server
-    taken = await take_stage(hangar, app, repo, "runner-a")
-    store = store_of(taken)
-    path, sha = archive(tmp_path, "deps.tar", 100_000)
-    kept = await store.keep("pip-1", "main", path, sha)
-    assert kept is not None
+    hangar, _app, repo = server
+    store, _path, kept = await kept_by_a_runner(server, tmp_path, "pip-1", 100_000)
     on_server = hangar.settings.data / "caches" / str(repo.id) / kept.handle
     damaged = bytearray(on_server.read_bytes())
     damaged[50_000] ^= 0xFF

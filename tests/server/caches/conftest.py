@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 
@@ -32,3 +33,12 @@ def app(hangar: Services, redis_url: str) -> Starlette:
 async def repo(hangar: Services) -> Repo:
     """A public repository, its default branch main."""
     return await add_repo(hangar, "octo", "app")
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app in process."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hangar.test"
+    ) as client:
+        yield client

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 
 from pipelines import BuildContext, compile_file
 from pipelines import Repo as ContextRepo
-from pipelines.runner_api import LEASE_HEADER, RUNNER_HEADER, Assignment
+from pipelines.runner_api import CHECKSUM_HEADER, LEASE_HEADER, RUNNER_HEADER, Assignment
 from runner.client import RunnerClient
 from server.app import create_app
 from server.db.models import Repo, Stage
@@ -76,6 +76,16 @@ async def take_stage(hangar: Services, app: Starlette, repo: Repo, runner: str, 
     assignment = await client.accept(stage_id, 0)
     assert assignment is not None
     return Taken(client, assignment)
+
+
+async def put_entry(
+    http: httpx.AsyncClient, taken: Taken, key: str, body: bytes, checksum: str = "", **headers: str
+) -> httpx.Response:
+    """The app's answer to the stage's runner uploading `body` as the entry `key` (its checksum, unless
+    another is given)."""
+    sent = taken.headers | {CHECKSUM_HEADER: checksum or hashlib.sha256(body).hexdigest()} | headers
+    url = f"/api/runner/stages/{taken.stage_id}/caches"
+    return await http.put(url, params={"key": key}, content=body, headers=sent)
 
 
 def archive(folder: Path, name: str, size: int) -> tuple[Path, str]:

@@ -3,42 +3,29 @@ setting (configure permission), and a forgotten repository's files."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from starlette.applications import Starlette
 
-from pipelines.runner_api import CHECKSUM_HEADER
 from server.db.models import Repo
 from server.services import Services
 from tests.server.api.seed import add_user
-from tests.server.caches.support import Taken, take_stage
+from tests.server.caches.support import Taken, put_entry, take_stage
 from tests.server.conftest import admin_headers
 
 
 @pytest.fixture
-async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hangar.test"
-    ) as client:
-        yield client
-
-
-async def keep(http: httpx.AsyncClient, taken: Taken, key: str, body: bytes) -> None:
-    headers = taken.headers | {CHECKSUM_HEADER: hashlib.sha256(body).hexdigest()}
-    url = f"/api/runner/stages/{taken.stage_id}/caches"
-    answer = await http.put(url, params={"key": key}, content=body, headers=headers)
-    assert answer.status_code == 201, answer.text
+async def kept(hangar: Services, app: Starlette, repo: Repo, http: httpx.AsyncClient) -> Taken:
+    """A stage of octo/app whose runner kept pip-1 (10 bytes), then npm-1 (20 bytes)."""
+    taken = await take_stage(hangar, app, repo, "runner-a")
+    for key, body in (("pip-1", b"a" * 10), ("npm-1", b"b" * 20)):
+        assert (await put_entry(http, taken, key, body)).status_code == 201
+    return taken
 
 
 async def test_readers_list_the_entries_most_recently_used_first(
-    hangar: Services, app: Starlette, repo: Repo, http: httpx.AsyncClient
+    hangar: Services, repo: Repo, http: httpx.AsyncClient, kept: Taken
 ) -> None:
-    taken = await take_stage(hangar, app, repo, "runner-a")
-    await keep(http, taken, "pip-1", b"a" * 10)
-    await keep(http, taken, "npm-1", b"b" * 20)
     listed = (await http.get("/api/repos/octo/app/caches")).json()
     assert [(e["key"], e["branch"], e["size"], e["runner"]) for e in listed] == [
         ("npm-1", "main", 20, "runner-a"),
@@ -55,11 +42,9 @@ async def test_readers_list_the_entries_most_recently_used_first(
 
 
 async def test_a_purge_removes_every_entry_and_no_runner_restores_from_before_it(
-    hangar: Services, app: Starlette, repo: Repo, http: httpx.AsyncClient
+    hangar: Services, app: Starlette, repo: Repo, http: httpx.AsyncClient, kept: Taken
 ) -> None:
-    taken = await take_stage(hangar, app, repo, "runner-a")
-    await keep(http, taken, "pip-1", b"a" * 10)
-    await keep(http, taken, "pip-2", b"b" * 20)
+    taken = kept
     jane = await add_user(hangar, "jane")
     assert (await http.delete("/api/repos/octo/app/caches")).status_code == 401
     assert (await http.delete("/api/repos/octo/app/caches", headers=jane)).status_code == 403
@@ -89,10 +74,8 @@ async def test_the_auto_cache_setting_is_changed_like_the_others_and_reaches_the
 
 
 async def test_a_forgotten_repository_leaves_no_cache_files(
-    hangar: Services, app: Starlette, repo: Repo, http: httpx.AsyncClient
+    hangar: Services, repo: Repo, http: httpx.AsyncClient, kept: Taken
 ) -> None:
-    taken = await take_stage(hangar, app, repo, "runner-a")
-    await keep(http, taken, "pip-1", b"a" * 10)
     folder = hangar.settings.data / "caches" / str(repo.id)
     assert folder.exists()
     assert (await http.delete("/api/repos/octo/app", headers=admin_headers())).status_code == 204

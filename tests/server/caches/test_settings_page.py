@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import httpx
 from starlette.applications import Starlette
 
-from pipelines.runner_api import CHECKSUM_HEADER
 from server.db.models import Repo
 from server.services import Services
 from server.store.repos import find_repo
-from tests.server.caches.support import take_stage
+from tests.server.caches.support import put_entry, take_stage
 from tests.server.web.conftest import add_person, sign_in
 
 FORM = {"timeout": "60", "default_branch": "main", "email_policy": "change", "approval": "forks"}
@@ -21,12 +18,7 @@ async def test_the_page_lists_the_entries_and_its_button_purges_them(
     client: httpx.AsyncClient, hangar: Services, app: Starlette, repo: Repo
 ) -> None:
     taken = await take_stage(hangar, app, repo, "runner-a")
-    body = b"p" * 2_500_000
-    answer = await client.put(
-        f"/api/runner/stages/{taken.stage_id}/caches", params={"key": "pip-3f2a9c"}, content=body,
-        headers=taken.headers | {CHECKSUM_HEADER: hashlib.sha256(body).hexdigest()},
-    )  # fmt: skip
-    assert answer.status_code == 201
+    assert (await put_entry(client, taken, "pip-3f2a9c", b"p" * 2_500_000)).status_code == 201
     await add_person(hangar, "root", admin=True)
     person = await sign_in(client, "root")
     page = (await client.get("/octo/app/settings")).text

@@ -8,14 +8,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlmodel import select
 from starlette.applications import Starlette
 
 from pipelines.runner_api import CHECKSUM_HEADER
 from server.db.models import CacheEntry, Repo
 from server.services import Services
-from tests.server.caches.support import Taken, archive, take_stage
+from tests.server.caches.support import archive, put_entry, take_stage
 
 
 def stored_files(hangar: Services, repo: Repo) -> list[str]:
@@ -27,23 +26,6 @@ def stored_files(hangar: Services, repo: Repo) -> list[str]:
 async def rows(hangar: Services) -> list[CacheEntry]:
     async with hangar.reading() as session:
         return list((await session.exec(select(CacheEntry).order_by(CacheEntry.id))).all())  # type: ignore[arg-type]
-
-
-@pytest.fixture
-async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hangar.test"
-    ) as client:
-        yield client
-
-
-async def put(
-    http: httpx.AsyncClient, taken: Taken, key: str, body: bytes, checksum: str | None = None, **headers: str
-) -> httpx.Response:
-    sent = taken.headers | {CHECKSUM_HEADER: checksum or hashlib.sha256(body).hexdigest()} | headers
-    return await http.put(
-        f"/api/runner/stages/{taken.stage_id}/caches", params={"key": key}, content=body, headers=sent
-    )
 
 
 async def test_an_entry_is_kept_found_by_key_or_prefix_and_downloaded_whole(
@@ -77,8 +59,8 @@ async def test_a_key_kept_already_is_409_and_the_first_entry_stays(
     hangar: Services, app: Starlette, repo: Repo, http: httpx.AsyncClient
 ) -> None:
     taken = await take_stage(hangar, app, repo, "runner-a")
-    assert (await put(http, taken, "k", b"first")).status_code == 201
-    again = await put(http, taken, "k", b"second")
+    assert (await put_entry(http, taken, "k", b"first")).status_code == 201
+    again = await put_entry(http, taken, "k", b"second")
     assert again.status_code == 409, again.text
     [entry] = await rows(hangar)
     assert entry.sha256 == hashlib.sha256(b"first").hexdigest()
@@ -89,7 +71,9 @@ async def test_a_body_that_does_not_match_its_checksum_or_ends_early_keeps_nothi
     hangar: Services, app: Starlette, repo: Repo, http: httpx.AsyncClient
 ) -> None:
     taken = await take_stage(hangar, app, repo, "runner-a")
-    lying = await put(http, taken, "k", b"the bytes", checksum=hashlib.sha256(b"other bytes").hexdigest())
+    lying = await put_entry(
+        http, taken, "k", b"the bytes", checksum=hashlib.sha256(b"other bytes").hexdigest()
+    )
     assert lying.status_code == 400 and "does not match" in lying.json()["error"]
 
     async def half() -> AsyncIterator[bytes]:
@@ -100,22 +84,22 @@ async def test_a_body_that_does_not_match_its_checksum_or_ends_early_keeps_nothi
     url = f"/api/runner/stages/{taken.stage_id}/caches"
     short = await http.put(url, params={"key": "k"}, content=half(), headers=headers)
     assert short.status_code == 400 and "ended early" in short.json()["error"]
-    bad = await put(http, taken, "k", b"x", checksum="not-a-sha")
+    bad = await put_entry(http, taken, "k", b"x", checksum="not-a-sha")
     assert bad.status_code == 400
     assert await rows(hangar) == [] and stored_files(hangar, repo) == []
-    assert (await put(http, taken, "k", body)).status_code == 201, "the key is still free"
+    assert (await put_entry(http, taken, "k", body)).status_code == 201, "the key is still free"
 
 
 async def test_a_fork_may_read_its_target_branch_but_never_save(
     hangar: Services, app: Starlette, repo: Repo, http: httpx.AsyncClient
 ) -> None:
     push = await take_stage(hangar, app, repo, "runner-a")
-    assert (await put(http, push, "pip-1", b"from main")).status_code == 201
+    assert (await put_entry(http, push, "pip-1", b"from main")).status_code == 201
     fork = await take_stage(
         hangar, app, repo, "runner-b", event="pull_request", branch="main", source_branch="main",
         target_branch="main", fork=True, ref="refs/pull/9/head",
     )  # fmt: skip
-    refused = await put(http, fork, "pip-2", b"poison")
+    refused = await put_entry(http, fork, "pip-2", b"poison")
     assert refused.status_code == 403 and "fork" in refused.json()["error"]
     found = await fork.client.find_cache(fork.stage_id, "pip-2", ["pip-"], [], fork.lease)
     assert found is not None and found.key == "pip-1"
@@ -126,7 +110,7 @@ async def test_a_branch_the_stage_may_not_read_is_neither_searched_nor_downloade
     hangar: Services, app: Starlette, repo: Repo, http: httpx.AsyncClient
 ) -> None:
     feature = await take_stage(hangar, app, repo, "runner-a", branch="feature", ref="refs/heads/feature")
-    assert (await put(http, feature, "k", b"feature's")).status_code == 201
+    assert (await put_entry(http, feature, "k", b"feature's")).status_code == 201
     main = await take_stage(hangar, app, repo, "runner-b")
     assert await main.client.find_cache(main.stage_id, "k", [], ["feature"], main.lease) is None
     [entry] = await rows(hangar)
@@ -145,7 +129,7 @@ async def test_calls_need_the_stage_held_under_its_lease(
     other_runner = await http.get(url, params={"key": "k"}, headers=taken.headers | {"X-Hangar-Runner": "b"})
     anonymous = await http.get(url, params={"key": "k"})
     assert (wrong_lease.status_code, other_runner.status_code, anonymous.status_code) == (409, 409, 401)
-    assert (await put(http, taken, "k", b"x", **{"X-Hangar-Lease": "old"})).status_code == 409
+    assert (await put_entry(http, taken, "k", b"x", **{"X-Hangar-Lease": "old"})).status_code == 409
     assert await rows(hangar) == []
 
 
@@ -153,12 +137,12 @@ async def test_a_server_that_shares_no_caches_finds_nothing_and_keeps_nothing(
     hangar: Services, app: Starlette, repo: Repo, http: httpx.AsyncClient
 ) -> None:
     taken = await take_stage(hangar, app, repo, "runner-a")
-    assert (await put(http, taken, "k", b"x")).status_code == 201
+    assert (await put_entry(http, taken, "k", b"x")).status_code == 201
     hangar.settings.cache_shared = False
     later = await take_stage(hangar, app, repo, "runner-b")
     assert later.assignment.cache is not None and not later.assignment.cache.shared
     assert await later.client.find_cache(later.stage_id, "k", [], [], later.lease) is None
-    assert (await put(http, later, "j", b"y")).status_code == 403
+    assert (await put_entry(http, later, "j", b"y")).status_code == 403
 
 
 async def test_past_the_size_bound_the_least_recently_used_entries_go_with_their_files(
@@ -167,15 +151,15 @@ async def test_past_the_size_bound_the_least_recently_used_entries_go_with_their
     hangar.settings.cache_repo_max_bytes = 2500
     taken = await take_stage(hangar, app, repo, "runner-a")
     for key in ("old", "used", "new"):
-        assert (await put(http, taken, key, key.encode() * 300)).status_code == 201
+        assert (await put_entry(http, taken, key, key.encode() * 300)).status_code == 201
     used = next(entry for entry in await rows(hangar) if entry.key == "used")
     answer = await http.get(f"/api/runner/stages/{taken.stage_id}/caches/{used.id}", headers=taken.headers)
     assert answer.status_code == 200 and answer.content == b"used" * 300
-    assert (await put(http, taken, "newest", b"n" * 1000)).status_code == 201
+    assert (await put_entry(http, taken, "newest", b"n" * 1000)).status_code == 201
     kept = await rows(hangar)
     assert sorted(entry.key for entry in kept) == ["newest", "used"], (
         "old, then new, were least recently used"
     )
     assert stored_files(hangar, repo) == sorted(str(entry.id) for entry in kept)
-    too_big = await put(http, taken, "huge", b"h" * 2501)
+    too_big = await put_entry(http, taken, "huge", b"h" * 2501)
     assert too_big.status_code == 413 and stored_files(hangar, repo) == sorted(str(e.id) for e in kept)

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlmodel import select
 from starlette.applications import Starlette
 
@@ -21,7 +20,7 @@ from runner.caches.remote import RemoteCacheStore
 from runner.client import RunnerClient
 from server.db.models import CacheEntry, Repo
 from server.services import Services
-from tests.server.api.conftest import _QuietServer
+from tests.server.api.conftest import served
 from tests.server.caches.support import Taken, take_stage
 from tests.server.conftest import RUNNER_SECRET
 
@@ -30,22 +29,10 @@ BLOCK = 4 * 1024 * 1024
 
 
 @pytest.fixture
-async def served(app: Starlette) -> AsyncIterator[tuple[str, int]]:
-    """The app served by uvicorn on 127.0.0.1: its host and port."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
-    )
-    server = _QuietServer(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        yield "127.0.0.1", server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        await task
+async def port(app: Starlette) -> AsyncIterator[int]:
+    """The app served by uvicorn on 127.0.0.1: its port."""
+    async with served(app) as number:
+        yield number
 
 
 def over_http(taken: Taken, port: int) -> RunnerClient:
@@ -59,10 +46,10 @@ async def entries(hangar: Services) -> list[CacheEntry]:
 
 
 async def test_a_runner_lost_halfway_through_an_upload_leaves_nothing(
-    hangar: Services, app: Starlette, repo: Repo, served: tuple[str, int]
+    hangar: Services, app: Starlette, repo: Repo, port: int
 ) -> None:
     taken = await take_stage(hangar, app, repo, "runner-a")
-    host, port = served
+    host = "127.0.0.1"
     body = os.urandom(1_000_000)
     head = (
         f"PUT /api/runner/stages/{taken.stage_id}/caches?key=pip-1 HTTP/1.1\r\nHost: {host}\r\n"
@@ -106,14 +93,14 @@ def _memory(field: str) -> int:
 
 
 async def test_a_large_entry_goes_up_and_comes_down_with_the_memory_flat(
-    hangar: Services, app: Starlette, repo: Repo, served: tuple[str, int], tmp_path: Path
+    hangar: Services, app: Starlette, repo: Repo, port: int, tmp_path: Path
 ) -> None:
     taken = await take_stage(hangar, app, repo, "runner-a")
     source = tmp_path / "large.tar"
     sha = await asyncio.to_thread(_write_random, source, LARGE)
     Path("/proc/self/clear_refs").write_text("5")  # the peak starts again from here
     before = _memory("VmRSS")
-    async with over_http(taken, served[1]) as client:
+    async with over_http(taken, port) as client:
         store = RemoteCacheStore(client, taken.stage_id, taken.lease)
         kept = await store.keep("big", "main", source, sha)
         assert kept is not None and kept.size == LARGE

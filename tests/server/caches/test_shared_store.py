@@ -3,6 +3,7 @@ refused, and what a lost or lying upload leaves behind (nothing)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from pipelines.runner_api import CHECKSUM_HEADER
 from server.db.models import CacheEntry, Repo
 from server.services import Services
 from tests.server.caches.support import archive, put_entry, take_stage
+from tests.server.conftest import admin_headers
 
 
 def stored_files(hangar: Services, repo: Repo) -> list[str]:
@@ -163,3 +165,41 @@ async def test_past_the_size_bound_the_least_recently_used_entries_go_with_their
     assert stored_files(hangar, repo) == sorted(str(entry.id) for entry in kept)
     too_big = await put_entry(http, taken, "huge", b"h" * 2501)
     assert too_big.status_code == 413 and stored_files(hangar, repo) == sorted(str(e.id) for e in kept)
+
+
+async def test_two_uploads_of_one_key_at_once_keep_one_entry_and_one_file(
+    hangar: Services, app: Starlette, repo: Repo, http: httpx.AsyncClient
+) -> None:
+    first = await take_stage(hangar, app, repo, "runner-a")
+    second = await take_stage(hangar, app, repo, "runner-b")
+    answers = await asyncio.gather(
+        put_entry(http, first, "pip-1", b"a" * 200_000), put_entry(http, second, "pip-1", b"b" * 200_000)
+    )
+    assert sorted(answer.status_code for answer in answers) == [201, 409]
+    [entry] = await rows(hangar)
+    assert stored_files(hangar, repo) == [str(entry.id)]
+
+
+async def test_a_purge_during_an_upload_keeps_nothing_of_it(
+    hangar: Services, app: Starlette, repo: Repo, http: httpx.AsyncClient
+) -> None:
+    taken = await take_stage(hangar, app, repo, "runner-a")
+    halfway, go_on = asyncio.Event(), asyncio.Event()
+    body = b"x" * 100_000
+
+    async def slow() -> AsyncIterator[bytes]:
+        yield body[:50_000]
+        halfway.set()
+        await go_on.wait()
+        yield body[50_000:]
+
+    headers = taken.headers | {CHECKSUM_HEADER: hashlib.sha256(body).hexdigest(), "Content-Length": "100000"}
+    url = f"/api/runner/stages/{taken.stage_id}/caches"
+    upload = asyncio.create_task(http.put(url, params={"key": "k"}, content=slow(), headers=headers))
+    await halfway.wait()
+    purged = await http.delete("/api/repos/octo/app/caches", headers=admin_headers())
+    assert purged.status_code == 200
+    go_on.set()
+    answer = await upload
+    assert answer.status_code == 409 and "purged" in answer.json()["error"]
+    assert await rows(hangar) == [] and stored_files(hangar, repo) == []

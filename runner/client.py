@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
-from typing import IO, Self, TypeVar
+from typing import IO, BinaryIO, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -20,6 +23,7 @@ from pipelines.runner_api import (
     ArtifactInfo,
     Assignment,
     BatchAck,
+    CacheEntryInfo,
     LeaseReply,
     LogAck,
     LogBatch,
@@ -32,7 +36,9 @@ from pipelines.runner_api import (
 API_PREFIX = "/api/runner"
 POLL_READ_TIMEOUT = 90.0
 """Seconds a long-poll may stay silent: well past the server's ~30 s wait."""
-_NO_CONTENT, _CONFLICT, _NOT_FOUND, _TOO_LARGE = 204, 409, 404, 413
+_NO_CONTENT, _CONFLICT, _NOT_FOUND, _TOO_LARGE, _FORBIDDEN = 204, 409, 404, 413, 403
+CHUNK = 1024 * 1024
+"""Bytes of a file read or written at a time (off the event loop) while it is uploaded or downloaded."""
 _AUTH_REFUSED = (401,)
 """Only a refused token stops the runner: a 403 from a proxy on one report must not."""
 _RETRY_LATER = (408, 429)
@@ -183,19 +189,107 @@ class RunnerClient:
         """Upload a step's file, streamed from `content` (`size` bytes of SHA-256 `sha256`, read from where it
         is); the same path in the same build replaces the earlier one."""
         what = f"uploading artifact {path} of stage {stage_id}"
-        upload = _Upload(
+        params = {"step": str(step), "path": path}
+        response = await self._put(
+            f"/stages/{stage_id}/artifacts",
+            params,
             _chunks(content),
-            {"step": str(step), "path": path},
-            {
-                CHECKSUM_HEADER: sha256,
-                "Content-Length": str(size),
-                "Content-Type": "application/octet-stream",
-            },
-        )
-        response = await self._send(
-            "PUT", f"/stages/{stage_id}/artifacts", None, what, lease=lease, upload=upload
+            size,
+            sha256,
+            what,
+            lease,
+            lost_on=(_CONFLICT,),
         )
         return self._parse(response, ArtifactInfo, what)
+
+    async def find_cache(
+        self, stage_id: int, key: str, prefixes: Sequence[str], branches: Sequence[str], lease: str = ""
+    ) -> CacheEntryInfo | None:
+        """The server's best shared cache entry for the key (prefixes and branches as fallbacks), or None."""
+        what = f"looking up a cache entry of stage {stage_id}"
+        params = {"key": key, "prefix": list(prefixes), "branch": list(branches)}
+        request = self._http.build_request(
+            "GET", f"/stages/{stage_id}/caches", params=params, headers=_leased({}, lease)
+        )
+        response = await self._exchange(request, what)
+        if response.status_code == _NO_CONTENT:
+            return None
+        return self._parse(response, CacheEntryInfo, what)
+
+    async def fetch_cache(
+        self, stage_id: int, entry_id: int, destination: Path, lease: str = ""
+    ) -> str | None:
+        """Download a shared cache entry into `destination` (streamed): the SHA-256 of what was written, or
+        None when the server no longer has it."""
+        what = f"downloading cache entry {entry_id} for stage {stage_id}"
+        request = self._http.build_request(
+            "GET", f"/stages/{stage_id}/caches/{entry_id}", headers=_leased({}, lease)
+        )
+        response = await self._exchange(request, what, stream=True, taken_on=(_NOT_FOUND,))
+        try:
+            if response.status_code == _NOT_FOUND:
+                return None
+            digest = hashlib.sha256()
+            with await asyncio.to_thread(destination.open, "wb") as file:
+                async for chunk in response.aiter_bytes(CHUNK):
+                    await asyncio.to_thread(_write, file, digest, chunk)
+            return digest.hexdigest()
+        except httpx.HTTPError as exc:
+            raise ServerUnavailable(f"{self.server} broke off while {what}: {exc}") from None
+        finally:
+            await response.aclose()
+
+    async def keep_cache(
+        self, stage_id: int, key: str, archive: Path, sha256: str, lease: str = ""
+    ) -> CacheEntryInfo | None:
+        """Upload an archive (streamed from the file) as the shared entry of `key`; None when the server
+        keeps nothing: the stage may not save (a fork's pull request, no shared cache) or the key is kept."""
+        what = f"saving cache entry {key!r} of stage {stage_id}"
+        path = f"/stages/{stage_id}/caches"
+        response = await self._put_file(
+            path, {"key": key}, archive, sha256, what, lease, (_FORBIDDEN, _CONFLICT)
+        )
+        if response.status_code in (_FORBIDDEN, _CONFLICT):
+            return None
+        return self._parse(response, CacheEntryInfo, what)
+
+    async def _put_file(
+        self,
+        path: str,
+        params: dict[str, str],
+        file: Path,
+        sha256: str,
+        what: str,
+        lease: str,
+        taken_on: tuple[int, ...] = (),
+    ) -> httpx.Response:
+        """PUT a file's bytes (streamed, with its length and `X-Hangar-Checksum`)."""
+        size = (await asyncio.to_thread(file.stat)).st_size
+        return await self._put(path, params, _chunks_of(file), size, sha256, what, lease, taken_on=taken_on)
+
+    async def _put(
+        self,
+        path: str,
+        params: dict[str, str],
+        content: AsyncIterator[bytes],
+        size: int,
+        sha256: str,
+        what: str,
+        lease: str,
+        *,
+        taken_on: tuple[int, ...] = (),
+        lost_on: tuple[int, ...] = (),
+    ) -> httpx.Response:
+        """PUT streamed bytes, with their length and `X-Hangar-Checksum`."""
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Content-Length": str(size),
+            CHECKSUM_HEADER: sha256,
+        }
+        request = self._http.build_request(
+            "PUT", path, params=params, content=content, headers=_leased(headers, lease)
+        )
+        return await self._exchange(request, what, lost_on=lost_on, taken_on=taken_on)
 
     async def _send(
         self,
@@ -208,25 +302,29 @@ class RunnerClient:
         lost_on: tuple[int, ...] = (_CONFLICT,),
         taken_on: tuple[int, ...] = (),
         lease: str = "",
-        upload: _Upload | None = None,
     ) -> httpx.Response:
         """The server's answer; a long-poll silent past its read timeout counts as 204 (nothing happened)."""
         content = body.model_dump_json() if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else {}
-        if upload is not None:
-            headers |= upload.headers
         if lease:
             headers[LEASE_HEADER] = lease
         timeout = self.poll_timeout if poll else httpx.USE_CLIENT_DEFAULT
+        request = self._http.build_request(method, path, content=content, headers=headers, timeout=timeout)
+        return await self._exchange(request, what, poll=poll, lost_on=lost_on, taken_on=taken_on)
+
+    async def _exchange(
+        self,
+        request: httpx.Request,
+        what: str,
+        *,
+        poll: bool = False,
+        stream: bool = False,
+        lost_on: tuple[int, ...] = (_CONFLICT,),
+        taken_on: tuple[int, ...] = (),
+    ) -> httpx.Response:
+        """Send the request; its answer, or the error it means (`stream`: the body is left to read)."""
         try:
-            response = await self._http.request(
-                method,
-                path,
-                content=upload.content if upload is not None else content,
-                params=upload.params if upload is not None else None,
-                headers=headers,
-                timeout=timeout,
-            )
+            response = await self._http.send(request, stream=stream)
         except httpx.ReadTimeout:
             if poll:
                 return httpx.Response(_NO_CONTENT)
@@ -237,6 +335,9 @@ class RunnerClient:
         except httpx.HTTPError as exc:  # a redirect loop, an undecodable answer: retrying will not help
             raise RunnerError(f"{self.server} while {what}: {exc}") from None
         code = response.status_code
+        if stream and code >= 400 and code not in taken_on:  # an error's body is short: read it whole
+            await response.aread()
+            await response.aclose()
         if code in _AUTH_REFUSED:
             raise Unauthorized(
                 f"the server {self.server} refused runner {self.name!r} ({code}): check its token or secret"
@@ -262,16 +363,24 @@ class RunnerClient:
             ) from None
 
 
-@dataclass(frozen=True)
-class _Upload:
-    """A streamed request body, with its query and headers."""
-
-    content: AsyncIterator[bytes]
-    params: Mapping[str, str]
-    headers: Mapping[str, str]
+def _leased(headers: dict[str, str], lease: str) -> dict[str, str]:
+    """The headers, with the lease's when there is one."""
+    return headers | {LEASE_HEADER: lease} if lease else headers
 
 
-async def _chunks(content: IO[bytes], size: int = 1024 * 1024) -> AsyncIterator[bytes]:
-    """The rest of a file, a chunk at a time (a file on disk: each read is short)."""
+async def _chunks_of(path: Path) -> AsyncIterator[bytes]:
+    """A file's bytes, a chunk at a time."""
+    with await asyncio.to_thread(path.open, "rb") as file:
+        while chunk := await asyncio.to_thread(file.read, CHUNK):
+            yield chunk
+
+
+def _write(file: BinaryIO, digest: hashlib._Hash, chunk: bytes) -> None:
+    digest.update(chunk)
+    file.write(chunk)
+
+
+async def _chunks(content: IO[bytes], size: int = CHUNK) -> AsyncIterator[bytes]:
+    """The rest of an open file, a chunk at a time (a file on disk: each read is short)."""
     while chunk := content.read(size):
         yield chunk

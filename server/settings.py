@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     """Artifacts older than this are removed (rows and files), by the worker's periodic sweep."""
     artifact_repo_max_bytes: int = 10 * 1024**3
     """The most a repository's artifacts may hold together: past it, the oldest are removed (10 GiB)."""
+    cache_shared: bool = True
+    """Whether the server keeps cache entries runners save, so every runner restores what any runner saved."""
+    cache_repo_max_bytes: int = Field(default=5 * 1024**3, ge=0)
+    """The most the shared cache entries of one repository may take; past it, the least recently used go."""
 
     @property
     def forge(self) -> tuple[str, ForgeSettings] | None:

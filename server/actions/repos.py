@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.actions.errors import Conflict, NotFound
+from server.caches.manage import forget_caches
 from server.crypto import Cipher, new_token
 from server.db.models import Repo
 from server.services import Services
@@ -46,6 +47,8 @@ class RepoSettings(BaseModel):
     """Which builds from the forge wait until someone who may build approves them."""
     protected: bool = False
     """Drone's protected mode: an unsigned or wrongly signed pipeline file waits for approval."""
+    cache_auto: bool = True
+    """Runners recognise lockfiles and keep the tools' caches without a `cache:` section."""
 
     @field_validator("email_recipients")
     @classmethod
@@ -118,3 +121,4 @@ async def forget(hangar: Services, owner: str, name: str) -> None:
         repo = await existing_repo(session, owner, name)
         await delete_repo(session, repo)
     hangar.notifies.forget(repo.id or 0)
+    await forget_caches(hangar, repo.id or 0)

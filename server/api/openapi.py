@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from server.api.openapi_artifacts import ARTIFACT_ANSWERS, artifacts_paths
+from server.api.openapi_caches import CACHE_ANSWERS, caches_paths
 from server.api.openapi_lifecycle import lifecycle_paths
 from server.api.openapi_parts import (
     BUILD,
@@ -211,9 +212,12 @@ def openapi_document() -> Schema:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Hangar", "version": "1", "description": "Hangar's JSON APIs."},
-        "paths": _merged(_merged(_merged(_paths(), lifecycle_paths()), tests_paths()), artifacts_paths()),
+        "paths": _merged(
+            _merged(_merged(_merged(_paths(), lifecycle_paths()), tests_paths()), artifacts_paths()),
+            caches_paths(),
+        ),
         "components": {
-            "schemas": components() | TEST_ANSWERS | ARTIFACT_ANSWERS,
+            "schemas": components() | TEST_ANSWERS | ARTIFACT_ANSWERS | CACHE_ANSWERS,
             "securitySchemes": {
                 "token": {"type": "http", "scheme": "bearer", "description": "a user's API token"},
                 "runner": {"type": "http", "scheme": "bearer", "description": "a runner's token or secret"},

@@ -110,6 +110,7 @@ ANSWERS: dict[str, Schema] = {
             "config_path": STRING,
             "approval": {"type": "string", "enum": ["none", "forks", "pull_requests", "all"]},
             "protected": BOOLEAN,
+            "cache_auto": BOOLEAN,
             "created": NUMBER,
             "webhook_secret_set": BOOLEAN,
             "api_token_set": BOOLEAN,

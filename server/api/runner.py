@@ -30,6 +30,8 @@ from pipelines.status import Status
 from server.api import artifact_upload
 from server.api.auth import held, runner_name
 from server.api.common import int_param, model_response, read_model, services
+from server.api.runner_caches import routes as cache_routes
+from server.caches.policy import cache_policy
 from server.db.models import Build, Repo, Stage
 from server.keys import STAGES_CHANNEL, cancel_channel
 from server.progress import finish_stage
@@ -151,6 +153,7 @@ async def _assignment(
         lease_seconds=hangar.settings.lease_seconds,
         timeout_minutes=float(repo.timeout),
         link=build_link(hangar.settings.url, repo.slug, build.number),
+        cache=cache_policy(build, repo, shared=hangar.settings.cache_shared),
     )
 
 
@@ -190,4 +193,5 @@ routes = [
     Route("/stages/{stage_id}/lease", renew, methods=["POST"]),
     Route("/stages/{stage_id}/watch", watch, methods=["GET"]),
     *artifact_upload.routes,
+    *cache_routes,
 ]

@@ -21,7 +21,7 @@ STEP_FIELDS = ("number", "name", "status", "exit_code", "error", "started", "fin
 REPO_FIELDS = ("owner", "name", "slug", "forge", "link", "default_branch", "private", "timeout", "counter")
 REPO_SETTINGS = (
     "clone_url", "api_url", "clone_login", "email_recipients", "email_policy", "trusted", "config_path",
-    "approval", "protected", "created",
+    "approval", "protected", "cache_auto", "created",
 )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""`hangar repo ls|info|add|update|rm`: the repositories Hangar builds, and their settings."""
+"""`hangar repo ls|info|add|update|rm|caches|purge-caches`: the repositories Hangar builds, their settings and
+shared caches."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import click
 
 from server.client.cli import Api, changes_given, client_group, repo_argument, with_api
 from server.client.http import api_path, repo_path
-from server.client.output import Column, field
+from server.client.output import Column, field, when
 
-repo_group = client_group("repo", "Repositories: list, show, register, change and remove them.")
+repo_group = client_group(
+    "repo", "Repositories: list, show, register, change and remove them; list and purge their caches."
+)
 
 TEXT_SETTINGS = {
     "clone_url": "The address runners clone from.",
@@ -33,6 +36,7 @@ FLAG_SETTINGS = {
     "trusted": "Steps may be privileged and mount host volumes.",
     "private": "Only signed-in users see it.",
     "protected": "A pipeline file not signed with `hangar sign` waits for approval.",
+    "cache_auto": "Runners keep the tools' caches of the lockfiles they recognise, with no `cache:` section.",
 }
 COLUMNS: list[Column] = [
     ("repository", field("slug")),
@@ -129,3 +133,36 @@ def remove_repo(api: Api, slug: str) -> None:
     """Remove a repository with its builds, logs, secrets and crons (administrators)."""
     api.client.call("DELETE", repo_path(slug))
     api.out.note(f"removed {slug}")
+
+
+CACHE_COLUMNS: list[Column] = [
+    ("key", field("key")),
+    ("branch", field("branch")),
+    ("size", lambda entry: f"{entry.get('size', 0) / 1_000_000:.1f} MB"),
+    ("saved", field("created")),
+    ("last used", lambda entry: when(entry.get("last_used"))),
+]
+
+
+@repo_group.command("caches")
+@repo_argument
+@with_api
+def list_caches(api: Api, slug: str) -> None:
+    """The shared cache entries runners saved, the most recently used first."""
+    api.out.rows(
+        api.client.get(repo_path(slug, "caches")), CACHE_COLUMNS, empty=f"{slug} has no shared caches"
+    )
+
+
+@repo_group.command("purge-caches")
+@repo_argument
+@with_api
+def purge_caches(api: Api, slug: str) -> None:
+    """Remove every cache of the repository (administrators): no runner restores anything saved before."""
+    purged = api.client.call("DELETE", repo_path(slug, "caches"))
+    if api.out.json:
+        api.out.raw(purged)
+    else:
+        api.out.note(
+            f"purged the caches of {slug}: {purged['removed']} shared entries, {purged['size']} bytes"
+        )

@@ -1,6 +1,6 @@
-"""A repository's settings page (administrators): build settings, approval, notifications, secrets and cron
+"""A repository's settings page (administrators): build settings, approval, notifications, secrets, cron
 schedules (add one, disable or enable it, delete it, run it now; a refused cron form is shown again beside
-the cron schedules, saying why)."""
+the cron schedules, saying why) and the shared caches (listed, purged)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from server.actions.secrets import NewSecret, add_secret, remove_secret
 from server.api.access import readable_repo
 from server.api.auth import current_user, may_configure
 from server.api.common import services
+from server.caches.manage import list_caches, purge_caches
 from server.db.models import Build, Repo
 from server.forges.remote import ForgeError
 from server.services import Services
@@ -35,7 +36,7 @@ from server.web.render import page
 
 EDITABLE = (
     "private", "trusted", "timeout", "config_path", "default_branch", "email_policy", "email_recipients",
-    "approval", "protected",
+    "approval", "protected", "cache_auto",
 )  # fmt: skip
 CRON_FIELDS = ("name", "expr", "branch")
 DISABLE, ENABLE = crons.CronChanges(disabled=True), crons.CronChanges(disabled=False)
@@ -80,6 +81,7 @@ async def settings_page(
         "owner_problem": await owner_must_sign_in_again(hangar, repo.owner_id),
         "hook": await hook_health(hangar, repo) if repo.forge_id else None,
         "forge_title": hangar.forge.title if hangar.forge else "",
+        "caches": await list_caches(hangar, repo), "cache_shared": hangar.settings.cache_shared,
     }  # fmt: skip
     return await page(request, "settings.html", context, status_code=status_code)
 
@@ -97,6 +99,7 @@ def form_settings(form: FormData) -> dict[str, Any]:
         "email_policy": str(form.get("email_policy", "")),
         "email_recipients": recipients,
         "protected": form.get("protected") == "on",
+        "cache_auto": form.get("cache_auto") == "on",
     } | ({"approval": str(form["approval"])} if "approval" in form else {})
 
 
@@ -216,6 +219,14 @@ async def recreate_hook_form(request: Request) -> Response:
     return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#webhook", status_code=303)
 
 
+async def purge_caches_form(request: Request) -> Response:
+    """Purge the repository's caches (the shared entries, and what runners kept on their disks)."""
+    form = await read_form(request)
+    repo = await configurable_repo(request, form)
+    await purge_caches(services(request), repo)
+    return RedirectResponse(f"/{repo.owner}/{repo.name}/settings?saved#caches", status_code=303)
+
+
 PATH = "/{owner}/{name}/settings"
 routes = [
     Route(PATH, settings_page, methods=["GET"]),
@@ -228,4 +239,5 @@ routes = [
     Route(PATH + "/crons/{cron}/delete", delete_cron_form, methods=["POST"]),
     Route(PATH + "/crons/{cron}/run", run_cron_now, methods=["POST"]),
     Route(PATH + "/hook", recreate_hook_form, methods=["POST"]),
+    Route(PATH + "/caches/purge", purge_caches_form, methods=["POST"]),
 ]

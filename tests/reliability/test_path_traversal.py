@@ -241,6 +241,7 @@ async def test_hostile_path_segments_are_refused_never_crash_and_never_show_anot
 ) -> None:
     values = {"owner": "octo", "name": "hello", "number": "1", "stage": "1", "step": "1", "secret": "s"}
     values |= {"stage_id": "1", "runner": "r", "path": "hangar.css", "cron": "nightly", "key": "t"}
+    values |= {"entry_id": "1"}
     templates = [r.template for r in every_route(two_repos.routes) if r.params]
     templates.append("/api/repos/{owner}/{name}/builds/{number}/logs/{stage}/{step}?format=text")
     wrong, sent = [], 0

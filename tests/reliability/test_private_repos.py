@@ -77,7 +77,7 @@ async def private(hangar: Services, redis_url: str) -> AsyncIterator[Private]:
     values = {
         "owner": OWNER, "name": NAME, "number": "1", "stage": "1", "step": "2",
         "secret": CANARIES["secret name"], "stage_id": stage_id, "runner": "any", "path": "hangar.css",
-        "cron": "nightly", "key": "tests.test_shop::test_login",
+        "cron": "nightly", "key": "tests.test_shop::test_login", "entry_id": "1",
     }  # fmt: skip
     yield Private(app, values)
 

@@ -82,7 +82,7 @@ async def world(hangar: Services) -> World:
     paths = {
         "owner": repo.owner, "name": repo.name, "number": running.build.number, "stage": 1, "step": 2,
         "secret": "DEPLOY_KEY", "runner": "builder-1", "stage_id": running.stages[0].id, "cron": "nightly",
-        "key": "tests.test_shop::test_login", "path": "dist/app.whl",
+        "key": "tests.test_shop::test_login", "path": "dist/app.whl", "entry_id": 1,
     }  # fmt: skip
     return World(paths, done.build.number)
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from starlette.applications import Starlette
 
 from server.app import create_app
 from server.services import Services
@@ -68,10 +69,9 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
-@pytest.fixture
-async def live(hangar: Services, redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the application served by uvicorn on 127.0.0.1 (httpx's ASGITransport buffers streams)."""
-    app = create_app(hangar.settings, redis_url, hangar)
+@contextlib.asynccontextmanager
+async def served(app: Starlette) -> AsyncIterator[int]:
+    """The application served by uvicorn on 127.0.0.1 for the block: its port."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
     )
@@ -83,14 +83,20 @@ async def live(hangar: Services, redis_url: str) -> AsyncIterator[httpx.AsyncCli
                 task.result()
                 raise RuntimeError("uvicorn did not start")
             await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=30
-        ) as http:
-            yield http
+        yield server.servers[0].sockets[0].getsockname()[1]
     finally:
         server.should_exit = True
         await task
+
+
+@pytest.fixture
+async def live(hangar: Services, redis_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the application served by uvicorn on 127.0.0.1 (httpx's ASGITransport buffers streams)."""
+    async with (
+        served(create_app(hangar.settings, redis_url, hangar)) as port,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=30) as http,
+    ):
+        yield http
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import yaml
 
 from pipelines.model import Device, Step, VolumeMount
+from pipelines.parse_cache import read_caches
 from pipelines.parse_values import (
     known_entries,
     read_byte_size,
@@ -19,7 +20,7 @@ STEP_KEYS = (
     "name", "image", "pull", "commands", "entrypoint", "command", "environment", "settings", "when",
     "detach", "privileged", "failure", "depends_on", "volumes", "user", "working_dir", "network_mode",
     "dns", "dns_search", "extra_hosts", "devices", "shm_size", "mem_limit", "memswap_limit",
-    "cpu_period", "cpu_quota", "cpu_shares", "cpu_set", "cpuset", "reports",
+    "cpu_period", "cpu_quota", "cpu_shares", "cpu_set", "cpuset", "reports", "cache",
 )  # fmt: skip
 PULL_POLICIES = ("always", "if-not-exists", "never", "default")
 FAILURE_POLICIES = ("ignore", "fast", "fast-fail", "fail-fast", "always", "")
@@ -79,6 +80,8 @@ def _read_key(reader: Reader, step: Step, key: str, value: Node, here: Path) -> 
         step.devices = [
             Device(name, path) for name, path in _read_pairs(reader, value, here, "device", "path")
         ]
+    elif key == "cache":
+        step.caches = read_caches(reader, value, here)
     elif key in ("shm_size", "mem_limit", "memswap_limit"):
         setattr(step, key, read_byte_size(reader, value, here))
     else:  # cpu_period, cpu_quota, cpu_shares

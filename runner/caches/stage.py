@@ -1,0 +1,205 @@
+"""One stage's caches: keys from the workspace's files, restore before the first step, save after success.
+
+Nothing here can fail a build: a missing, corrupt or unreachable entry is said in the log and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import re
+import tarfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from pipelines.plan import Plan, StepKind, StepPlan
+from pipelines.runner_api import CachePolicy
+from runner.caches.auto import CACHE_DIR
+from runner.caches.bundle import BundleWriter, read_segment, segments_of
+from runner.caches.disk import TEMP_PREFIX
+from runner.caches.keys import WantedCache, patterns_for, read_checksums, sets_any, wanted_caches
+from runner.caches.layered import LayeredStore
+from runner.caches.store import CacheCorrupt
+from runner.engine import Engine, StageSpec
+
+LogWriter = Callable[[str], Awaitable[None]]
+_HEX_RUN = re.compile(r"[0-9a-f]{16,}")
+
+
+@dataclass(frozen=True)
+class CacheSetup:
+    """What a stage may do with caches (the server's policy), where entries are kept, and a scratch folder
+    on the disk store's filesystem for entries being written or read."""
+
+    policy: CachePolicy
+    store: LayeredStore
+    scratch: Path
+
+
+class StageCaches:
+    """The caches of one stage run."""
+
+    def __init__(self, setup: CacheSetup, plan: Plan) -> None:
+        self.setup, self.plan = setup, plan
+        self.wanted: list[WantedCache] = []
+        self._scanned = False
+
+    @property
+    def policy(self) -> CachePolicy:
+        """The server's word on this stage's caches."""
+        return self.setup.policy
+
+    async def scan(self, archive: BinaryIO | None) -> None:
+        """Resolve the keys from the files of the archive that fills the workspace (rewound after)."""
+        patterns = patterns_for(self.plan, self.policy.auto)
+        checksums = await asyncio.to_thread(read_checksums, archive, patterns)
+        platform = self.plan.stage.platform
+        facts = {"branch": self.policy.branch, "os": platform.os, "arch": platform.arch}
+        self.wanted = wanted_caches(self.plan, checksums, facts, auto=self.policy.auto)
+        self._scanned = True
+
+    def environment(self, step: StepPlan) -> dict[str, str]:
+        """The automatic caches' variables for a step that does not set them itself."""
+        if step.kind != StepKind.STEP:
+            return {}
+        variables: dict[str, str] = {}
+        for wanted in self.wanted:
+            if wanted.tool is not None and not sets_any(step.environment, step.secrets, wanted.tool):
+                variables.update(wanted.tool.environment())
+        return variables
+
+    # -- restore ------------------------------------------------------------------------------------
+
+    async def restore(self, engine: Engine, stage: StageSpec, log: LogWriter) -> None:
+        """Restore the best entry of each cache into the stage's volumes, saying what happened."""
+        if not self._scanned:
+            await self.scan(None)
+        tools = [wanted.tool.name for wanted in self.wanted if wanted.tool is not None]
+        if tools:
+            try:
+                await engine.write_paths(stage, [(CACHE_DIR, _once(_folders_tar(tools)))])
+            except Exception as exc:
+                await log(f"[cache] could not prepare the cache folders: {exc}")
+                return
+        branches = [self.policy.branch, *self.policy.fallback_branches]
+        for wanted in self.wanted:
+            await self._restore_one(engine, stage, wanted, branches, log)
+        await self._notes(log)
+
+    async def _restore_one(
+        self, engine: Engine, stage: StageSpec, wanted: WantedCache, branches: list[str], log: LogWriter
+    ) -> None:
+        key = wanted.key.key
+        started = time.monotonic()
+        try:
+            entry = await self.setup.store.find(key, wanted.key.prefixes, branches)
+        except Exception as exc:
+            await log(f"[cache] could not look for {short(key)}: {exc}")
+            return
+        if entry is None:
+            await log(f"[cache] no cache for {short(key)}")
+            return
+        local = self._scratch_file()
+        try:
+            await self.setup.store.fetch(entry, local)
+            segments = await asyncio.to_thread(segments_of, local)
+            await engine.write_paths(stage, [(s.folder, read_segment(local, s)) for s in segments])
+        except CacheCorrupt as exc:
+            await log(f"[cache] ignored a corrupt entry: {exc}; the build goes on without it")
+            return
+        except Exception as exc:
+            await log(f"[cache] could not restore {short(entry.key)}: {exc or type(exc).__name__}")
+            return
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                local.unlink()
+        origin = "" if entry.key == key else f" for {short(key)}"
+        origin += "" if entry.branch == self.policy.branch else f" from branch {entry.branch}"
+        elapsed = time.monotonic() - started
+        await log(f"[cache] restored {short(entry.key)}{origin} ({size_text(entry.size)}) in {elapsed:.1f} s")
+
+    # -- save ---------------------------------------------------------------------------------------
+
+    async def save(self, engine: Engine, stage: StageSpec, log: LogWriter) -> None:
+        """Save each cache whose key is new (call only after a successful stage)."""
+        if not self.wanted:
+            return
+        if not self.policy.save:
+            await log("[cache] cache not saved: a pull request from a fork may read the cache, not write it")
+            return
+        for wanted in self.wanted:
+            await self._save_one(engine, stage, wanted, log)
+        await self._notes(log)
+
+    async def _save_one(self, engine: Engine, stage: StageSpec, wanted: WantedCache, log: LogWriter) -> None:
+        key, branch = wanted.key.key, self.policy.branch
+        if await self.setup.store.has_everywhere(key, branch):
+            await log(f"[cache] {short(key)} is already saved")
+            return
+        started = time.monotonic()
+        local = self._scratch_file()
+        try:
+            with local.open("wb") as out:
+                writer = BundleWriter(out)
+                await engine.read_paths(stage, wanted.paths, writer.add)
+                sha256 = writer.finish()
+            if not writer.segments:
+                await log(f"[cache] nothing to save for {short(key)}: no {', '.join(wanted.paths)}")
+                return
+            size = local.stat().st_size
+            kept = await self.setup.store.keep(key, branch, local, sha256)
+        except Exception as exc:
+            await log(f"[cache] could not save {short(key)}: {exc or type(exc).__name__}")
+            return
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                local.unlink()
+        if kept is None:
+            await log(f"[cache] {short(key)} was not saved (already there, or no store took it)")
+            return
+        elapsed = time.monotonic() - started
+        await log(f"[cache] saved {short(key)} ({size_text(size)}) in {elapsed:.1f} s")
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _scratch_file(self) -> Path:
+        self.setup.scratch.mkdir(parents=True, exist_ok=True)
+        return self.setup.scratch / f"{TEMP_PREFIX}{time.time_ns()}-{id(self)}"
+
+    async def _notes(self, log: LogWriter) -> None:
+        notes, self.setup.store.notes[:] = list(self.setup.store.notes), []
+        for note in dict.fromkeys(notes):
+            await log(f"[cache] {note}")
+
+
+def short(key: str) -> str:
+    """A key for the log: long checksums cut to their first 8 characters."""
+    return _HEX_RUN.sub(lambda match: match.group(0)[:8] + "…", key)
+
+
+def size_text(size: int) -> str:
+    """Bytes as people read them."""
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    if size < 1024**3:
+        return f"{size / 1024 / 1024:.0f} MB" if size >= 10 * 1024**2 else f"{size / 1024 / 1024:.1f} MB"
+    return f"{size / 1024**3:.1f} GB"
+
+
+def _folders_tar(names: list[str]) -> bytes:
+    """A tar of empty folders anyone may write to (a step may run as any user)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name in names:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode = tarfile.DIRTYPE, 0o777
+            tar.addfile(info)
+    return buffer.getvalue()
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data

@@ -16,6 +16,7 @@ from pipelines.configuration import compile_configuration
 from pipelines.local import local_context
 from pipelines.stage_rules import stage_should_run
 from pipelines.status import Status
+from runner.caches.setup import disk_setup, local_policy, user_cache_dir
 from runner.console import ConsoleReporter
 from runner.docker import DockerEngine
 from runner.docker.config import OWNER_LABEL
@@ -40,6 +41,7 @@ EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 )
 @click.option("--trusted", is_flag=True, help="Allow privileged steps, host volumes and host networking.")
 @click.option("--timeout", default=60.0, show_default=True, help="Minutes each pipeline may take.")
+@click.option("--no-cache", is_flag=True, help="Neither restore nor save caches (~/.cache/hangar/exec).")
 def exec_command(
     file: Path | None,
     pipelines: tuple[str, ...],
@@ -49,6 +51,7 @@ def exec_command(
     extra_env: tuple[str, ...],
     trusted: bool,
     timeout: float,
+    no_cache: bool,
 ) -> None:
     """Run a pipeline locally, like `drone exec`: each step in a fresh container, this folder as workspace
     (a Woodpecker folder or file runs its workflows, a matrix as its combinations)."""
@@ -65,7 +68,13 @@ def exec_command(
     except OSError as exc:
         raise click.FileError(str(path), exc.strerror) from None
     plans = _selected(compilation, pipelines)
-    options = StageOptions(secrets=secret_values, labels={OWNER_LABEL: owner_label()}, timeout=timeout * 60)
+    policy = local_policy(Path.cwd(), context.branch, context.repo.default_branch)
+    options = StageOptions(
+        secrets=secret_values,
+        labels={OWNER_LABEL: owner_label()},
+        timeout=timeout * 60,
+        cache=None if no_cache else disk_setup(policy, user_cache_dir("exec")),
+    )
     plans = [_with_environment(plan, environment) for plan in plans]
     try:
         ok = asyncio.run(_run_all(plans, options, Path.cwd()))

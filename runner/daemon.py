@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import math
 import secrets
 import time
@@ -21,6 +22,9 @@ from typing import Any, Protocol, TypeVar
 from pipelines.report import StageReport
 from pipelines.runner_api import Assignment, RunnerInfo, StageOffer
 from pipelines.status import Status
+from runner.caches.setup import disk_setup
+from runner.caches.stage import CacheSetup
+from runner.caches.store import CacheStore
 from runner.client import Backoff, RunnerClient, RunnerError, ServerUnavailable, StageLost, Unauthorized
 from runner.clone import Netrc
 from runner.docker.config import OWNER_LABEL, RUNNER_LABEL
@@ -209,6 +213,7 @@ class Daemon:
             timeout=assignment.timeout_minutes * 60,
             grace=self.settings.grace,
             stage_id=f"{stage_id}-{secrets.token_hex(3)}",
+            cache=self._cache_setup(assignment),
         )
         self.listener.taken(run.offer)
         lease = asyncio.create_task(self._keep_lease(run, reporter))
@@ -248,6 +253,23 @@ class Daemon:
         finally:
             await _cancelled([killed, finishing])
         return not finishing.cancelled() and finishing.result()
+
+    def _cache_setup(self, assignment: Assignment) -> CacheSetup | None:
+        """The stage's caches: this host's disk, then the server's shared cache when the policy says so."""
+        policy = assignment.cache
+        if policy is None:
+            return None
+        shared = [store] if policy.shared and (store := self._shared_store(assignment)) else []
+        return disk_setup(policy, self.settings.cache_dir, self.settings.cache_max_bytes, shared)
+
+    def _shared_store(self, assignment: Assignment) -> CacheStore | None:
+        """The server's shared cache for the stage (`runner.caches.remote`, where that module exists)."""
+        try:
+            remote = importlib.import_module("runner.caches.remote")
+        except ImportError:
+            return None
+        store: CacheStore = remote.RemoteCacheStore(self.client, assignment.stage_id, assignment.lease)
+        return store
 
     # -- beside a running stage ---------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ Nothing here can fail a build: a missing, corrupt or unreachable entry is said i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import re
 import tarfile
@@ -19,12 +18,12 @@ from typing import BinaryIO
 from pipelines.plan import Plan, StepKind, StepPlan
 from pipelines.runner_api import CachePolicy
 from runner.caches.auto import CACHE_DIR
-from runner.caches.bundle import BundleWriter, read_segment, segments_of
+from runner.caches.bundle import BundleWriter, Segment, read_segment, segments_of
 from runner.caches.disk import TEMP_PREFIX
 from runner.caches.keys import WantedCache, patterns_for, read_checksums, sets_any, wanted_caches
 from runner.caches.layered import LayeredStore
-from runner.caches.store import CacheCorrupt
-from runner.engine import Engine, StageSpec
+from runner.caches.store import CacheCorrupt, StoredEntry
+from runner.engine import Engine, FolderArchive, StageSpec
 
 LogWriter = Callable[[str], Awaitable[None]]
 _HEX_RUN = re.compile(r"[0-9a-f]{16,}")
@@ -75,94 +74,136 @@ class StageCaches:
     # -- restore ------------------------------------------------------------------------------------
 
     async def restore(self, engine: Engine, stage: StageSpec, log: LogWriter) -> None:
-        """Restore the best entry of each cache into the stage's volumes, saying what happened."""
+        """Restore the best entry of each cache into the stage's volumes (one copy), saying what happened."""
         if not self._scanned:
             await self.scan(None)
         tools = [wanted.tool.name for wanted in self.wanted if wanted.tool is not None]
-        if tools:
-            try:
-                await engine.write_paths(stage, [(CACHE_DIR, _once(_folders_tar(tools)))])
-            except Exception as exc:
-                await log(f"[cache] could not prepare the cache folders: {exc}")
-                return
+        archives: list[FolderArchive] = [(CACHE_DIR, _once(_folders_tar(tools)))] if tools else []
+        fetched: list[tuple[WantedCache, StoredEntry, Path, float]] = []
         branches = [self.policy.branch, *self.policy.fallback_branches]
-        for wanted in self.wanted:
-            await self._restore_one(engine, stage, wanted, branches, log)
+        try:
+            for wanted in self.wanted:
+                started = time.monotonic()
+                found = await self._fetch(wanted, branches, log)
+                if found is not None:
+                    entry, local, segments = found
+                    fetched.append((wanted, entry, local, time.monotonic() - started))
+                    archives += [(s.folder, read_segment(local, s)) for s in segments]
+            if archives:
+                started = time.monotonic()
+                try:
+                    await engine.write_paths(stage, archives)
+                except Exception as exc:
+                    await log(f"[cache] could not restore the caches: {exc or type(exc).__name__}")
+                    return
+                unpacking = time.monotonic() - started
+                for wanted, entry, _, fetching in fetched:
+                    await log(self._restored(wanted, entry, fetching + unpacking))
+        finally:
+            for *_, local, _ in fetched:
+                local.unlink(missing_ok=True)
         await self._notes(log)
 
-    async def _restore_one(
-        self, engine: Engine, stage: StageSpec, wanted: WantedCache, branches: list[str], log: LogWriter
-    ) -> None:
+    async def _fetch(
+        self, wanted: WantedCache, branches: list[str], log: LogWriter
+    ) -> tuple[StoredEntry, Path, list[Segment]] | None:
+        """The best entry of a cache, fetched into the scratch folder and read, or None (said in the log)."""
         key = wanted.key.key
-        started = time.monotonic()
         try:
             entry = await self.setup.store.find(key, wanted.key.prefixes, branches)
         except Exception as exc:
             await log(f"[cache] could not look for {short(key)}: {exc}")
-            return
+            return None
         if entry is None:
             await log(f"[cache] no cache for {short(key)}")
-            return
+            return None
         local = self._scratch_file()
         try:
             await self.setup.store.fetch(entry, local)
-            segments = await asyncio.to_thread(segments_of, local)
-            await engine.write_paths(stage, [(s.folder, read_segment(local, s)) for s in segments])
+            return entry, local, await asyncio.to_thread(segments_of, local)
         except CacheCorrupt as exc:
             await log(f"[cache] ignored a corrupt entry: {exc}; the build goes on without it")
-            return
         except Exception as exc:
             await log(f"[cache] could not restore {short(entry.key)}: {exc or type(exc).__name__}")
-            return
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                local.unlink()
-        origin = "" if entry.key == key else f" for {short(key)}"
+        local.unlink(missing_ok=True)
+        return None
+
+    def _restored(self, wanted: WantedCache, entry: StoredEntry, seconds: float) -> str:
+        origin = "" if entry.key == wanted.key.key else f" for {short(wanted.key.key)}"
         origin += "" if entry.branch == self.policy.branch else f" from branch {entry.branch}"
-        elapsed = time.monotonic() - started
-        await log(f"[cache] restored {short(entry.key)}{origin} ({size_text(entry.size)}) in {elapsed:.1f} s")
+        return f"[cache] restored {short(entry.key)}{origin} ({size_text(entry.size)}) in {seconds:.1f} s"
 
     # -- save ---------------------------------------------------------------------------------------
 
     async def save(self, engine: Engine, stage: StageSpec, log: LogWriter) -> None:
-        """Save each cache whose key is new (call only after a successful stage)."""
+        """Save each cache whose key is new (only after a successful stage), in one copy out of the stage."""
         if not self.wanted:
             return
         if not self.policy.save:
             await log("[cache] cache not saved: a pull request from a fork may read the cache, not write it")
             return
+        branch = self.policy.branch
+        new: list[WantedCache] = []
         for wanted in self.wanted:
-            await self._save_one(engine, stage, wanted, log)
+            if await self.setup.store.has_everywhere(wanted.key.key, branch):
+                await log(f"[cache] {short(wanted.key.key)} is already saved")
+            else:
+                new.append(wanted)
+        if new:
+            await self._save(engine, stage, new, log)
         await self._notes(log)
 
-    async def _save_one(self, engine: Engine, stage: StageSpec, wanted: WantedCache, log: LogWriter) -> None:
-        key, branch = wanted.key.key, self.policy.branch
-        if await self.setup.store.has_everywhere(key, branch):
-            await log(f"[cache] {short(key)} is already saved")
+    async def _save(self, engine: Engine, stage: StageSpec, new: list[WantedCache], log: LogWriter) -> None:
+        started = time.monotonic()
+        files = [self._scratch_file() for _ in new]
+        outs = [file.open("wb") for file in files]
+        writers = [BundleWriter(out) for out in outs]
+        owner = {path: writer for wanted, writer in zip(new, writers, strict=True) for path in wanted.paths}
+
+        async def sink(path: str, chunks: AsyncIterator[bytes]) -> None:
+            await owner[path].add(path, chunks)
+
+        try:
+            try:
+                await engine.read_paths(stage, list(owner), sink)
+                checksums = [writer.finish() for writer in writers]
+            finally:
+                for out in outs:
+                    out.close()
+        except Exception as exc:
+            await log(f"[cache] could not save the caches: {exc or type(exc).__name__}")
+            for file in files:
+                file.unlink(missing_ok=True)
+            return
+        reading = time.monotonic() - started
+        for wanted, writer, file, sha256 in zip(new, writers, files, checksums, strict=True):
+            await self._keep(wanted, writer, file, sha256, reading, log)
+            file.unlink(missing_ok=True)
+
+    async def _keep(
+        self,
+        wanted: WantedCache,
+        writer: BundleWriter,
+        file: Path,
+        sha256: str,
+        reading: float,
+        log: LogWriter,
+    ) -> None:
+        key = wanted.key.key
+        if not writer.segments:
+            await log(f"[cache] nothing to save for {short(key)}: no {', '.join(wanted.paths)}")
             return
         started = time.monotonic()
-        local = self._scratch_file()
         try:
-            with local.open("wb") as out:
-                writer = BundleWriter(out)
-                await engine.read_paths(stage, wanted.paths, writer.add)
-                sha256 = writer.finish()
-            if not writer.segments:
-                await log(f"[cache] nothing to save for {short(key)}: no {', '.join(wanted.paths)}")
-                return
-            size = local.stat().st_size
-            kept = await self.setup.store.keep(key, branch, local, sha256)
+            kept = await self.setup.store.keep(key, self.policy.branch, file, sha256)
         except Exception as exc:
             await log(f"[cache] could not save {short(key)}: {exc or type(exc).__name__}")
             return
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                local.unlink()
         if kept is None:
             await log(f"[cache] {short(key)} was not saved (already there, or no store took it)")
             return
-        elapsed = time.monotonic() - started
-        await log(f"[cache] saved {short(key)} ({size_text(size)}) in {elapsed:.1f} s")
+        elapsed = reading + time.monotonic() - started
+        await log(f"[cache] saved {short(key)} ({size_text(file.stat().st_size)}) in {elapsed:.1f} s")
 
     # -- helpers ------------------------------------------------------------------------------------
 
@@ -196,7 +237,7 @@ def _folders_tar(names: list[str]) -> bytes:
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name in names:
             info = tarfile.TarInfo(name)
-            info.type, info.mode = tarfile.DIRTYPE, 0o777
+            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o777, int(time.time())
             tar.addfile(info)
     return buffer.getvalue()
 

@@ -148,7 +148,7 @@ class _StageRun:
         containers = [s for s in self.plan.steps if s.kind != StepKind.CLONE]
         self.preparer.start(containers, self._worth_preparing)
         if len(containers) == len(self.plan.steps):  # no clone step: fill it while containers are prepared
-            await self._fill_workspace(self._early_log)
+            await self._fill_workspace(_discard, self._early_log)
         await self._schedule()
 
     # -- scheduling ---------------------------------------------------------------------------------
@@ -323,7 +323,7 @@ class _StageRun:
         report.finished = time.time()
         await self.reporter.step_updated(report)
 
-    async def _fill_workspace(self, log: LogWriter) -> None:
+    async def _fill_workspace(self, log: LogWriter, cache_log: LogWriter | None = None) -> None:
         """Fill the workspace, then restore the caches (their keys read from the files going in)."""
         if self.workspace is not None:
             archive = await self.workspace(log)
@@ -334,7 +334,7 @@ class _StageRun:
             finally:
                 archive.close()
         if self.caches is not None:
-            await self.caches.restore(self.engine, self.spec, log)
+            await self.caches.restore(self.engine, self.spec, cache_log or log)
 
     async def _early_log(self, text: str) -> None:
         """Lines from before any step (no clone step): they open the first step's log."""
@@ -483,3 +483,7 @@ def _uncancel() -> None:
 def _duration(seconds: float) -> str:
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes}m{rest}s" if minutes else f"{seconds:g}s"
+
+
+async def _discard(text: str) -> None:
+    """A log for work done before any step (the workspace of a pipeline without a clone step)."""

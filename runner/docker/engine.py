@@ -107,18 +107,33 @@ class DockerEngine:
         try:
             async with self._placeholder_of(stage) as container:
                 for path in paths:
-                    try:
-                        async with self.docker._query(
-                            f"containers/{container.id}/archive", params={"path": path}, timeout=_FOREVER
-                        ) as response:
-                            await sink(path, _chunks(response))
-                    except DockerError as exc:
-                        if exc.status != _NOT_FOUND:  # nothing at that path: nothing to keep of it
-                            raise
+                    await self._read_path(container.id, path, sink)
         except DockerError as exc:
             raise EngineError(f"could not read the stage's files: {exc.message}") from None
         except (aiohttp.ClientError, OSError) as exc:
             raise EngineError(f"could not read the stage's files: {_reason(exc)}") from None
+
+    async def _read_path(self, container_id: str, path: str, sink: PathSink) -> None:
+        """One path's archive to the sink (nothing when there is nothing at that path)."""
+        socket_path = self._socket_path()
+        if socket_path is not None:
+            chunks = rawsocket.read_archive(socket_path, container_id, path)
+            try:
+                first = await anext(chunks, b"")
+                await sink(path, _prepended(first, chunks))
+            except rawsocket.NotFound:
+                return
+            finally:
+                await chunks.aclose()
+            return
+        try:
+            async with self.docker._query(
+                f"containers/{container_id}/archive", params={"path": path}, timeout=_FOREVER
+            ) as response:
+                await sink(path, _chunks(response))
+        except DockerError as exc:
+            if exc.status != _NOT_FOUND:  # nothing at that path: nothing to keep of it
+                raise
 
     async def write_paths(self, stage: StageSpec, archives: Sequence[FolderArchive]) -> None:
         """Unpack each tar into its folder (made first) through a placeholder container, streamed."""
@@ -360,6 +375,13 @@ def _directory_tar(name: str | None) -> bytes:
             info.type, info.mode = tarfile.DIRTYPE, 0o755
             tar.addfile(info)
     return buffer.getvalue()
+
+
+async def _prepended(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    async for chunk in rest:
+        yield chunk
 
 
 async def _chunks(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from pipelines.globs import glob_error
+
 MAX_KEY_LENGTH = 400
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _CHECKSUM = re.compile(r"""^checksum\s+(?:"([^"]+)"|'([^']+)')$""")
@@ -56,8 +58,7 @@ def _literal(template: str, start: int, end: int, parts: list[Part]) -> None:
     if "{{" in text or "}}" in text:
         offset = start + max(text.find("{{"), text.find("}}"))
         raise TemplateError("unbalanced `{{` or `}}` in the cache key", offset, "write `{{ branch }}`")
-    bad = _LITERAL.fullmatch(text)
-    if bad is None:
+    if _LITERAL.fullmatch(text) is None:
         first = next(i for i, char in enumerate(text) if not _LITERAL.fullmatch(char))
         raise TemplateError(
             f"the cache key may not contain {text[first]!r}",
@@ -75,6 +76,9 @@ def _placeholder(inner: str, offset: int) -> Part:
     if checksum is not None:
         pattern = checksum.group(1) or checksum.group(2)
         check_relative(pattern, offset, "a checksum's file")
+        problem = glob_error(pattern)
+        if problem:
+            raise TemplateError(f"checksum {pattern!r}: {problem}", offset)
         return Part(pattern=pattern)
     if inner.startswith("checksum"):
         raise TemplateError(

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.caches.store import CacheCorrupt, CacheStore, StoredEntry
+from runner.caches.store import CacheStore, StoredEntry
 
 Note = Callable[[str], None]
 
@@ -71,7 +71,5 @@ class LayeredStore:
         return True
 
     def _note(self, position: int, exc: Exception) -> None:
-        if isinstance(exc, CacheCorrupt):
-            raise exc
         name = type(self.stores[position]).__name__
         self.notes.append(f"cache store {name} failed: {exc or type(exc).__name__}")

@@ -125,7 +125,7 @@ def container_body(stage: StageSpec, spec: ContainerSpec, *, armed: bool = False
             mounts.append({"Type": "volume", "Source": volume_name(stage, volume), "Target": mount.path})
     if step.kind == StepKind.STEP:  # its own empty folder for test reports (an anonymous volume)
         mounts.append({"Type": "volume", "Target": REPORTS_DIR})
-    if step.kind == StepKind.STEP and stage.cache_volume:
+    if step.kind == StepKind.STEP and stage.cache_volume and all(m["Target"] != CACHE_DIR for m in mounts):
         mounts.append(cache_mount(stage))
     host: dict[str, Any] = {
         "Mounts": mounts,

@@ -22,6 +22,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -99,34 +100,17 @@ class Bench:
             await self.engine.destroy(target)
 
     async def tar_save(self, source: StageSpec, out: Path) -> float:
-        volume = f"{workspace_volume(source)}:/drone/src"
         started = time.perf_counter()
         with out.open("wb") as archive:
-            command = [
-                "docker",
-                "run",
-                "--rm",
-                "-v",
-                volume,
-                "busybox",
-                "tar",
-                "cf",
-                "-",
-                "-C",
-                "/drone/src/.cache",
-            ]
-            subprocess.run([*command, "data"], stdout=archive, check=True)
+            in_volume(source, "tar cf - -C /drone/src/.cache data", stdout=archive)
         return time.perf_counter() - started
 
     async def tar_restore(self, archive: Path) -> float:
         target = await self.stage()
         try:
-            volume = f"{workspace_volume(target)}:/drone/src"
-            script = "mkdir -p /drone/src/.cache && tar xf - -C /drone/src/.cache"
             started = time.perf_counter()
             with archive.open("rb") as data:
-                command = ["docker", "run", "--rm", "-i", "-v", volume, "busybox", "sh", "-c", script]
-                subprocess.run(command, stdin=data, check=True)
+                in_volume(target, "mkdir -p /drone/src/.cache && tar xf - -C /drone/src/.cache", stdin=data)
             elapsed = time.perf_counter() - started
             await self._check(target)
             return elapsed
@@ -134,27 +118,18 @@ class Bench:
             await self.engine.destroy(target)
 
     async def _check(self, target: StageSpec) -> None:
-        volume = f"{workspace_volume(target)}:/drone/src"
-        count = subprocess.run(
-            [
-                "docker",
-                "run",
-                "--rm",
-                "-v",
-                volume,
-                "busybox",
-                "sh",
-                "-c",
-                "find /drone/src/.cache/data -type f | wc -l",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        count = in_volume(target, "find /drone/src/.cache/data -type f | wc -l", capture_output=True).stdout
         if int(count) != self.expected:
-            raise RuntimeError(f"restored {count} files, expected {self.expected}")
+            raise RuntimeError(f"restored {count.decode().strip()} files, expected {self.expected}")
 
     expected = 0
+
+
+def in_volume(stage: StageSpec, script: str, **streams: Any) -> subprocess.CompletedProcess[bytes]:
+    """`docker run` of a busybox shell script with the stage's workspace volume at /drone/src."""
+    volume = f"{workspace_volume(stage)}:/drone/src"
+    command = ["docker", "run", "--rm", "-i", "-v", volume, "busybox", "sh", "-c", script]
+    return subprocess.run(command, check=True, **streams)
 
 
 def host_tar(folder: Path, scratch: Path) -> tuple[float, float]:

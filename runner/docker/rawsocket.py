@@ -31,25 +31,27 @@ class NotFound(EngineError):
 async def follow_log(socket_path: str, container_id: str) -> AsyncIterator[bytes]:
     """The raw multiplexed log stream of a container from its first byte until it exits."""
     path = f"/containers/{quote(container_id)}/logs?stdout=1&stderr=1&follow=1"
-    reader, writer = await _request(socket_path, f"GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n", "log stream")
-    try:
-        while data := await reader.read(_READ_SIZE):
+    async with contextlib.aclosing(_get(socket_path, path, "log stream")) as blocks:
+        async for data in blocks:
             yield data
-    except ConnectionError as exc:
-        raise EngineError(f"the log stream broke: {exc}") from None
-    finally:
-        await close(writer)
 
 
 async def read_archive(socket_path: str, container_id: str, path: str) -> AsyncGenerator[bytes]:
     """A tar of `path` in the container, in blocks; NotFound (before any block) when nothing is there."""
     query = f"/containers/{quote(container_id)}/archive?path={quote(path)}"
-    reader, writer = await _request(socket_path, f"GET {query} HTTP/1.0\r\nHost: docker\r\n\r\n", "archive")
+    async with contextlib.aclosing(_get(socket_path, query, f"archive of {path}")) as blocks:
+        async for data in blocks:
+            yield data
+
+
+async def _get(socket_path: str, path: str, what: str) -> AsyncGenerator[bytes]:
+    """An HTTP/1.0 GET's body, unchunked, in blocks until the daemon closes the connection."""
+    reader, writer = await _request(socket_path, f"GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n", what)
     try:
         while data := await reader.read(_READ_SIZE):
             yield data
     except ConnectionError as exc:
-        raise EngineError(f"the archive of {path} broke: {exc}") from None
+        raise EngineError(f"the {what} broke: {exc}") from None
     finally:
         await close(writer)
 

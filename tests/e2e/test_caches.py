@@ -146,3 +146,25 @@ def test_the_second_build_installs_from_the_restored_pip_cache(
     for line in [*first.splitlines(), *second.splitlines()]:
         if "[cache]" in line:
             print(line)
+
+
+def test_no_cache_leaves_the_cache_alone(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "requirements.txt").write_text("tiny==1.0\n")
+    (project / ".ci.yml").write_text(
+        "kind: pipeline\nname: default\nsteps:\n"
+        '  - {name: show, image: busybox, commands: ["echo PIP_CACHE_DIR=$${PIP_CACHE_DIR:-unset}"]}\n'
+    )
+    done = subprocess.run(
+        [*HANGAR, "exec", "--no-cache"],
+        cwd=project,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PIP_CACHE_DIR=unset" in done.stdout and "[cache]" not in done.stdout
+    assert not (tmp_path / "cache" / "hangar" / "exec").exists()

@@ -88,11 +88,11 @@ class Step:
     cpu_period: int = 0
     cpu_quota: int = 0
     cpu_shares: int = 0
+    caches: list[CacheItem] = field(default_factory=list)
+    """Hangar's extension: what to keep between builds; joins the stage's own `cache:` items."""
     cpuset: list[str] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
     """Hangar's extension: globs of test report files (JUnit XML) the step writes, workspace-relative."""
-    caches: list[CacheItem] = field(default_factory=list)
-    """Hangar's extension: what to keep between builds; joins the stage's own `cache:` items."""
     spans: dict[str, Span] = field(default_factory=dict)
 
     def span(self, key: str = "") -> Span:

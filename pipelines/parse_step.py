@@ -17,10 +17,10 @@ from pipelines.parse_values import (
 from pipelines.yamltree import Node, Path, Reader
 
 STEP_KEYS = (
-    "name", "image", "pull", "commands", "entrypoint", "command", "environment", "settings", "when",
+    "name", "image", "pull", "commands", "entrypoint", "command", "environment", "settings", "when", "cache",
     "detach", "privileged", "failure", "depends_on", "volumes", "user", "working_dir", "network_mode",
     "dns", "dns_search", "extra_hosts", "devices", "shm_size", "mem_limit", "memswap_limit",
-    "cpu_period", "cpu_quota", "cpu_shares", "cpu_set", "cpuset", "reports", "cache",
+    "cpu_period", "cpu_quota", "cpu_shares", "cpu_set", "cpuset", "reports",
 )  # fmt: skip
 PULL_POLICIES = ("always", "if-not-exists", "never", "default")
 FAILURE_POLICIES = ("ignore", "fast", "fast-fail", "fail-fast", "always", "")

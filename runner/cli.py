@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -39,9 +40,9 @@ EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 @click.option(
     "--env", "extra_env", multiple=True, metavar="NAME=VALUE", help="An extra variable (repeatable)."
 )
+@click.option("--no-cache", is_flag=True, help="Neither restore nor save caches (~/.cache/hangar/exec).")
 @click.option("--trusted", is_flag=True, help="Allow privileged steps, host volumes and host networking.")
 @click.option("--timeout", default=60.0, show_default=True, help="Minutes each pipeline may take.")
-@click.option("--no-cache", is_flag=True, help="Neither restore nor save caches (~/.cache/hangar/exec).")
 def exec_command(
     file: Path | None,
     pipelines: tuple[str, ...],
@@ -49,9 +50,9 @@ def exec_command(
     branch: str,
     secrets: tuple[str, ...],
     extra_env: tuple[str, ...],
+    no_cache: bool,
     trusted: bool,
     timeout: float,
-    no_cache: bool,
 ) -> None:
     """Run a pipeline locally, like `drone exec`: each step in a fresh container, this folder as workspace
     (a Woodpecker folder or file runs its workflows, a matrix as its combinations)."""
@@ -68,14 +69,12 @@ def exec_command(
     except OSError as exc:
         raise click.FileError(str(path), exc.strerror) from None
     plans = _selected(compilation, pipelines)
-    policy = local_policy(Path.cwd(), context.branch, context.repo.default_branch)
-    options = StageOptions(
-        secrets=secret_values,
-        labels={OWNER_LABEL: owner_label()},
-        timeout=timeout * 60,
-        cache=None if no_cache else disk_setup(policy, user_cache_dir("exec")),
-    )
+    options = StageOptions(secrets=secret_values, labels={OWNER_LABEL: owner_label()}, timeout=timeout * 60)
     plans = [_with_environment(plan, environment) for plan in plans]
+
+    if not no_cache:  # caches on this machine, a folder per project
+        policy = local_policy(Path.cwd(), context.branch, context.repo.default_branch)
+        options = replace(options, cache=disk_setup(policy, user_cache_dir("exec")))
     try:
         ok = asyncio.run(_run_all(plans, options, Path.cwd()))
     except (asyncio.CancelledError, KeyboardInterrupt):

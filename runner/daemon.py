@@ -208,12 +208,12 @@ class Daemon:
         workspace = self.workspace(assignment)
         reporter = RemoteReporter(self.client, stage_id, lease=assignment.lease, warn=self.listener.warning)
         options = StageOptions(
+            cache=self._cache_setup(assignment),
             secrets=assignment.secrets,
             labels={RUNNER_LABEL: self.settings.name, OWNER_LABEL: owner_label()},
             timeout=assignment.timeout_minutes * 60,
             grace=self.settings.grace,
             stage_id=f"{stage_id}-{secrets.token_hex(3)}",
-            cache=self._cache_setup(assignment),
         )
         self.listener.taken(run.offer)
         lease = asyncio.create_task(self._keep_lease(run, reporter))

@@ -54,11 +54,11 @@ class StageOptions:
     grace: float = 10.0
     lookahead: int = 2
     max_parallel: int = 0
+    cache: CacheSetup | None = None
+    """Restore caches before the first step and save them after a success (None: no caches)."""
     stage_id: str = ""
     patience: float = 30.0
     """Seconds past the grace period to wait for stopped steps to end before giving up on them."""
-    cache: CacheSetup | None = None
-    """Restore caches before the first step and save them after a success (None: no caches)."""
 
 
 async def run_stage(

@@ -48,13 +48,13 @@ class RunnerSettings(BaseSettings):
     """Seconds a cancelled or timed-out step gets between SIGTERM and SIGKILL (Drone kills at once)."""
     name: str = Field(default_factory=socket.gethostname, min_length=1)
     labels: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
-    os: str = "linux"
-    arch: str = Field(default_factory=lambda: docker_platform()[0])
-    variant: str = Field(default_factory=lambda: docker_platform()[1])
     cache_dir: Path = Field(default_factory=lambda: user_cache_dir("runner"))
     """Where cache entries are kept on this host (a folder per repository)."""
     cache_max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=0)
     """The most the cache entries may take (all repositories); the least recently used go first."""
+    os: str = "linux"
+    arch: str = Field(default_factory=lambda: docker_platform()[0])
+    variant: str = Field(default_factory=lambda: docker_platform()[1])
 
     @field_validator("server")
     @classmethod

@@ -183,6 +183,10 @@ def _compile_stage(
         steps=containers,
         secrets=referenced,
         image_pull_secrets=list(pipeline.image_pull_secrets),
+        caches=[
+            wire.CachePlan(key=item.key, paths=list(item.paths))
+            for item in [*pipeline.caches, *(c for s in [*services, *steps] for c in s.caches)]
+        ],
     )
 
 

@@ -40,6 +40,15 @@ class VolumeMount:
 
 
 @dataclass(slots=True)
+class CacheItem:
+    """Hangar's `cache:` extension: keep `paths` (workspace-relative) between builds under a key template."""
+
+    key: str
+    paths: list[str]
+    span: Span = field(default_factory=Span)
+
+
+@dataclass(slots=True)
 class Device:
     """A host device passed into a step container."""
 
@@ -79,6 +88,8 @@ class Step:
     cpu_period: int = 0
     cpu_quota: int = 0
     cpu_shares: int = 0
+    caches: list[CacheItem] = field(default_factory=list)
+    """Hangar's extension: what to keep between builds; joins the stage's own `cache:` items."""
     cpuset: list[str] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
     """Hangar's extension: globs of test report files (JUnit XML) the step writes, workspace-relative."""
@@ -160,6 +171,8 @@ class Pipeline:
     node: dict[str, str] = field(default_factory=dict)
     concurrency_limit: int = 0
     image_pull_secrets: list[str] = field(default_factory=list)
+    caches: list[CacheItem] = field(default_factory=list)
+    """Hangar's extension: what the stage keeps between builds (`cache:`)."""
     document: int = 0
     spans: dict[str, Span] = field(default_factory=dict)
 

@@ -8,13 +8,14 @@ import yaml
 
 from pipelines.errors import ConfigError, Problem, Severity
 from pipelines.model import Clone, Manifest, Pipeline, Platform, Secret, Unsupported, Volume, Workspace
+from pipelines.parse_cache import read_caches
 from pipelines.parse_step import read_step
 from pipelines.parse_values import known_entries, read_conditions, read_environment, span_of
 from pipelines.yamltree import Node, Path, Reader, load_documents
 
 PIPELINE_KEYS = (
     "kind", "type", "name", "version", "platform", "workspace", "clone", "steps", "services", "volumes",
-    "environment", "trigger", "depends_on", "node", "concurrency", "image_pull_secrets",
+    "environment", "trigger", "depends_on", "node", "concurrency", "image_pull_secrets", "cache",
 )  # fmt: skip
 SUPPORTED_TYPES = ("docker", "")
 KNOWN_KINDS = ("pipeline", "secret", "signature")
@@ -178,6 +179,8 @@ def _read_pipeline_key(reader: Reader, pipeline: Pipeline, key: str, value: Node
         )
     elif key == "image_pull_secrets":
         pipeline.image_pull_secrets = reader.strings(value, here, "image_pull_secrets")
+    elif key == "cache":
+        pipeline.caches = read_caches(reader, value, here)
 
 
 def _string_map(reader: Reader, node: Node, path: Path, what: str, known: tuple[str, ...]) -> dict[str, str]:

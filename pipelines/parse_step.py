@@ -6,6 +6,7 @@ import yaml
 
 from pipelines.artifact_paths import read_artifacts
 from pipelines.model import Device, Step, VolumeMount
+from pipelines.parse_cache import read_caches
 from pipelines.parse_values import (
     known_entries,
     read_byte_size,
@@ -17,7 +18,7 @@ from pipelines.parse_values import (
 from pipelines.yamltree import Node, Path, Reader
 
 STEP_KEYS = (
-    "name", "image", "pull", "commands", "entrypoint", "command", "environment", "settings", "when",
+    "name", "image", "pull", "commands", "entrypoint", "command", "environment", "settings", "when", "cache",
     "detach", "privileged", "failure", "depends_on", "volumes", "user", "working_dir", "network_mode",
     "dns", "dns_search", "extra_hosts", "devices", "shm_size", "mem_limit", "memswap_limit",
     "cpu_period", "cpu_quota", "cpu_shares", "cpu_set", "cpuset", "reports", "artifacts",
@@ -82,6 +83,8 @@ def _read_key(reader: Reader, step: Step, key: str, value: Node, here: Path) -> 
         step.devices = [
             Device(name, path) for name, path in _read_pairs(reader, value, here, "device", "path")
         ]
+    elif key == "cache":
+        step.caches = read_caches(reader, value, here)
     elif key in ("shm_size", "mem_limit", "memswap_limit"):
         setattr(step, key, read_byte_size(reader, value, here))
     else:  # cpu_period, cpu_quota, cpu_shares

@@ -160,6 +160,14 @@ class StepPlan(_Wire):
     """Globs or folders (workspace-relative) of the files the runner uploads once the step ends."""
 
 
+class CachePlan(_Wire):
+    """Keep `paths` (relative to the workspace) between builds under `key`, a template the runner resolves
+    once the workspace is filled (`pipelines.cache_template`)."""
+
+    key: str
+    paths: list[str]
+
+
 class ClonePlan(_Wire):
     """How the runner fills the workspace."""
 
@@ -204,6 +212,8 @@ class Plan(_Wire):
     steps: list[StepPlan] = Field(default_factory=list)
     secrets: list[str] = Field(default_factory=list)
     image_pull_secrets: list[str] = Field(default_factory=list)
+    caches: list[CachePlan] = Field(default_factory=list)
+    """Hangar's `cache:` items of the stage and of its steps that run."""
 
     def step(self, name: str) -> StepPlan | None:
         """The step with that name, if any."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from pipelines.stage_rules import stage_should_run
 from pipelines.status import Status
 from runner.artifact_stores import FolderArtifacts
 from runner.artifacts import ArtifactOptions
+from runner.caches.setup import disk_setup, local_policy, user_cache_dir
 from runner.console import ConsoleReporter
 from runner.docker import DockerEngine
 from runner.docker.config import OWNER_LABEL
@@ -40,6 +42,7 @@ EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 @click.option(
     "--env", "extra_env", multiple=True, metavar="NAME=VALUE", help="An extra variable (repeatable)."
 )
+@click.option("--no-cache", is_flag=True, help="Neither restore nor save caches (~/.cache/hangar/exec).")
 @click.option("--trusted", is_flag=True, help="Allow privileged steps, host volumes and host networking.")
 @click.option("--timeout", default=60.0, show_default=True, help="Minutes each pipeline may take.")
 @click.option(
@@ -55,6 +58,7 @@ def exec_command(
     branch: str,
     secrets: tuple[str, ...],
     extra_env: tuple[str, ...],
+    no_cache: bool,
     trusted: bool,
     timeout: float,
     artifacts_dir: Path | None,
@@ -81,6 +85,10 @@ def exec_command(
         artifacts=ArtifactOptions(FolderArtifacts(artifacts_dir.resolve())) if artifacts_dir else None,
     )
     plans = [_with_environment(plan, environment) for plan in plans]
+
+    if not no_cache:  # caches on this machine, a folder per project
+        policy = local_policy(Path.cwd(), context.branch, context.repo.default_branch)
+        options = replace(options, cache=disk_setup(policy, user_cache_dir("exec")))
     try:
         ok = asyncio.run(_run_all(plans, options, Path.cwd()))
     except (asyncio.CancelledError, KeyboardInterrupt):

@@ -23,6 +23,10 @@ from pipelines.runner_api import Assignment, RunnerInfo, StageOffer
 from pipelines.status import Status
 from runner.artifact_stores import ServerArtifacts
 from runner.artifacts import ArtifactOptions
+from runner.caches.remote import RemoteCacheStore
+from runner.caches.setup import disk_setup
+from runner.caches.stage import CacheSetup
+from runner.caches.store import CacheStore
 from runner.client import Backoff, RunnerClient, RunnerError, ServerUnavailable, StageLost, Unauthorized
 from runner.clone import Netrc
 from runner.docker.config import OWNER_LABEL, RUNNER_LABEL
@@ -206,6 +210,7 @@ class Daemon:
         workspace = self.workspace(assignment)
         reporter = RemoteReporter(self.client, stage_id, lease=assignment.lease, warn=self.listener.warning)
         options = StageOptions(
+            cache=self._cache_setup(assignment),
             secrets=assignment.secrets,
             labels={RUNNER_LABEL: self.settings.name, OWNER_LABEL: owner_label()},
             timeout=assignment.timeout_minutes * 60,
@@ -255,6 +260,16 @@ class Daemon:
         finally:
             await _cancelled([killed, finishing])
         return not finishing.cancelled() and finishing.result()
+
+    def _cache_setup(self, assignment: Assignment) -> CacheSetup | None:
+        """The stage's caches: this host's disk, then the server's shared cache when the policy says so."""
+        policy = assignment.cache
+        if policy is None:
+            return None
+        shared: list[CacheStore] = []
+        if policy.shared:
+            shared.append(RemoteCacheStore(self.client, assignment.stage_id, assignment.lease))
+        return disk_setup(policy, self.settings.cache_dir, self.settings.cache_max_bytes, shared)
 
     # -- beside a running stage ---------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
@@ -31,6 +31,14 @@ class StageSpec:
     plan: Plan
     labels: Mapping[str, str] = field(default_factory=dict)
     registry_auth: tuple[RegistryAuth, ...] = ()
+    cache_volume: bool = False
+    """The stage keeps caches: a cache volume is mounted at `runner.caches.auto.CACHE_DIR` in its steps."""
+
+
+FolderArchive = tuple[str, AsyncIterable[bytes]]
+"""A tar to unpack, streamed, and the absolute folder it goes into."""
+PathSink = Callable[[str, AsyncIterator[bytes]], Awaitable[None]]
+"""Receives one path's tar (as Docker's archive API names it: from the path's own name) in chunks."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,12 @@ class Engine(Protocol):
 
     async def fill_workspace(self, stage: StageSpec, archive: BinaryIO) -> None:
         """Unpack a tar archive into the stage's workspace volume."""
+
+    async def read_paths(self, stage: StageSpec, paths: Sequence[str], sink: PathSink) -> None:
+        """Stream to sink a tar of each absolute path of the stage's volumes that exists."""
+
+    async def write_paths(self, stage: StageSpec, archives: Sequence[FolderArchive]) -> None:
+        """Unpack each tar into its absolute folder of the stage's volumes, creating the folder if missing."""
 
     async def create(self, stage: StageSpec, spec: ContainerSpec) -> str:
         """Pull the image as the policy says and create the container; return its handle."""

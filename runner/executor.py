@@ -21,6 +21,7 @@ from pipelines.plan import Plan, RunPolicy, StepKind, StepPlan
 from pipelines.report import StageReport, StepReport
 from pipelines.status import Status
 from runner.artifacts import ArtifactOptions, keep_artifacts
+from runner.caches.stage import CacheSetup, StageCaches
 from runner.engine import Engine, EngineError, Exit, RegistryAuth, StageSpec, quietly
 from runner.environment import step_environment
 from runner.prepare import Preparer
@@ -54,6 +55,8 @@ class StageOptions:
     grace: float = 10.0
     lookahead: int = 2
     max_parallel: int = 0
+    cache: CacheSetup | None = None
+    """Restore caches before the first step and save them after a success (None: no caches)."""
     stage_id: str = ""
     patience: float = 30.0
     """Seconds past the grace period to wait for stopped steps to end before giving up on them."""
@@ -101,7 +104,10 @@ class _StageRun:
         self.logs = StepLogs(reporter, options.secrets.values())
         auths, self.problem = _registry_auth(plan, options.secrets)
         stage_id = options.stage_id or uuid.uuid4().hex[:12]
-        self.spec = StageSpec(stage_id, plan, dict(options.labels), auths)
+        self.caches = StageCaches(options.cache, plan) if options.cache is not None else None
+        self.cache_log: list[str] | StepReport = []
+        """Where cache lines go: the clone step's report, else kept for the first step that starts."""
+        self.spec = StageSpec(stage_id, plan, dict(options.labels), auths, self.caches is not None)
         self.preparer = Preparer(engine, self.spec, self._environment, options.lookahead)
         self.failed: list[str] = []
         self.skip_all = self.aborted = self.failing_fast = self.tearing_down = self.errored = False
@@ -144,8 +150,8 @@ class _StageRun:
         await self.engine.setup(self.spec)
         containers = [s for s in self.plan.steps if s.kind != StepKind.CLONE]
         self.preparer.start(containers, self._worth_preparing)
-        if self.workspace is not None and len(containers) == len(self.plan.steps):
-            await self._fill_workspace(_discard)  # no clone step: fill it while containers are prepared
+        if len(containers) == len(self.plan.steps):  # no clone step: fill it while containers are prepared
+            await self._fill_workspace(_discard, self._early_log)
         await self._schedule()
 
     # -- scheduling ---------------------------------------------------------------------------------
@@ -231,6 +237,9 @@ class _StageRun:
         report.status, report.started = Status.RUNNING, time.time()
         self.running[step.name] = handle
         await self.reporter.step_updated(report)
+        if isinstance(self.cache_log, list):  # the caches' lines of a stage without a clone step
+            lines, self.cache_log = self.cache_log, report
+            await self.logs.write(report, lines)
         if self.aborted or (self.failing_fast and not step.detach):
             await self._stop(step.name, self.options.grace)
         pump = asyncio.create_task(self.logs.pump(report, self.engine.output(handle)))
@@ -310,6 +319,7 @@ class _StageRun:
     async def _clone(self, report: StepReport) -> None:
         report.status, report.started = Status.RUNNING, time.time()
         await self.reporter.step_updated(report)
+        self.cache_log = report
         try:
             await self._fill_workspace(lambda text: self.logs.write(report, [text]))
         except asyncio.CancelledError:  # the stage was aborted during the clone
@@ -324,14 +334,34 @@ class _StageRun:
         report.finished = time.time()
         await self.reporter.step_updated(report)
 
-    async def _fill_workspace(self, log: LogWriter) -> None:
-        if self.workspace is None:
+    async def _fill_workspace(self, log: LogWriter, cache_log: LogWriter | None = None) -> None:
+        """Fill the workspace, then restore the caches (their keys read from the files going in)."""
+        if self.workspace is not None:
+            archive = await self.workspace(log)
+            try:
+                if self.caches is not None:
+                    await self.caches.scan(archive)
+                await self.engine.fill_workspace(self.spec, archive)
+            finally:
+                archive.close()
+        if self.caches is not None:
+            await self.caches.restore(self.engine, self.spec, cache_log or log)
+
+    async def _early_log(self, text: str) -> None:
+        """Lines from before any step (no clone step): they open the first step's log."""
+        if isinstance(self.cache_log, list):
+            self.cache_log.append(text)
+        else:
+            await self.logs.write(self.cache_log, [text])
+
+    async def _save_caches(self) -> None:
+        """Save the caches after a successful stage only (never after a failure, cancel or timeout)."""
+        failed = [self.reports[name].status for name in self.failed]
+        outcome = stage_outcome(failed, aborted=self.aborted, errored=self.errored)
+        if self.caches is None or outcome != Status.SUCCESS:
             return
-        archive = await self.workspace(log)
-        try:
-            await self.engine.fill_workspace(self.spec, archive)
-        finally:
-            archive.close()
+        with contextlib.suppress(Exception):  # a cache never fails the build (the store logs its errors)
+            await self.caches.save(self.engine, self.spec, self._early_log)
 
     # -- cancel, timeout, teardown ------------------------------------------------------------------
 
@@ -381,6 +411,7 @@ class _StageRun:
         for pump in self.pumps:  # pumps of steps given up on: no line may follow the stage's end
             pump.cancel()
         await asyncio.gather(*self.pumps, *self.background, return_exceptions=True)
+        await self._save_caches()
         # The outcome is known: report it before removing the containers, network and volumes (a few
         # hundred milliseconds the build page and the commit status need not wait for).
         await self._report_outcome()
@@ -416,7 +447,10 @@ class _StageRun:
         return self.logs.masker.mask(text)
 
     def _environment(self, step: StepPlan) -> dict[str, str]:
-        return step_environment(step, self.options.secrets, self.failed)
+        environment = step_environment(step, self.options.secrets, self.failed)
+        if self.caches is not None:
+            environment = {**self.caches.environment(step), **environment}
+        return environment
 
     def _is_detached(self, name: str) -> bool:
         return self.reports[name].detached

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import platform
 import socket
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pipelines.plan import Platform
+from runner.caches.setup import DEFAULT_MAX_BYTES, user_cache_dir
 
 ENV_PREFIX = "HANGAR_RUNNER_"
 
@@ -46,6 +48,10 @@ class RunnerSettings(BaseSettings):
     """Seconds a cancelled or timed-out step gets between SIGTERM and SIGKILL (Drone kills at once)."""
     name: str = Field(default_factory=socket.gethostname, min_length=1)
     labels: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    cache_dir: Path = Field(default_factory=lambda: user_cache_dir("runner"))
+    """Where cache entries are kept on this host (a folder per repository)."""
+    cache_max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=0)
+    """The most the cache entries may take (all repositories); the least recently used go first."""
     os: str = "linux"
     arch: str = Field(default_factory=lambda: docker_platform()[0])
     variant: str = Field(default_factory=lambda: docker_platform()[1])

@@ -8,6 +8,7 @@ from typing import Any
 
 from pipelines.plan import Plan, StepKind, StepPlan, VolumePlan
 from pipelines.script import SHELL_ENTRYPOINT
+from runner.caches.auto import CACHE_DIR
 from runner.engine import ContainerSpec, StageSpec
 from runner.environment import REPORTS_DIR
 
@@ -37,6 +38,16 @@ def network_name(stage: StageSpec) -> str:
 def workspace_volume(stage: StageSpec) -> str:
     """The volume holding the workspace, mounted at the workspace base in every container."""
     return f"hangar-{stage.id}-workspace"
+
+
+def cache_volume(stage: StageSpec) -> str:
+    """The volume holding the automatic caches' folders, mounted at CACHE_DIR in every step."""
+    return f"hangar-{stage.id}-cache"
+
+
+def cache_mount(stage: StageSpec) -> dict[str, Any]:
+    """The cache volume at CACHE_DIR."""
+    return {"Type": "volume", "Source": cache_volume(stage), "Target": CACHE_DIR}
 
 
 def volume_name(stage: StageSpec, volume: VolumePlan) -> str:
@@ -114,6 +125,8 @@ def container_body(stage: StageSpec, spec: ContainerSpec, *, armed: bool = False
             mounts.append({"Type": "volume", "Source": volume_name(stage, volume), "Target": mount.path})
     if step.kind == StepKind.STEP:  # its own empty folder for test reports (an anonymous volume)
         mounts.append({"Type": "volume", "Target": REPORTS_DIR})
+    if step.kind == StepKind.STEP and stage.cache_volume and all(m["Target"] != CACHE_DIR for m in mounts):
+        mounts.append(cache_mount(stage))
     host: dict[str, Any] = {
         "Mounts": mounts,
         "Privileged": step.privileged,

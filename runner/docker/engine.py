@@ -7,19 +7,22 @@ import contextlib
 import io
 import tarfile
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from posixpath import relpath
 from typing import Any, BinaryIO, Self, cast
 
 import aiohttp
 from aiodocker import Docker
 from aiodocker.exceptions import DockerError
 
+from runner.caches.auto import CACHE_DIR
 from runner.docker import config, rawsocket
 from runner.docker.cleanup import remove_labelled
 from runner.docker.frames import FrameReader
 from runner.docker.images import ImagePuller, PullRequest
 from runner.docker.late_removal import LateRemoval
-from runner.engine import ContainerSpec, EngineError, Exit, StageSpec
+from runner.engine import ContainerSpec, EngineError, Exit, FolderArchive, PathSink, StageSpec
 from runner.registry_auth import auth_for_image
 
 PLACEHOLDER_IMAGE = "hangar/workspace:1"
@@ -76,6 +79,8 @@ class DockerEngine:
         """Create the stage's network, workspace volume and temp volumes."""
         network = {"Name": config.network_name(stage), "Driver": "bridge", "Labels": config.labels(stage)}
         volumes = [{"Name": config.workspace_volume(stage), "Labels": config.labels(stage)}]
+        if stage.cache_volume:
+            volumes.append({"Name": config.cache_volume(stage), "Labels": config.labels(stage)})
         volumes += [body for v in stage.plan.volumes if (body := config.volume_body(stage, v)) is not None]
         try:
             await asyncio.gather(
@@ -87,25 +92,79 @@ class DockerEngine:
 
     async def fill_workspace(self, stage: StageSpec, archive: BinaryIO) -> None:
         """Unpack the archive into the workspace through a created, never started, placeholder container."""
-        await self._ensure_placeholder()
         workspace = stage.plan.workspace
+        try:
+            async with self._placeholder_of(stage) as container:
+                relative = workspace.full.removeprefix(workspace.base).strip("/")
+                if relative:
+                    await container.put_archive(workspace.base, _directory_tar(relative))
+                await container.put_archive(workspace.full, archive)
+        except (DockerError, aiohttp.ClientError, OSError) as exc:
+            raise EngineError(f"could not copy the files into the workspace: {_reason(exc)}") from None
+
+    async def read_paths(self, stage: StageSpec, paths: Sequence[str], sink: PathSink) -> None:
+        """`GET /containers/{id}/archive` of each path through a placeholder container, streamed to sink."""
+        try:
+            async with self._placeholder_of(stage) as container:
+                for path in paths:
+                    await self._read_path(container.id, path, sink)
+        except DockerError as exc:
+            raise EngineError(f"could not read the stage's files: {exc.message}") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise EngineError(f"could not read the stage's files: {_reason(exc)}") from None
+
+    async def _read_path(self, container_id: str, path: str, sink: PathSink) -> None:
+        """One path's archive to the sink (nothing when there is nothing at that path)."""
+        socket_path = self._socket_path()
+        if socket_path is not None:
+            chunks = rawsocket.read_archive(socket_path, container_id, path)
+            try:
+                first = await anext(chunks, b"")
+                await sink(path, _prepended(first, chunks))
+            except rawsocket.NotFound:
+                return
+            finally:
+                await chunks.aclose()
+            return
+        try:
+            async with self.docker._query(
+                f"containers/{container_id}/archive", params={"path": path}, timeout=_FOREVER
+            ) as response:
+                await sink(path, _chunks(response))
+        except DockerError as exc:
+            if exc.status != _NOT_FOUND:  # nothing at that path: nothing to keep of it
+                raise
+
+    async def write_paths(self, stage: StageSpec, archives: Sequence[FolderArchive]) -> None:
+        """Unpack each tar into its folder (made first) through a placeholder container, streamed."""
+        roots = [stage.plan.workspace.base.rstrip("/") or "/", *([CACHE_DIR] if stage.cache_volume else [])]
+        try:
+            async with self._placeholder_of(stage) as container:
+                for folder, data in archives:
+                    root = next((r for r in roots if f"{folder}/".startswith(r.rstrip("/") + "/")), "/")
+                    relative = relpath(folder, root)
+                    if relative != ".":
+                        await container.put_archive(root, _directory_tar(relative))
+                    await container.put_archive(folder, data)
+        except (DockerError, aiohttp.ClientError, OSError) as exc:
+            raise EngineError(f"could not copy files into the stage: {_reason(exc)}") from None
+
+    @asynccontextmanager
+    async def _placeholder_of(self, stage: StageSpec) -> AsyncIterator[Any]:
+        """A created, never started, container holding the stage's workspace (and cache) volume."""
+        await self._ensure_placeholder()
+        mounts = [config.workspace_mount(stage), *([config.cache_mount(stage)] if stage.cache_volume else [])]
         body: dict[str, Any] = {
             "Image": PLACEHOLDER_IMAGE,
             "Cmd": ["/nonexistent"],
             "Labels": config.labels(stage),
-            "HostConfig": {"Mounts": [config.workspace_mount(stage)]},
+            "HostConfig": {"Mounts": mounts},
         }
+        container = await self.docker.containers.create(body)
         try:
-            container = await self.docker.containers.create(body)
-            try:
-                relative = workspace.full.removeprefix(workspace.base).strip("/")
-                if relative:
-                    await container.put_archive(workspace.base, _directory_tar(relative))  # type: ignore[no-untyped-call]
-                await container.put_archive(workspace.full, archive)  # type: ignore[no-untyped-call]
-            finally:
-                await container.delete(force=True)
-        except (DockerError, aiohttp.ClientError, OSError) as exc:
-            raise EngineError(f"could not copy the files into the workspace: {_reason(exc)}") from None
+            yield container
+        finally:
+            await container.delete(force=True)
 
     async def destroy(self, stage: StageSpec) -> None:
         """Remove every container, the network and the volumes labelled with the stage's id."""
@@ -307,14 +366,27 @@ class DockerEngine:
 
 
 def _directory_tar(name: str | None) -> bytes:
-    """A tar holding one empty directory (or nothing at all)."""
+    """A tar holding one empty directory and its parents (or nothing at all)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        if name:
-            info = tarfile.TarInfo(name)
+        parts = name.strip("/").split("/") if name else []
+        for depth in range(1, len(parts) + 1):
+            info = tarfile.TarInfo("/".join(parts[:depth]))
             info.type, info.mode = tarfile.DIRTYPE, 0o755
             tar.addfile(info)
     return buffer.getvalue()
+
+
+async def _prepended(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    async for chunk in rest:
+        yield chunk
+
+
+async def _chunks(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    while data := await response.content.read(_READ_SIZE):
+        yield data
 
 
 def _reason(exc: BaseException) -> str:

@@ -6,11 +6,11 @@ import asyncio
 import io
 import tarfile
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from runner.engine import ContainerSpec, EngineError, Exit, StageSpec
+from runner.engine import ContainerSpec, EngineError, Exit, FolderArchive, PathSink, StageSpec
 
 
 @dataclass
@@ -26,6 +26,8 @@ class Behaviour:
     create_delay: float = 0.0
     written: dict[str, bytes] = field(default_factory=dict)
     """Files the step leaves in its container, by absolute path."""
+    stored: dict[str, bytes] = field(default_factory=dict)
+    """Files the step writes into the stage's volumes (workspace, cache), by absolute path."""
 
     def files(self, root: str) -> BinaryIO | None:
         """A tar of the written files under `root`, named as the Docker archive endpoint names them."""
@@ -67,6 +69,8 @@ class FakeEngine:
         self.containers: dict[str, FakeContainer] = {}
         self.events: list[tuple[float, str, str]] = []
         self.workspace: bytes | None = None
+        self.volumes: dict[str, bytes] = {}
+        """The files in the stage's volumes (restored caches, what steps stored), by absolute path."""
         self.stages: set[str] = set()
 
     def started(self, name: str) -> float:
@@ -102,6 +106,25 @@ class FakeEngine:
         """Keep the archive's bytes."""
         self.workspace = archive.read()
 
+    async def read_paths(self, stage: StageSpec, paths: Sequence[str], sink: PathSink) -> None:
+        """A tar of the volume files under each path, named from the path's own name, as Docker does."""
+        for path in paths:
+            parent = path.rstrip("/").rsplit("/", 1)[0]
+            inside = {p: d for p, d in self.volumes.items() if p == path or p.startswith(path + "/")}
+            if inside:
+                await sink(path, _tar_chunks(inside, parent))
+
+    async def write_paths(self, stage: StageSpec, archives: Sequence[FolderArchive]) -> None:
+        """Unpack each tar's files into the volumes."""
+        for folder, data in archives:
+            buffer = io.BytesIO(b"".join([chunk async for chunk in data]))
+            with tarfile.open(fileobj=buffer, mode="r:") as tar:
+                for member in tar:
+                    content = tar.extractfile(member) if member.isreg() else None
+                    if content is not None:
+                        self.volumes[f"{folder.rstrip('/')}/{member.name}"] = content.read()
+        self._log("write_paths", stage.id)
+
     async def create(self, stage: StageSpec, spec: ContainerSpec) -> str:
         """A container that will follow its Behaviour."""
         behaviour = self.behaviours.get(spec.step.name, Behaviour())
@@ -131,6 +154,7 @@ class FakeEngine:
 
     def _exit(self, container: FakeContainer, exit_state: Exit) -> None:
         if container.exit is not None and not container.exit.done():
+            self.volumes.update(container.behaviour.stored)
             container.exit.set_result(exit_state)
             container.state = "exited"
             container.output.put_nowait(None)
@@ -171,3 +195,13 @@ class FakeEngine:
                 await self.remove(handle)
         self.stages.discard(stage.id)
         self._log("destroy", stage.id)
+
+
+async def _tar_chunks(files: Mapping[str, bytes], parent: str) -> AsyncIterator[bytes]:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path, data in sorted(files.items()):
+            info = tarfile.TarInfo(path.removeprefix(parent + "/"))
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    yield buffer.getvalue()

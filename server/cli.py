@@ -127,6 +127,10 @@ def _start_runner(settings: Settings, capacity: int) -> subprocess.Popen[bytes]:
         "HANGAR_RUNNER_NAME": os.environ.get("HANGAR_RUNNER_NAME", f"{socket.gethostname()}-local"),
         "HANGAR_RUNNER_CAPACITY": str(capacity),
         "HANGAR_RUNNER_EXIT_WITH_PARENT": "1",
+        # its caches are in the data folder too: one `hangar up` never restores what another saved
+        "HANGAR_RUNNER_CACHE_DIR": os.environ.get(
+            "HANGAR_RUNNER_CACHE_DIR", str(settings.data / "runner-cache")
+        ),
     }
     command = [sys.executable, "-c", "from pipelines.cli import main; main()", "runner"]
     return subprocess.Popen(command, env=env, start_new_session=True)

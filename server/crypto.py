@@ -20,6 +20,7 @@ class Cipher:
 
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._key = key
 
     @classmethod
     def from_file(cls, path: Path) -> Cipher:
@@ -30,6 +31,13 @@ class Cipher:
             with os.fdopen(descriptor, "wb") as file:
                 file.write(Fernet.generate_key())
         return cls(path.read_bytes().strip())
+
+    @property
+    def installation(self) -> str:
+        """A short id of this installation, the same on every replica sharing the key (one-way: says nothing
+        of the key): it keeps two servers' repository ids apart where both reach one runner host."""
+        digest = hashlib.sha256(b"hangar installation:" + self._key).hexdigest()
+        return digest[:12]
 
     def encrypt(self, value: str) -> str:
         """The ciphertext of `value` ('' stays '')."""

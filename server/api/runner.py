@@ -153,7 +153,9 @@ async def _assignment(
         lease_seconds=hangar.settings.lease_seconds,
         timeout_minutes=float(repo.timeout),
         link=build_link(hangar.settings.url, repo.slug, build.number),
-        cache=cache_policy(build, repo, shared=hangar.settings.cache_shared),
+        cache=cache_policy(
+            build, repo, shared=hangar.settings.cache_shared, installation=hangar.cipher.installation
+        ),
     )
 
 

@@ -47,7 +47,11 @@ async def held_with_policy(session: AsyncSession, request: Request, runner: str)
     build = await find_build_by_id(session, stage.build_id)
     repo = await find_repo_by_id(session, stage.repo_id)
     assert build is not None and repo is not None
-    return Held(stage, repo, cache_policy(build, repo, shared=services(request).settings.cache_shared))
+    hangar = services(request)
+    policy = cache_policy(
+        build, repo, shared=hangar.settings.cache_shared, installation=hangar.cipher.installation
+    )
+    return Held(stage, repo, policy)
 
 
 def entry_info(entry: CacheEntry) -> CacheEntryInfo:

@@ -13,13 +13,14 @@ from server.db.models import Build, Repo
 PULL_REQUEST = "pull_request"
 
 
-def cache_policy(build: Build, repo: Repo, *, shared: bool) -> CachePolicy:
-    """The policy of every stage of `build` (`shared`: the server keeps entries too)."""
+def cache_policy(build: Build, repo: Repo, *, shared: bool, installation: str = "") -> CachePolicy:
+    """The policy of every stage of `build` (`shared`: the server keeps entries too; `installation`: this
+    server's id, so two servers' `repo-1` never share a runner's disk)."""
     pull_request = build.event == PULL_REQUEST
     branch = (build.source_branch if pull_request else build.branch) or repo.default_branch
     fallbacks = [build.target_branch, repo.default_branch] if pull_request else [repo.default_branch]
     return CachePolicy(
-        scope=f"repo-{repo.id}",
+        scope=f"{installation}-repo-{repo.id}" if installation else f"repo-{repo.id}",
         generation=repo.cache_generation,
         branch=branch,
         fallback_branches=[other for other in dict.fromkeys(fallbacks) if other and other != branch],

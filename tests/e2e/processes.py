@@ -118,7 +118,8 @@ def wait_until_healthy(hangar: Hangar, timeout: float = 60) -> None:
 @contextlib.contextmanager
 def hangar_runner(url: str, name: str, log: Path, capacity: int = 1) -> Iterator[subprocess.Popen[bytes]]:
     """`hangar runner` against `url` with the shared secret, stopped with SIGTERM at the end."""
-    env = os.environ | {"HANGAR_RUNNER_NAME": name}
+    cache = log.parent / f"{name}-cache"  # the test's folder, not the machine's ~/.cache
+    env = os.environ | {"HANGAR_RUNNER_NAME": name, "HANGAR_RUNNER_CACHE_DIR": str(cache)}
     with log.open("ab") as out:
         process = subprocess.Popen(
             [*HANGAR, "runner", "--server", url, "--secret", RUNNER_SECRET, "--capacity", str(capacity)],

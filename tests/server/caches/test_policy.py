@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.applications import Starlette
 
 from pipelines.runner_api import CachePolicy
 from server.caches.policy import cache_policy, searched_branches
+from server.crypto import Cipher
 from server.db.models import Build, Repo
 from server.services import Services
 from tests.server.caches.support import take_stage
@@ -69,7 +72,17 @@ async def test_the_assignment_carries_the_policy(hangar: Services, app: Starlett
         target_branch="trunk", fork=True, ref="refs/pull/4/head",
     )  # fmt: skip
     assert taken.assignment.cache == CachePolicy(
-        scope=f"repo-{stored.id}", generation=2, branch="fix", fallback_branches=["trunk"], save=False,
+        scope=f"{hangar.cipher.installation}-repo-{stored.id}", generation=2, branch="fix",
+        fallback_branches=["trunk"], save=False,
         auto=False, shared=True,
     )  # fmt: skip
     await taken.client.close()
+
+
+def test_two_installations_never_share_a_scope(tmp_path: Path) -> None:
+    one, other = (Cipher.from_file(tmp_path / name) for name in ("one.key", "other.key"))
+    same = Cipher.from_file(tmp_path / "one.key")
+    scopes = {
+        cache_policy(build(), repo(), shared=True, installation=c.installation).scope for c in (one, other)
+    }
+    assert len(scopes) == 2 and one.installation == same.installation and len(one.installation) == 12

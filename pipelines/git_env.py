@@ -17,6 +17,12 @@ _HELPER = (
 )
 
 
+STALLED = {"GIT_HTTP_LOW_SPEED_LIMIT": "1", "GIT_HTTP_LOW_SPEED_TIME": "120"}
+"""An HTTP(S) fetch that receives nothing for two minutes ends with an error, rather than holding a build (or
+a worker that is asked to stop) until its timeout: a forge that hangs. A git server sends keep-alives while
+it prepares a pack, so a slow but live transfer never stalls this long. Set in the environment to change."""
+
+
 def git_environment(
     config: Sequence[tuple[str, str]] = (),
     credentials: tuple[str, str, str] | None = None,
@@ -34,6 +40,7 @@ def git_environment(
             "HANGAR_NETRC_PASSWORD": password,
         }
     outer = os.environ if inherited is None else inherited
+    env |= {name: value for name, value in STALLED.items() if name not in outer}
     try:
         first = int(outer.get("GIT_CONFIG_COUNT", "0"))
     except ValueError:

@@ -3,10 +3,6 @@ later (arq alone would leave it marked in progress for its longest job timeout, 
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,36 +10,7 @@ import redis
 from cryptography.fernet import Fernet
 
 from tests.e2e.processes import hangar_parts, hangar_worker, wait_until
-from tests.server.support import WEBHOOK_SECRET, github_headers, github_push
-
-
-class SilentGitServer:
-    """Accepts connections and never answers: a forge that hangs, so a fetch from it runs until killed."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.accepted: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                connection, _ = self.listener.accept()
-                self.accepted.append(connection)
-
-    def close(self) -> None:
-        for connection in [self.listener, *self.accepted]:
-            connection.close()
-
-
-@contextlib.contextmanager
-def silent_git_server() -> Iterator[SilentGitServer]:
-    server = SilentGitServer()
-    try:
-        yield server
-    finally:
-        server.close()
+from tests.server.support import WEBHOOK_SECRET, github_headers, github_push, silent_git_server
 
 
 def test_the_job_of_a_killed_worker_is_taken_by_another_worker(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import socket
 import subprocess
+import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,3 +140,32 @@ def github_pull_request(owner: str, name: str, number: int, head: str, base: str
         },
     }  # fmt: skip
     return json.dumps(payload).encode()
+
+
+class SilentGitServer:
+    """Accepts connections and never answers: a forge that hangs, so a fetch from it runs until killed."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self.listener.accept()
+                self.accepted.append(connection)
+
+    def close(self) -> None:
+        for connection in [self.listener, *self.accepted]:
+            connection.close()
+
+
+@contextlib.contextmanager
+def silent_git_server() -> Iterator[SilentGitServer]:
+    server = SilentGitServer()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -13,14 +13,21 @@ from pipelines import BuildCause
 from pipelines.runner_api import RunnerInfo
 from server import trigger
 from server.db.models import Build, Delivery, Stage, Step
-from server.mirror import Mirror
+from server.mirror import Mirror, MirrorError
 from server.progress import cancel_build
 from server.scheduler import next_offer
 from server.services import Services
 from server.store.builds import create_build
 from server.store.deliveries import create_delivery
 from tests.e2e.processes import free_port
-from tests.server.support import PushedRepo, git, github_headers, github_push, register_repo
+from tests.server.support import (
+    PushedRepo,
+    git,
+    github_headers,
+    github_push,
+    register_repo,
+    silent_git_server,
+)
 from tests.server.test_flow import INFO, PIPELINE, RUNNER, build_of, run_jobs
 
 
@@ -169,3 +176,13 @@ def test_a_pull_request_changes_what_its_branch_changed_since_it_left_the_target
     mirror.fetch("refs/heads/feature", head, "refs/heads/main")
     assert mirror.changed_files("refs/heads/main", head, merge_base=True) == ["feature.txt"]
     assert mirror.changed_files("refs/heads/main", head) == ["feature.txt", "main_only.txt"]
+
+
+def test_a_fetch_from_a_forge_that_hangs_ends_with_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_HTTP_LOW_SPEED_TIME", "2")  # the two minutes, shortened
+    with silent_git_server() as forge:
+        mirror = Mirror(tmp_path / "mirror.git", f"http://127.0.0.1:{forge.port}/octo/app.git")
+        with pytest.raises(MirrorError, match="too slow"):
+            mirror.fetch("refs/heads/main", "a" * 40)

@@ -32,7 +32,7 @@ from server.notify.errors import NotifyError
 from server.scheduler import extend_leases, reap_lost_stages
 from server.services import Services, open_services, redis_settings
 from server.settings import Settings
-from server.store.builds import find_build_by_id
+from server.store.builds import find_build_by_id, list_stranded_builds
 from server.store.deliveries import stale_deliveries
 from server.store.outbox import (
     STATUS,
@@ -44,7 +44,7 @@ from server.store.outbox import (
     stage_status_kind,
 )
 from server.store.repos import find_repo_by_id
-from server.trigger import FetchFailed, trigger_delivery
+from server.trigger import FetchFailed, compile_build, trigger_delivery
 from server.wakeable_worker import WakeableWorker
 
 _log = logging.getLogger("hangar.jobs")
@@ -53,6 +53,9 @@ TRIGGER_TRIES = 5
 TRIGGER_TIMEOUT = 1800
 """Seconds a trigger may take: the first fetch of a big repository is slow."""
 STALE_DELIVERY_SECONDS = 120.0
+STRANDED_BUILD_SECONDS = 300.0
+"""A build not compiled this long after it was made is compiled by the worker's sweep (a compile that is
+merely slow, a big fetch, is not stepped on: the second compile would store nothing)."""
 STALE_OUTBOX_SECONDS = 30.0
 """Age of an outbox row after which the sweep queues its job again (a no-op while the job is still queued,
 running or waiting for a retry: same job id)."""
@@ -220,6 +223,18 @@ async def build_due_crons(ctx: dict[str, Any]) -> int:
     return len(await fire_due_crons(_hangar(ctx)))
 
 
+async def compile_stranded_builds(ctx: dict[str, Any]) -> int:
+    """Compile the builds whose maker stopped before compiling them (a server or worker killed between the
+    two): without this they would stay pending for ever. How many were found."""
+    hangar = _hangar(ctx)
+    async with hangar.reading() as session:
+        stranded = await list_stranded_builds(session, STRANDED_BUILD_SECONDS)
+    for build_id in stranded:
+        _log.warning("build %s was made but never compiled: compiling it now", build_id)
+        await compile_build(hangar, build_id)
+    return len(stranded)
+
+
 async def remove_old_artifacts(ctx: dict[str, Any]) -> int:
     """Artifact retention: remove the expired, the oldest past a repository's size, and unnamed files."""
     swept = await sweep_artifacts(_hangar(ctx))
@@ -262,6 +277,7 @@ def create_worker(
         cron_jobs=[
             cron(reap_leases, second=set(range(0, 60, seconds)), run_at_startup=True, unique=True),
             cron(build_due_crons, second=set(range(0, 60, seconds)), unique=True, timeout=TRIGGER_TIMEOUT),
+            cron(compile_stranded_builds, second=45, unique=True, timeout=TRIGGER_TIMEOUT),
             cron(remove_old_artifacts, minute=set(range(0, 60, 10)), second=30, unique=True, timeout=3600),
         ],
         redis_settings=redis_settings(redis_url),

@@ -120,8 +120,8 @@ async def compile_build(hangar: Services, build_id: int, *, last_try: bool = Tru
         return
     async with hangar.transaction() as (session, changes):
         build = await find_build_by_id(session, build_id, lock=True)
-        if build is None or build.finished is not None:
-            return
+        if build is None or build.finished is not None or await list_stages(session, build_id):
+            return  # ended meanwhile, or compiled by another (the sweep of stranded builds and a late retry)
         build.context = context.model_dump(mode="json")
         blocked = approval_needed(repo, build, configuration.text, hangar.cipher)
         await store_stages(session, changes, build, compilation, blocked=blocked)

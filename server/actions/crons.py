@@ -91,34 +91,45 @@ async def run_cron(hangar: Services, repo: Repo, name: str) -> Build:
     """Build the cron now, whatever its schedule (its next due time stays)."""
     async with hangar.reading() as session:
         cron = await _find(session, repo, name)
-    return await start_cron(hangar, repo, cron)
+    build = await start_cron(hangar, repo, cron)
+    assert build is not None  # no claim: it always builds
+    return build
 
 
 async def fire_due_crons(hangar: Services, now: float | None = None) -> list[Build]:
-    """Build every enabled cron that is due: each claimed first (moved on to its next time after now, so
-    another worker does not build it too, and the times it missed are not built one by one)."""
+    """Build every enabled cron that is due: each claimed (moved on to its next time after now, so another
+    worker does not build it too, and the times it missed are not built one by one) in the transaction that
+    makes its build, so a worker that dies in between leaves the due time to the next tick."""
     now = time.time() if now is None else now
     async with hangar.reading() as session:
         due = list(await list_due_crons(session, now))
     built: list[Build] = []
     for cron in due:
-        async with hangar.transaction() as (session, _changes):
-            try:
-                following = next_due(cron.expr, now)
-            except CronExpressionError as exc:  # stored by an older Hangar that took it
-                _log.error("cron %s of repository %s disabled: %s", cron.name, cron.repo_id, exc)
+        try:
+            following = next_due(cron.expr, now)
+        except CronExpressionError as exc:  # stored by an older Hangar that took it
+            _log.error("cron %s of repository %s disabled: %s", cron.name, cron.repo_id, exc)
+            async with hangar.transaction() as (session, _changes):
                 cron.disabled = True
                 await update_cron(session, cron)
-                continue
-            if not await claim_cron(session, cron, now, following):
-                continue
+            continue
+        async with hangar.reading() as session:
             repo = await find_repo_by_id(session, cron.repo_id)
         if repo is None:
             continue
+
+        async def claim(session: AsyncSession, cron: Cron = cron, following: float = following) -> bool:
+            return await claim_cron(session, cron, now, following)
+
         try:
-            built.append(await start_cron(hangar, repo, cron))
-        except ActionError as exc:
+            build = await start_cron(hangar, repo, cron, claim=claim)
+        except ActionError as exc:  # the branch cannot be read: this due time is spent all the same
             _log.warning("cron %s of %s: %s", cron.name, repo.slug, exc)
+            async with hangar.transaction() as (session, _changes):
+                await claim(session)
+            continue
+        if build is not None:
+            built.append(build)
     return built
 
 

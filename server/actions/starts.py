@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pipelines import BuildCause, cause_of
 from server.actions.errors import ActionError, NotFound
@@ -18,6 +21,8 @@ PARAMETER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 RESERVED_PREFIXES = ("DRONE_", "CI_", "HANGAR_", "PLUGIN_")
 """A parameter may not pose as one of the variables Hangar sets itself."""
 DEPLOY_EVENTS = ("promote", "rollback")
+Claim = Callable[[AsyncSession], Awaitable[bool]]
+"""A condition taken in the transaction that makes a build (a cron's compare-and-set on its due time)."""
 
 
 def check_parameters(parameters: dict[str, str]) -> dict[str, str]:
@@ -41,7 +46,7 @@ async def start_custom(
     """Build a branch's head (or one of its commits) with event `custom` and the given parameters."""
     params = check_parameters(parameters or {})
     cause = await _branch_cause(hangar, repo, branch, sha, event="custom", sender=sender, parameters=params)
-    return await _start(hangar, repo, cause)
+    return await _started(_start(hangar, repo, cause))
 
 
 async def deploy(
@@ -64,13 +69,15 @@ async def deploy(
     cause = cause_of(build).model_copy(
         update={"event": event, "deploy_to": target, "parameters": params, "sender": sender, "cron": ""}
     )
-    return await _start(hangar, repo, cause, parent=build.number)
+    return await _started(_start(hangar, repo, cause, parent=build.number))
 
 
-async def start_cron(hangar: Services, repo: Repo, cron: Cron) -> Build:
-    """Build the head of the cron's branch with event `cron`, named after it."""
+async def start_cron(hangar: Services, repo: Repo, cron: Cron, claim: Claim | None = None) -> Build | None:
+    """Build the head of the cron's branch with event `cron`, named after it; with `claim`, only if it holds
+    in the transaction that makes the build (None otherwise): a worker that dies after claiming a due time
+    has made its build too, and one that dies before has claimed nothing (the next tick fires it)."""
     cause = await _branch_cause(hangar, repo, cron.branch, "", event="cron", sender=cron.name, cron=cron.name)
-    return await _start(hangar, repo, cause)
+    return await _start(hangar, repo, cause, claim=claim)
 
 
 async def _branch_cause(hangar: Services, repo: Repo, branch: str, sha: str, **more: object) -> BuildCause:
@@ -86,8 +93,19 @@ async def _branch_cause(hangar: Services, repo: Repo, branch: str, sha: str, **m
     )  # fmt: skip
 
 
-async def _start(hangar: Services, repo: Repo, cause: BuildCause, parent: int = 0) -> Build:
+async def _started(start: Awaitable[Build | None]) -> Build:
+    """The build a start without a claim made (it always makes one)."""
+    build = await start
+    assert build is not None
+    return build
+
+
+async def _start(
+    hangar: Services, repo: Repo, cause: BuildCause, parent: int = 0, claim: Claim | None = None
+) -> Build | None:
     async with hangar.transaction() as (session, changes):
+        if claim is not None and not await claim(session):
+            return None
         build = await new_build(session, changes, repo, cause, parent=parent)
     await compile_build(hangar, build.id or 0)
     async with hangar.reading() as session:

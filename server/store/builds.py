@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -120,6 +121,16 @@ async def build_config_files(session: AsyncSession, build_id: int) -> list[str]:
     query = select(col(Build.context)["config_files"]).where(col(Build.id) == build_id)
     found = (await session.exec(query)).first()
     return [str(name) for name in found] if isinstance(found, list) else []
+
+
+async def list_stranded_builds(session: AsyncSession, older_than: float) -> list[int]:
+    """Ids of builds made more than `older_than` seconds ago that are neither finished nor compiled (no
+    stage): whoever made them stopped before compiling them."""
+    compiled = select(Stage.id).where(col(Stage.build_id) == col(Build.id)).exists()
+    query = select(Build.id).where(
+        col(Build.finished).is_(None), col(Build.created) < time.time() - older_than, ~compiled
+    )
+    return [build_id for build_id in await session.exec(query) if build_id is not None]
 
 
 async def list_stages(session: AsyncSession, build_id: int) -> Sequence[Stage]:

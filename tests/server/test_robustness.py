@@ -13,12 +13,14 @@ from pipelines import BuildCause
 from pipelines.runner_api import RunnerInfo
 from server import trigger
 from server.db.models import Build, Delivery, Stage, Step
+from server.jobs import compile_stranded_builds
 from server.mirror import Mirror, MirrorError
 from server.progress import cancel_build
 from server.scheduler import next_offer
 from server.services import Services
-from server.store.builds import create_build
+from server.store.builds import create_build, list_stages
 from server.store.deliveries import create_delivery
+from server.store.repos import find_repo
 from tests.e2e.processes import free_port
 from tests.server.support import (
     PushedRepo,
@@ -186,3 +188,25 @@ def test_a_fetch_from_a_forge_that_hangs_ends_with_an_error(
         mirror = Mirror(tmp_path / "mirror.git", f"http://127.0.0.1:{forge.port}/octo/app.git")
         with pytest.raises(MirrorError, match="too slow"):
             mirror.fetch("refs/heads/main", "a" * 40)
+
+
+async def test_a_build_made_but_never_compiled_is_compiled_by_the_workers_sweep(
+    hangar: Services, pushed: PushedRepo
+) -> None:
+    async with hangar.reading() as session:
+        repo = await find_repo(session, "octo", "app")
+    assert repo is not None
+    _, sha = pushed.push({".ci.yml": PIPELINE})
+    cause = BuildCause(sha=sha, ref="refs/heads/main", branch="main")
+    async with hangar.transaction() as (session, changes):  # made, then its maker was killed
+        stranded = await trigger.new_build(session, changes, repo, cause)
+        stranded.created -= 600
+        fresh = await trigger.new_build(session, changes, repo, cause)  # being compiled right now
+    assert await compile_stranded_builds({"hangar": hangar}) == 1
+    async with hangar.reading() as session:
+        assert [stage.name for stage in await list_stages(session, stranded.id or 0)] == ["test"]
+        assert list(await list_stages(session, fresh.id or 0)) == []
+    await trigger.compile_build(hangar, stranded.id or 0)  # a late retry of its maker stores nothing twice
+    async with hangar.reading() as session:
+        assert len(await list_stages(session, stranded.id or 0)) == 1
+    assert await compile_stranded_builds({"hangar": hangar}) == 0

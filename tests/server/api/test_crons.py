@@ -7,8 +7,10 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
+from server.actions import starts
 from server.actions.crons import fire_due_crons
 from server.db.models import Build, Cron
 from server.services import Services
@@ -135,3 +137,24 @@ async def test_a_cron_of_a_branch_that_is_gone_builds_nothing_and_stays_schedule
     async with hangar.reading() as session:
         again = (await session.exec(select(Cron))).one()
     assert again.next_run == cron.next_run + 60, "moved on: it does not retry every tick"
+
+
+async def test_a_worker_that_dies_while_making_the_build_leaves_the_due_time_to_the_next_tick(
+    api: RecordingClient, hangar: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await registered(hangar, tmp_path)
+    added = await api.post(CRON, json={"name": "nightly", "expr": "* * * * *"}, headers=ADMIN)
+    due = added.json()["next"]
+
+    async def dies(*_: object, **__: object) -> Build:
+        raise RuntimeError("the worker died here")
+
+    monkeypatch.setattr(starts, "new_build", dies)
+    with pytest.raises(RuntimeError):
+        await fire_due_crons(hangar, now=due + 1)
+    monkeypatch.undo()
+    async with hangar.reading() as session:
+        cron = await find_cron(session, 1, "nightly")
+    assert cron is not None and cron.next_run == due, "the claim went with the build that was never made"
+    (build,) = await fire_due_crons(hangar, now=due + 2)
+    assert (build.event, build.cron) == ("cron", "nightly")

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.accounts.tokens import SignInAgain
 from server.actions.errors import ActionError
-from server.api import hooks, rest, runner, runner_reports
+from server.api import artifact_upload, hooks, rest, runner, runner_caches, runner_reports
 from server.api.common import json_error
 from server.bootstrap import bootstrap
 from server.forges.oauth import OAuthUnavailable
@@ -129,7 +129,10 @@ def create_app(settings: Settings, redis_url: str, services: Services | None = N
 
     routes = [
         *hooks.routes,
-        Mount("/api/runner", routes=[*runner.routes, *runner_reports.routes]),
+        Mount(
+            "/api/runner",
+            routes=[*runner.routes, *runner_reports.routes, *runner_caches.routes, *artifact_upload.routes],
+        ),
         Mount("/api", routes=rest.routes),
         Route("/healthz", healthz),
         Route("/metrics", metrics),

@@ -27,10 +27,8 @@ from pipelines.runner_api import (
     StageOffer,
 )
 from pipelines.status import Status
-from server.api import artifact_upload
 from server.api.auth import held, runner_name
 from server.api.common import int_param, model_response, read_model, services
-from server.api.runner_caches import routes as cache_routes
 from server.caches.policy import cache_policy
 from server.db.models import Build, Repo, Stage
 from server.keys import STAGES_CHANNEL, cancel_channel
@@ -194,6 +192,4 @@ routes = [
     Route("/stages/{stage_id}/accept", accept, methods=["POST"]),
     Route("/stages/{stage_id}/lease", renew, methods=["POST"]),
     Route("/stages/{stage_id}/watch", watch, methods=["GET"]),
-    *artifact_upload.routes,
-    *cache_routes,
 ]

@@ -19,9 +19,9 @@ from pipelines.status import Status
 from server.actions import starts
 from server.actions.errors import ActionError
 from server.api.access import readable_build, readable_repo, waiting_reasons
-from server.api.artifacts import build_artifacts
 from server.api.auth import current_user, may_build, may_configure, may_read
 from server.api.common import query_int, services
+from server.artifacts.views import build_artifacts
 from server.db.models import Build, Repo, Stage, Step
 from server.log_search import search_log
 from server.store.builds import build_config_files, latest_per_branch, list_builds, list_stages, list_steps

@@ -48,7 +48,8 @@ SHOW = [
     r"""env""",
     r"""echo "$PEM" | while read -r line; do echo "key line: $line"; done""",
     r'''printf 'trailing: %s|\n' "$TRAILING"''',
-    r"""set -x; echo $PLAIN $SPECIAL $UNICODE $TRAILING; echo "$SPECIAL"; set +x""",
+    # the trace into stdout: Docker copies the two streams apart (a trace cut by stdout lines)
+    r"""{ set -x; echo $PLAIN $SPECIAL $UNICODE $TRAILING; echo "$SPECIAL"; set +x; } 2>&1""",
     r"""echo "$SPECIAL" "$UNICODE" | tr ' ' '\n' """,
 ]
 FAIL = ['echo "last lines: $PLAIN $SPECIAL"', 'echo "$PEM"', 'echo "$UNICODE $TRAILING"', "exit 7"]

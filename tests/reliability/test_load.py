@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import json
+import os
 import subprocess
 import sys
 import time
@@ -31,7 +32,8 @@ from tests.conftest import ROOT
 from tests.server.api.seed import StageSeed, add_build, add_lines, add_repo
 from tests.server.support import github_headers, github_push
 
-BURST = 200
+BURST = int(os.environ.get("HANGAR_LOAD_BURST", "60"))
+"""Webhooks in the burst: 60 in CI, 200 in `scripts/reliability`."""
 DUPLICATES = 5
 CAPACITY = 4
 LOG_MEGABYTES = 8

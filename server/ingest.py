@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.changes import Changes
-from server.store.deliveries import DeliveryRow, create_deliveries, create_delivery, find_delivery
+from server.store.deliveries import DeliveryRow, create_deliveries
 
 MAX_GROUP = 200
 """Webhooks written by one statement at most."""
@@ -96,13 +96,7 @@ class DeliveryRecorder:
             answered.add(identity)
 
     async def _write_one(self, waiting: _Waiting) -> None:
-        row = waiting.row
         try:
-            async with self._transaction() as (session, _changes):
-                created = await create_delivery(session, row.repo_id, row.delivery, row.event, row.hook)
-                earlier = await find_delivery(session, row.repo_id, row.delivery) if created is None else None
-            target = created or earlier
-            assert target is not None and target.id is not None
-            waiting.answer.set_result(Recorded(target.id, created is not None, target.build_id))
+            await self._write([waiting])
         except Exception as exc:
             waiting.answer.set_exception(exc)

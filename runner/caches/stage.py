@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from pipelines.plan import Plan, StepKind, StepPlan
 from pipelines.runner_api import CachePolicy
+from pipelines.sizes import format_size
 from runner.caches.auto import CACHE_DIR
 from runner.caches.bundle import BundleWriter, Segment, read_segment, segments_of
 from runner.caches.disk import TEMP_PREFIX
@@ -135,7 +136,7 @@ class StageCaches:
     def _restored(self, wanted: WantedCache, entry: StoredEntry, seconds: float) -> str:
         origin = "" if entry.key == wanted.key.key else f" for {short(wanted.key.key)}"
         origin += "" if entry.branch == self.policy.branch else f" from branch {entry.branch}"
-        return f"[cache] restored {short(entry.key)}{origin} ({size_text(entry.size)}) in {seconds:.1f} s"
+        return f"[cache] restored {short(entry.key)}{origin} ({format_size(entry.size)}) in {seconds:.1f} s"
 
     # -- save ---------------------------------------------------------------------------------------
 
@@ -207,7 +208,7 @@ class StageCaches:
             await log(f"[cache] {short(key)} was not saved (already there, or no store took it)")
             return
         elapsed = reading + time.monotonic() - started
-        await log(f"[cache] saved {short(key)} ({size_text(file.stat().st_size)}) in {elapsed:.1f} s")
+        await log(f"[cache] saved {short(key)} ({format_size(file.stat().st_size)}) in {elapsed:.1f} s")
 
     # -- helpers ------------------------------------------------------------------------------------
 
@@ -224,15 +225,6 @@ class StageCaches:
 def short(key: str) -> str:
     """A key for the log: long checksums cut to their first 8 characters."""
     return _HEX_RUN.sub(lambda match: match.group(0)[:8] + "…", key)
-
-
-def size_text(size: int) -> str:
-    """Bytes as people read them."""
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    if size < 1024**3:
-        return f"{size / 1024 / 1024:.0f} MB" if size >= 10 * 1024**2 else f"{size / 1024 / 1024:.1f} MB"
-    return f"{size / 1024**3:.1f} GB"
 
 
 def _folders_tar(names: list[str]) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from pipelines.plan import Plan, StepPlan
@@ -65,6 +66,9 @@ class Engine(Protocol):
 
     async def fill_workspace(self, stage: StageSpec, archive: BinaryIO) -> None:
         """Unpack a tar archive into the stage's workspace volume."""
+
+    def workspace_folder(self, stage: StageSpec) -> Path | None:
+        """The workspace's folder on this host when this process can fill it directly (else None)."""
 
     async def read_paths(self, stage: StageSpec, paths: Sequence[str], sink: PathSink) -> None:
         """Stream to sink a tar of each absolute path of the stage's volumes that exists."""

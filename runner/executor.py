@@ -15,7 +15,8 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from pipelines.plan import Plan, RunPolicy, StepKind, StepPlan
 from pipelines.report import StageReport, StepReport
@@ -41,6 +42,15 @@ from runner.test_reports import collect, from_log
 LogWriter = Callable[[str], Awaitable[None]]
 WorkspaceSource = Callable[[LogWriter], Awaitable[BinaryIO]]
 """Fills the workspace: given the clone step's log, returns a tar archive of the files to put there."""
+
+
+@runtime_checkable
+class FillsFolders(Protocol):
+    """A workspace source that can also put its files straight into a folder on this host."""
+
+    async def into(self, folder: Path, log: LogWriter) -> None:
+        """Put the files into the empty folder, given the clone step's log."""
+
 
 _TEARDOWN_WAIT = 30.0
 
@@ -120,6 +130,7 @@ class _StageRun:
         self.background: list[asyncio.Task[None]] = []
 
     async def run(self) -> StageReport:
+
         self.report.status, self.report.started = Status.RUNNING, time.time()
         await self.reporter.stage_updated(self.report)
         watcher = asyncio.create_task(self._watch())
@@ -147,6 +158,7 @@ class _StageRun:
             raise EngineError(self.problem)
         if self.plan.stage.platform.os not in ("", "linux"):
             raise EngineError(f"this runner runs linux pipelines, not {self.plan.stage.platform.os!r}")
+
         await self.engine.setup(self.spec)
         containers = [s for s in self.plan.steps if s.kind != StepKind.CLONE]
         self.preparer.start(containers, self._worth_preparing)
@@ -336,7 +348,12 @@ class _StageRun:
 
     async def _fill_workspace(self, log: LogWriter, cache_log: LogWriter | None = None) -> None:
         """Fill the workspace, then restore the caches (their keys read from the files going in)."""
-        if self.workspace is not None:
+        folder = self.engine.workspace_folder(self.spec)
+        if isinstance(self.workspace, FillsFolders) and folder is not None:
+            await self.workspace.into(folder, log)
+            if self.caches is not None:
+                await self.caches.scan_folder(folder)
+        elif self.workspace is not None:
             archive = await self.workspace(log)
             try:
                 if self.caches is not None:
@@ -411,9 +428,11 @@ class _StageRun:
         for pump in self.pumps:  # pumps of steps given up on: no line may follow the stage's end
             pump.cancel()
         await asyncio.gather(*self.pumps, *self.background, return_exceptions=True)
+
         await self._save_caches()
         # The outcome is known: report it before removing the containers, network and volumes (a few
         # hundred milliseconds the build page and the commit status need not wait for).
+
         await self._report_outcome()
         try:
             await self.engine.destroy(self.spec)

@@ -7,10 +7,13 @@ it is unpacked: only the files a template or a lockfile pattern names are read.
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
+import stat
 import tarfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, BinaryIO
 
 from pipelines.cache_template import ResolvedKey, patterns_of, resolve
@@ -67,6 +70,24 @@ def read_checksums(archive: BinaryIO | None, patterns: Iterable[str]) -> Checksu
                         checksums.files[name] = _sha256(data)
     finally:
         archive.seek(0)
+    return checksums
+
+
+def read_folder_checksums(folder: Path, patterns: Iterable[str]) -> Checksums:
+    """Hash the folder's regular files (symbolic links not followed) that a pattern matches, as in a tar."""
+    wanted = list(dict.fromkeys(patterns))
+    checksums = Checksums()
+    if not wanted:
+        return checksums
+    for parent, folders, files in os.walk(folder):
+        folders.sort()
+        base = Path(parent)
+        for file in sorted(files):
+            path = base / file
+            name = path.relative_to(folder).as_posix()
+            if any(glob_match(pattern, name) for pattern in wanted) and stat.S_ISREG(path.lstat().st_mode):
+                with path.open("rb") as data:
+                    checksums.files[name] = _sha256(data)
     return checksums
 
 

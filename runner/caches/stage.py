@@ -21,7 +21,15 @@ from pipelines.sizes import format_size
 from runner.caches.auto import CACHE_DIR
 from runner.caches.bundle import BundleWriter, Segment, read_segment, segments_of
 from runner.caches.disk import TEMP_PREFIX
-from runner.caches.keys import WantedCache, patterns_for, read_checksums, sets_any, wanted_caches
+from runner.caches.keys import (
+    Checksums,
+    WantedCache,
+    patterns_for,
+    read_checksums,
+    read_folder_checksums,
+    sets_any,
+    wanted_caches,
+)
 from runner.caches.layered import LayeredStore
 from runner.caches.store import CacheCorrupt, StoredEntry
 from runner.engine import Engine, FolderArchive, StageSpec
@@ -61,6 +69,19 @@ class StageCaches:
         except (OSError, tarfile.TarError) as exc:  # keys from no files: the build still runs
             self.setup.store.notes.append(f"could not read the workspace's files for the keys: {exc}")
             checksums = await asyncio.to_thread(read_checksums, None, patterns)
+        self._resolve(checksums)
+
+    async def scan_folder(self, folder: Path) -> None:
+        """Resolve the keys from the files of the workspace folder, filled directly on this host."""
+        patterns = patterns_for(self.plan, self.policy.auto)
+        try:
+            checksums = await asyncio.to_thread(read_folder_checksums, folder, patterns)
+        except OSError as exc:  # keys from no files: the build still runs
+            self.setup.store.notes.append(f"could not read the workspace's files for the keys: {exc}")
+            checksums = await asyncio.to_thread(read_checksums, None, patterns)
+        self._resolve(checksums)
+
+    def _resolve(self, checksums: Checksums) -> None:
         platform = self.plan.stage.platform
         facts = {"branch": self.policy.branch, "os": platform.os, "arch": platform.arch}
         self.wanted = wanted_caches(self.plan, checksums, facts, auto=self.policy.auto)

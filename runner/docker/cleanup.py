@@ -9,8 +9,9 @@ from typing import Any
 from aiodocker import Docker
 from aiodocker.exceptions import DockerError
 
+from runner.docker.networks import remove_network
+
 _NOT_FOUND = 404
-_NETWORK_ATTEMPTS = 5
 
 
 async def remove_labelled(docker: Docker, selector: Mapping[str, str]) -> list[str]:
@@ -26,7 +27,7 @@ async def remove_labelled(docker: Docker, selector: Mapping[str, str]) -> list[s
     volume_listing: dict[str, Any] = volumes
     volume_names = [volume["Name"] for volume in volume_listing.get("Volumes") or []]
     results = await asyncio.gather(
-        *(_remove_network(docker, network["Id"]) for network in networks),
+        *(remove_network(docker, network["Id"]) for network in networks),
         *(_remove_volume(docker, name) for name in volume_names),
     )
     left = [f"container {c.id[:12]}" for c, r in zip(containers, removed, strict=True) if _failed(r)]
@@ -36,24 +37,6 @@ async def remove_labelled(docker: Docker, selector: Mapping[str, str]) -> list[s
 
 def _failed(result: object) -> bool:
     return isinstance(result, DockerError) and result.status != _NOT_FOUND
-
-
-async def _remove_network(docker: Docker, network_id: str) -> bool:
-    """Remove a network, retrying while the daemon detaches endpoints; foreign containers are disconnected."""
-    for attempt in range(_NETWORK_ATTEMPTS):
-        try:
-            network = await docker.networks.get(network_id)
-            if attempt == _NETWORK_ATTEMPTS // 2:  # still in use: a container the stage did not make joined
-                for container in (await network.show()).get("Containers") or {}:
-                    await network.disconnect({"Container": container, "Force": True})
-            await network.delete()
-        except DockerError as exc:
-            if exc.status == _NOT_FOUND:
-                return True
-            await asyncio.sleep(0.1 * (attempt + 1))
-        else:
-            return True
-    return False
 
 
 async def _remove_volume(docker: Docker, name: str) -> bool:

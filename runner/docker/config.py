@@ -31,7 +31,7 @@ def labels(stage: StageSpec, **extra: str) -> dict[str, str]:
 
 
 def network_name(stage: StageSpec) -> str:
-    """The stage's bridge network."""
+    """The stage's bridge network when the engine was given none from its pool."""
     return f"hangar-{stage.id}"
 
 
@@ -102,7 +102,9 @@ def can_arm(step: StepPlan, plan: Plan) -> bool:
     )
 
 
-def container_body(stage: StageSpec, spec: ContainerSpec, *, armed: bool = False) -> dict[str, Any]:
+def container_body(
+    stage: StageSpec, spec: ContainerSpec, *, network: str | None = None, armed: bool = False
+) -> dict[str, Any]:
     """`POST /containers/create` for one step.
 
     An armed container is started ahead of its turn and waits, in its own shell, for a line on stdin before
@@ -130,7 +132,7 @@ def container_body(stage: StageSpec, spec: ContainerSpec, *, armed: bool = False
     host: dict[str, Any] = {
         "Mounts": mounts,
         "Privileged": step.privileged,
-        "NetworkMode": step.network_mode or network_name(stage),
+        "NetworkMode": step.network_mode or network or network_name(stage),
         "LogConfig": {"Type": "json-file", "Config": {}},
     }
     optional = {
@@ -167,7 +169,8 @@ def container_body(stage: StageSpec, spec: ContainerSpec, *, armed: bool = False
     if step.user:
         body["User"] = step.user
     if not step.network_mode:
-        body["NetworkingConfig"] = {"EndpointsConfig": {network_name(stage): {"Aliases": aliases(step)}}}
+        endpoint = {"Aliases": aliases(step)}
+        body["NetworkingConfig"] = {"EndpointsConfig": {network or network_name(stage): endpoint}}
     return body
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
+import posixpath
 import tarfile
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from posixpath import relpath
 from typing import Any, BinaryIO, Self, cast
 
@@ -20,8 +23,10 @@ from runner.caches.auto import CACHE_DIR
 from runner.docker import config, rawsocket
 from runner.docker.cleanup import remove_labelled
 from runner.docker.frames import FrameReader
+from runner.docker.host_folders import TooLarge, mounted_folder, pack_folder, writable_folder
 from runner.docker.images import ImagePuller, PullRequest
 from runner.docker.late_removal import LateRemoval
+from runner.docker.networks import NetworkPool
 from runner.engine import ContainerSpec, EngineError, Exit, FolderArchive, PathSink, StageSpec
 from runner.registry_auth import auth_for_image
 
@@ -42,6 +47,9 @@ class DockerEngine:
         self.arm = arm
         self._armed: dict[str, tuple[str, asyncio.StreamWriter]] = {}
         self._images = ImagePuller(docker)
+        self._networks = NetworkPool(docker)
+        self._folders: dict[str, Path] = {}
+        """Stage id → the workspace's folder on this host, where this process can write it directly."""
         self._placeholder: asyncio.Task[None] | None = None
         self._late_removal = LateRemoval(docker)
         self._stopped: set[str] = set()
@@ -64,6 +72,7 @@ class DockerEngine:
         for _, stdin in self._armed.values():
             await rawsocket.close(stdin)
         self._armed.clear()
+        await self._networks.close()
         await self._late_removal.close()
         await self.docker.close()
 
@@ -76,19 +85,33 @@ class DockerEngine:
     # -- stage --------------------------------------------------------------------------------------
 
     async def setup(self, stage: StageSpec) -> None:
-        """Create the stage's network, workspace volume and temp volumes."""
-        network = {"Name": config.network_name(stage), "Driver": "bridge", "Labels": config.labels(stage)}
+        """Take a network from the pool; create the stage's workspace volume and temp volumes."""
         volumes = [{"Name": config.workspace_volume(stage), "Labels": config.labels(stage)}]
         if stage.cache_volume:
             volumes.append({"Name": config.cache_volume(stage), "Labels": config.labels(stage)})
         volumes += [body for v in stage.plan.volumes if (body := config.volume_body(stage, v)) is not None]
         try:
-            await asyncio.gather(
-                self.docker.networks.create(network),
-                *(self.docker.volumes.create(body) for body in volumes),  # type: ignore[no-untyped-call]
+            _, workspace, *_ = await asyncio.gather(
+                self._networks.take(stage.id, config.labels(stage)),
+                *(self._create_volume(body) for body in volumes),
             )
         except (DockerError, aiohttp.ClientError, OSError) as exc:
             raise EngineError(f"could not set up the stage: {_reason(exc)}") from None
+        full, base = stage.plan.workspace.full, stage.plan.workspace.base
+        folder = writable_folder(workspace, full.removeprefix(base).strip("/"))
+        if folder is not None:
+            self._folders[stage.id] = folder
+
+    async def _create_volume(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`POST /volumes/create`, answering the volume as Docker describes it (its Mountpoint included)."""
+        created: dict[str, Any] = await self.docker._query_json(
+            "volumes/create", method="POST", data=json.dumps(body)
+        )
+        return created
+
+    def workspace_folder(self, stage: StageSpec) -> Path | None:
+        """The workspace's folder on this host when this process can fill it directly (else None)."""
+        return self._folders.get(stage.id)
 
     async def fill_workspace(self, stage: StageSpec, archive: BinaryIO) -> None:
         """Unpack the archive into the workspace through a created, never started, placeholder container."""
@@ -167,18 +190,23 @@ class DockerEngine:
             await container.delete(force=True)
 
     async def destroy(self, stage: StageSpec) -> None:
-        """Remove every container, the network and the volumes labelled with the stage's id."""
+        """Remove the stage's containers and volumes (by its label); give its network back to the pool."""
         self._images.forget(stage.id)
+        self._folders.pop(stage.id, None)
         for handle in [h for h, (stage_id, _) in self._armed.items() if stage_id == stage.id]:
             await rawsocket.close(self._armed.pop(handle)[1])
+        network = self._networks.network_of(stage.id)
         try:
             left = await remove_labelled(self.docker, {config.STAGE_LABEL: stage.id})
         except (DockerError, aiohttp.ClientError, OSError) as exc:
             self._late_removal.add(stage.id)  # the engine is away: removed once it answers again
+            await self._networks.give_back(stage.id)
             raise EngineError(
                 f"could not remove the stage's containers, network and volumes (retried while the runner "
                 f"runs): {_reason(exc)}"
             ) from None
+        if not await self._networks.give_back(stage.id):
+            left.append(f"network {network}")
         if left:
             self._late_removal.add(stage.id)
             raise EngineError(f"could not remove {', '.join(left)} (retried while the runner runs)")
@@ -189,12 +217,14 @@ class DockerEngine:
         """Pull as the policy says, then create the step's container."""
         step = spec.step
         auth = auth_for_image(step.image, stage.registry_auth)
+
         await self._images.ensure(stage.id, PullRequest(step.image, step.pull, auth))
         socket_path = self._socket_path()
         armed = self.arm and socket_path is not None and config.can_arm(step, stage.plan)
         try:
             container = await self.docker.containers.create(
-                config.container_body(stage, spec, armed=armed), name=config.container_name(stage, step)
+                config.container_body(stage, spec, network=self._networks.network_of(stage.id), armed=armed),
+                name=config.container_name(stage, step),
             )
         except DockerError as exc:
             raise EngineError(f"could not create the container of {step.name!r}: {exc.message}") from None
@@ -285,7 +315,21 @@ class DockerEngine:
                 raise EngineError(f"could not stop the container: {exc.message}") from None
 
     async def archive(self, handle: str, path: str, limit: int) -> BinaryIO | None:
-        """`GET /containers/{id}/archive` of a finished container, spooled to disk past 1 MiB."""
+        """`GET /containers/{id}/archive` of a finished container, spooled to disk past 1 MiB; a volume of
+        its own at exactly that path whose folder is on this host is packed here (the daemon spared)."""
+        try:
+            folder = mounted_folder(await self.docker.containers.container(handle).show(), path)
+        except (DockerError, aiohttp.ClientError, OSError):
+            folder = None
+        if folder is not None:
+            try:
+                return await asyncio.to_thread(
+                    pack_folder, folder, posixpath.basename(path.rstrip("/")), limit
+                )
+            except TooLarge:
+                raise EngineError(f"{path} holds more than {limit // (1024 * 1024)} MiB") from None
+            except OSError:
+                pass  # read through the daemon instead
         spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 (the caller closes it)
         try:
             async with self.docker._query(

@@ -13,6 +13,7 @@ from aiodocker.exceptions import DockerError
 
 from runner.docker.cleanup import remove_labelled
 from runner.docker.config import MANAGED_LABEL, OWNER_LABEL, RUNNER_LABEL, STAGE_LABEL
+from runner.docker.networks import POOL_LABEL, remove_network
 from runner.engine import EngineError
 
 
@@ -35,7 +36,7 @@ def is_orphan(labels: dict[str, str], runner: str | None) -> bool:
 
 
 async def remove_orphans(docker: Docker, *, runner: str | None = None) -> list[str]:
-    """Remove every orphaned stage (containers, networks, volumes); return their ids."""
+    """Remove every orphaned stage (containers, networks, volumes) and pooled network; return stage ids."""
     managed = {"label": [f"{MANAGED_LABEL}=true"]}
     try:
         containers = await docker.containers.list(all=True, filters=managed)
@@ -46,6 +47,10 @@ async def remove_orphans(docker: Docker, *, runner: str | None = None) -> list[s
         stages = sorted({labels[STAGE_LABEL] for labels in found if _orphaned(labels, runner)})
         for stage in stages:
             await remove_labelled(docker, {STAGE_LABEL: stage})
+        pooled = await docker.networks.list(filters={"label": [f"{POOL_LABEL}=true"]})
+        for network in pooled:
+            if is_orphan(network.get("Labels") or {}, runner):
+                await remove_network(docker, network["Id"])
     except (DockerError, aiohttp.ClientError, OSError) as exc:
         raise EngineError(f"could not remove leftovers: {exc}") from None
     return stages

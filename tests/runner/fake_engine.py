@@ -8,6 +8,7 @@ import tarfile
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import BinaryIO
 
 from runner.engine import ContainerSpec, EngineError, Exit, FolderArchive, PathSink, StageSpec
@@ -64,8 +65,12 @@ class FakeContainer:
 class FakeEngine:
     """Records every call with a timestamp; containers follow their step's Behaviour."""
 
-    def __init__(self, behaviours: Mapping[str, Behaviour] | None = None) -> None:
+    def __init__(
+        self, behaviours: Mapping[str, Behaviour] | None = None, *, folder: Path | None = None
+    ) -> None:
         self.behaviours = dict(behaviours or {})
+        self.folder = folder
+        """Where `workspace_folder` says the workspace is on this host (None: filled with an archive)."""
         self.containers: dict[str, FakeContainer] = {}
         self.events: list[tuple[float, str, str]] = []
         self.workspace: bytes | None = None
@@ -101,6 +106,10 @@ class FakeEngine:
         """The files the step's Behaviour wrote at that path, as a tar (None: nothing there)."""
         container = self.containers[handle]
         return container.behaviour.files(path)
+
+    def workspace_folder(self, stage: StageSpec) -> Path | None:
+        """A folder to clone into directly, when the test gave one."""
+        return self.folder
 
     async def fill_workspace(self, stage: StageSpec, archive: BinaryIO) -> None:
         """Keep the archive's bytes."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from pipelines.report import StageReport
 from pipelines.status import Status
 from runner.docker import DockerEngine
+from runner.engine import StageSpec
 from runner.executor import StageOptions, run_stage
 from runner.workspace import cloned_workspace, local_workspace
 from tests.runner.support import RecordingReporter, plan_of
@@ -280,7 +282,19 @@ async def test_long_lines_and_binary_output_survive(engine: DockerEngine) -> Non
     assert [line.pos for line in reporter.lines["noisy"]] == list(range(len(lines)))
 
 
-async def test_the_clone_step_checks_out_the_exact_commit(engine: DockerEngine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("direct", [True, False], ids=["into-the-volume-folder", "through-an-archive"])
+async def test_the_clone_step_checks_out_the_exact_commit(
+    engine: DockerEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct: bool
+) -> None:
+    folders: list[Path | None] = []
+    offered = engine.workspace_folder
+
+    def workspace_folder(stage: StageSpec) -> Path | None:
+        folder = offered(stage) if direct else None
+        folders.append(folder)
+        return folder
+
+    monkeypatch.setattr(engine, "workspace_folder", workspace_folder)
     origin = tmp_path / "origin"
     subprocess.run(["git", "init", "-q", "-b", "main", str(origin)], check=True)
     for content in ("first", "second"):
@@ -294,7 +308,8 @@ async def test_the_clone_step_checks_out_the_exact_commit(engine: DockerEngine, 
             first = subprocess.run(
                 ["git", "-C", str(origin), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
             ).stdout.strip()
-    plan = plan_of("kind: pipeline\nsteps:\n  - {name: show, image: busybox, commands: [cat VERSION, ls -a]}")
+    commands = "[cat VERSION, ls -a, 'ls -ln VERSION', 'echo x > made && cat made']"
+    plan = plan_of(f"kind: pipeline\nsteps:\n  - {{name: show, image: busybox, commands: {commands}}}")
     clone = plan.clone.model_copy(
         update={"remote_url": origin.as_uri(), "ref": "refs/heads/main", "sha": first}
     )
@@ -304,6 +319,14 @@ async def test_the_clone_step_checks_out_the_exact_commit(engine: DockerEngine, 
     assert reporter.text("show")[1] == "first"
     assert ".git" in reporter.text("show")
     assert any(first in line for line in reporter.text("clone"))
+    shown = reporter.text("show")
+    owner = next(line for line in shown if line.startswith("-") and line.endswith(" VERSION")).split()[2]
+    assert owner == "0", "the step's root owns the checked-out files"
+    assert reporter.text("show")[-1] == "x", "the step can write into its workspace"
+    if direct and os.geteuid() == 0:  # as root beside the engine (as in CI), the folder is written directly
+        assert folders and folders[0] is not None
+    if not direct:
+        assert folders == [None]
 
 
 async def test_pull_never_refuses_an_image_that_is_not_on_the_host(engine: DockerEngine) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from pathlib import Path
 from typing import BinaryIO
 
 import pytest
@@ -256,6 +257,35 @@ async def test_the_clone_step_fills_the_workspace_from_the_source() -> None:
     assert engine.workspace == b"tar bytes"
     assert reporter.text("clone") == ["+ git fetch"]
     assert engine.started("build") > 0
+
+
+class FolderSource:
+    """A source that writes its files into the folder the engine offers, else hands over a tar."""
+
+    async def __call__(self, log: LogWriter) -> BinaryIO:
+        await log("+ packed")
+        return io.BytesIO(b"tar bytes")
+
+    async def into(self, folder: Path, log: LogWriter) -> None:
+        await log("+ straight into the folder")
+        (folder / "README").write_text("hello\n")
+
+
+async def test_the_clone_writes_into_the_workspace_folder_when_the_engine_offers_one(tmp_path: Path) -> None:
+    engine, reporter = FakeEngine(folder=tmp_path), RecordingReporter()
+    report = await run_stage(engine, reporter, plan_of(CLONED), workspace=FolderSource())
+    assert report.status == Status.SUCCESS
+    assert (tmp_path / "README").read_text() == "hello\n"
+    assert engine.workspace is None, "no archive went through the engine"
+    assert reporter.text("clone") == ["+ straight into the folder"]
+
+
+async def test_without_a_folder_the_same_source_fills_the_workspace_through_an_archive() -> None:
+    engine, reporter = FakeEngine(), RecordingReporter()
+    report = await run_stage(engine, reporter, plan_of(CLONED), workspace=FolderSource())
+    assert report.status == Status.SUCCESS
+    assert engine.workspace == b"tar bytes"
+    assert reporter.text("clone") == ["+ packed"]
 
 
 async def test_a_failed_clone_fails_the_stage_and_skips_the_steps() -> None:

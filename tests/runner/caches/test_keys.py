@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from runner.archive import pack
-from runner.caches.keys import patterns_for, read_checksums, wanted_caches
+from runner.caches.keys import patterns_for, read_checksums, read_folder_checksums, wanted_caches
 from tests.runner.support import plan_of
 
 FACTS = {"branch": "main", "os": "linux", "arch": "amd64"}
@@ -23,6 +23,8 @@ def _wanted(root: Path, text: str, *, auto: bool = True) -> dict[str, tuple[str,
     with pack(root) as archive:
         checksums = read_checksums(archive, patterns_for(plan, auto))
         assert archive.tell() == 0, "the archive is rewound for the workspace"
+    direct = read_folder_checksums(root, patterns_for(plan, auto))
+    assert direct == checksums, "a workspace filled directly gives the same keys as one filled from a tar"
     wanted = wanted_caches(plan, checksums, FACTS, auto=auto)
     return {(w.tool.name if w.tool else w.key.key.split("-")[0]): (w.key.key, w.paths) for w in wanted}
 
@@ -68,3 +70,10 @@ def test_a_tool_every_step_points_elsewhere_is_left_alone(tmp_path: Path) -> Non
     root = _files(tmp_path / "a", {"requirements.txt": "pytest"})
     text = PIPELINE.replace("commands: [pytest]}", "commands: [pytest], environment: {PIP_CACHE_DIR: /mine}}")
     assert "pip" not in _wanted(root, text)
+
+
+def test_a_symbolic_link_is_not_followed_for_a_key(tmp_path: Path) -> None:
+    _files(tmp_path / "outside", {"secret.lock": "x"})
+    (tmp_path / "ws" / "lib").mkdir(parents=True)
+    (tmp_path / "ws" / "lib" / "a.lock").symlink_to(tmp_path / "outside" / "secret.lock")
+    assert read_folder_checksums(tmp_path / "ws", ["lib/*.lock"]).files == {}

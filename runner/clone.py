@@ -22,6 +22,7 @@ RETRY_BACKOFF = 0.5
 
 _TAIL_LINES = 3
 _MIN_SECRET = 2
+_FULL_SHA = 40
 _SHA = re.compile(r"[0-9a-fA-F]{4,64}")
 _TRACE = re.compile(r"^\d\d:\d\d:\d\d\.\d+ \S+:\d+ ")  # GIT_TRACE lines stay out of error messages
 _NOISE = re.compile(r"^(fatal|error|warning): ")
@@ -69,9 +70,11 @@ def clone_repository(
     status, tail = git.run("init")
     if status:
         raise CloneError(f"could not create a git repository in {dest}: {tail}")
-    status, tail = git.run("remote", "add", "origin", plan.remote_url, show=f"remote add origin {url}")
-    if status:
-        raise CloneError(f"could not add the remote {url}: {tail}")
+    log(f"+ git remote add origin {url}")
+    try:
+        _add_origin(dest, plan.remote_url)
+    except OSError as err:
+        raise CloneError(f"could not add the remote {url}: {err.strerror or err}") from err
 
     depth = ["--depth", str(plan.depth)] if plan.depth > 0 else []
 
@@ -80,7 +83,7 @@ def clone_repository(
 
     if plan.ref:
         fetch(_refspec(plan.ref), plan.ref)
-        if plan.sha and not git.has_commit(plan.sha):
+        if plan.sha and not _fetched(dest, plan.sha) and not git.has_commit(plan.sha):
             shallow = f" (depth {plan.depth})" if depth else ""
             log(f"commit {plan.sha} is not in the fetched {plan.ref}{shallow}; fetching the commit itself")
             fetch(plan.sha, f"commit {plan.sha}")
@@ -88,7 +91,7 @@ def clone_repository(
         fetch(plan.sha, f"commit {plan.sha}")
     else:
         fetch("HEAD", "the default branch")
-    if plan.sha and not git.has_commit(plan.sha):
+    if plan.sha and not _fetched(dest, plan.sha) and not git.has_commit(plan.sha):
         raise CloneError(f"commit {plan.sha} is not in what was fetched from {url}")
 
     target = plan.sha or "FETCH_HEAD"
@@ -173,7 +176,7 @@ class _Git:
 def _check_plan(plan: ClonePlan) -> None:
     if not plan.remote_url:
         raise CloneError("nothing to clone: the plan has no remote URL")
-    if plan.remote_url.startswith("-"):
+    if plan.remote_url.startswith("-") or any(c in plan.remote_url for c in "\n\r\0"):
         raise CloneError(f"not a remote URL: {plan.remote_url!r}")
     if plan.ref.startswith("-") or any(c.isspace() or c in ":\\" for c in plan.ref):
         raise CloneError(f"not a git ref: {plan.ref!r}")
@@ -204,6 +207,24 @@ def _environment(plan: ClonePlan, netrc: Netrc | None) -> dict[str, str]:
     if plan.trace:
         env["GIT_TRACE"] = "1"
     return env
+
+
+def _add_origin(dest: Path, url: str) -> None:
+    """What `git remote add origin url` writes, without a git process: the remote and its fetch refspec."""
+    quoted = url.replace("\\", "\\\\").replace('"', '\\"')
+    section = f'[remote "origin"]\n\turl = "{quoted}"\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n'
+    with (dest / ".git" / "config").open("a", encoding="utf-8") as config:
+        config.write(section)
+
+
+def _fetched(dest: Path, sha: str) -> bool:
+    """Whether the last fetch brought `sha` itself (FETCH_HEAD's first line): then no `cat-file` is needed."""
+    try:
+        with (dest / ".git" / "FETCH_HEAD").open(encoding="ascii", errors="replace") as fetch_head:
+            first = fetch_head.readline()
+    except OSError:
+        return False
+    return len(sha) >= _FULL_SHA and first[:_FULL_SHA].lower() == sha.lower()[:_FULL_SHA]
 
 
 def _refspec(ref: str) -> str:

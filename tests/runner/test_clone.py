@@ -124,6 +124,17 @@ def test_checks_out_an_older_commit_of_the_branch(remote: Remote, tmp_path: Path
     assert git("status", "--porcelain", cwd=dest) == ""
 
 
+def test_origin_is_the_remote_git_would_have_added(remote: Remote, tmp_path: Path) -> None:
+    odd = tmp_path / 'odd "quoted" \\ name'
+    subprocess.run(["git", "clone", "-q", "--bare", remote.url, str(odd)], check=True)
+    dest = tmp_path / "src"
+    clone(ClonePlan(remote_url=str(odd), ref="refs/heads/main", sha=remote.second), dest)
+    assert git("remote", "get-url", "origin", cwd=dest) == str(odd)
+    assert git("config", "--get", "remote.origin.fetch", cwd=dest) == "+refs/heads/*:refs/remotes/origin/*"
+    git("fetch", "-q", "origin", cwd=dest)  # a step can fetch the rest, as after Drone's clone
+    assert git("rev-parse", "refs/remotes/origin/main", cwd=dest) == remote.second
+
+
 def test_depth_one_gives_a_shallow_repository(remote: Remote, tmp_path: Path) -> None:
     dest = tmp_path / "src"
     lines = clone(ClonePlan(remote_url=remote.url, ref="refs/heads/main", sha=remote.second, depth=1), dest)

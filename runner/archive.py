@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import tarfile
@@ -51,6 +52,22 @@ def pack(root: Path, paths: Iterable[str] | None = None) -> BinaryIO:
         out.close()
         raise
     return out
+
+
+def copy_files(root: Path, paths: Iterable[str], dest: Path) -> None:
+    """Copy the relative paths of root into dest as `pack` would carry them: folders made, links kept as
+    links, special files skipped (what a tar of them, unpacked, gives, without the tar)."""
+    base = root.resolve(strict=True)
+    for name in paths:
+        relative = _checked(base, name)
+        source, target = base / relative, dest / relative
+        mode = source.lstat().st_mode
+        if stat.S_ISDIR(mode):
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copystat(source, target)
+        elif stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target, follow_symlinks=False)
 
 
 def _git_files(root: Path) -> list[str] | None:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from pipelines.plan import ClonePlan
-from runner.archive import pack, workspace_files
-from runner.executor import LogWriter, WorkspaceSource
+from runner.archive import copy_files, pack, workspace_files
+from runner.executor import LogWriter
 
 if TYPE_CHECKING:
     from runner.clone import Netrc
@@ -93,14 +93,31 @@ def _discard_clone(work: asyncio.Future[BinaryIO], folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def local_workspace(root: Path) -> WorkspaceSource:
+def local_workspace(root: Path) -> LocalWorkspace:
     """Copy a local folder's files (in a git work tree: those git does not ignore), as `hangar exec` does."""
+    return LocalWorkspace(root)
 
-    async def source(log: LogWriter) -> BinaryIO:
+
+class LocalWorkspace:
+    """A local folder's files: packed for the engine, or copied straight into the workspace's folder."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+
+    async def __call__(self, log: LogWriter) -> BinaryIO:
+        """A tar of the files."""
         started = time.monotonic()
-        files = await asyncio.to_thread(workspace_files, root)
-        archive = await asyncio.to_thread(pack, root, files)
-        await log(f"+ copied {len(files)} files from {root} ({time.monotonic() - started:.2f}s)")
+        files = await asyncio.to_thread(workspace_files, self._root)
+        archive = await asyncio.to_thread(pack, self._root, files)
+        await self._copied(log, len(files), started)
         return archive
 
-    return source
+    async def into(self, folder: Path, log: LogWriter) -> None:
+        """Copy the files into the (empty) workspace folder on this host."""
+        started = time.monotonic()
+        files = await asyncio.to_thread(workspace_files, self._root)
+        await asyncio.to_thread(copy_files, self._root, files, folder)
+        await self._copied(log, len(files), started)
+
+    async def _copied(self, log: LogWriter, count: int, started: float) -> None:
+        await log(f"+ copied {count} files from {self._root} ({time.monotonic() - started:.2f}s)")

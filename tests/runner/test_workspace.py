@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import tarfile
 import tempfile
 from pathlib import Path
@@ -46,3 +47,48 @@ async def test_a_local_folder_is_packed_with_what_git_would_keep(tmp_path: Path)
     with archive, tarfile.open(fileobj=archive) as tar:
         assert tar.getnames() == ["app.py"]
     assert lines[0].startswith(f"+ copied 1 files from {tmp_path}")
+
+
+async def test_a_local_folder_copied_straight_into_a_folder_holds_what_its_tar_holds(tmp_path: Path) -> None:
+    root, dest, unpacked = tmp_path / "root", tmp_path / "dest", tmp_path / "unpacked"
+    (root / "src" / "pkg").mkdir(parents=True)
+    (root / "src" / "pkg" / "mod.py").write_text("x = 1\n")
+    (root / "run.sh").write_text("#!/bin/sh\n")
+    (root / "run.sh").chmod(0o755)
+    (root / "latest").symlink_to("src/pkg/mod.py")
+    os.mkfifo(root / "pipe")  # a special file: neither packed nor copied
+    dest.mkdir()
+    lines: list[str] = []
+
+    async def log(line: str) -> None:
+        lines.append(line)
+
+    source = local_workspace(root)
+    await source.into(dest, log)
+    with await source(log) as archive, tarfile.open(fileobj=archive) as tar:
+        tar.extractall(unpacked, filter="fully_trusted")
+    assert (
+        listing(dest)
+        == listing(unpacked)
+        == {
+            "latest": "link src/pkg/mod.py",
+            "run.sh": "file 755",
+            "src": "dir",
+            "src/pkg": "dir",
+            "src/pkg/mod.py": "file 644",
+        }
+    )
+    assert lines[0].startswith(f"+ copied 3 files from {root}")
+
+
+def listing(folder: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            found[name] = f"link {os.readlink(path)}"
+        elif path.is_dir():
+            found[name] = "dir"
+        else:
+            found[name] = f"file {path.stat().st_mode & 0o777:o}"
+    return found

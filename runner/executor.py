@@ -130,7 +130,6 @@ class _StageRun:
         self.background: list[asyncio.Task[None]] = []
 
     async def run(self) -> StageReport:
-
         self.report.status, self.report.started = Status.RUNNING, time.time()
         await self.reporter.stage_updated(self.report)
         watcher = asyncio.create_task(self._watch())
@@ -158,7 +157,6 @@ class _StageRun:
             raise EngineError(self.problem)
         if self.plan.stage.platform.os not in ("", "linux"):
             raise EngineError(f"this runner runs linux pipelines, not {self.plan.stage.platform.os!r}")
-
         await self.engine.setup(self.spec)
         containers = [s for s in self.plan.steps if s.kind != StepKind.CLONE]
         self.preparer.start(containers, self._worth_preparing)
@@ -427,13 +425,12 @@ class _StageRun:
             await asyncio.gather(*late, return_exceptions=True)
         for pump in self.pumps:  # pumps of steps given up on: no line may follow the stage's end
             pump.cancel()
-        await asyncio.gather(*self.pumps, *self.background, return_exceptions=True)
-
+        await asyncio.gather(*self.pumps, return_exceptions=True)
         await self._save_caches()
         # The outcome is known: report it before removing the containers, network and volumes (a few
         # hundred milliseconds the build page and the commit status need not wait for).
-
         await self._report_outcome()
+        await asyncio.gather(*self.background, return_exceptions=True)  # the steps' removals, then the rest
         try:
             await self.engine.destroy(self.spec)
         except EngineError as exc:  # left for the next start-up's sweep, and said in the stage's error

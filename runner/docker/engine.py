@@ -217,7 +217,6 @@ class DockerEngine:
         """Pull as the policy says, then create the step's container."""
         step = spec.step
         auth = auth_for_image(step.image, stage.registry_auth)
-
         await self._images.ensure(stage.id, PullRequest(step.image, step.pull, auth))
         socket_path = self._socket_path()
         armed = self.arm and socket_path is not None and config.can_arm(step, stage.plan)

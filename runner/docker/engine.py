@@ -19,6 +19,7 @@ import aiohttp
 from aiodocker import Docker
 from aiodocker.exceptions import DockerError
 
+from pipelines.plan import StepKind
 from runner.caches.auto import CACHE_DIR
 from runner.docker import config, rawsocket
 from runner.docker.cleanup import remove_labelled
@@ -37,6 +38,8 @@ _SPOOL_IN_MEMORY = 1024 * 1024
 _OOM_EXIT_CODE = 137
 _KILLED_BY_SIGNAL = 128
 _FOREVER = aiohttp.ClientTimeout(total=None, sock_read=None)
+_PREFETCHED = 2
+"""Steps whose images are pulled while the stage is set up (the next ones while the first ones run)."""
 
 
 class DockerEngine:
@@ -85,11 +88,15 @@ class DockerEngine:
     # -- stage --------------------------------------------------------------------------------------
 
     async def setup(self, stage: StageSpec) -> None:
-        """Take a network from the pool; create the stage's workspace volume and temp volumes."""
+        """Take a network from the pool; create the stage's workspace volume and temp volumes; begin pulling
+        the first steps' images meanwhile."""
         volumes = [{"Name": config.workspace_volume(stage), "Labels": config.labels(stage)}]
         if stage.cache_volume:
             volumes.append({"Name": config.cache_volume(stage), "Labels": config.labels(stage)})
         volumes += [body for v in stage.plan.volumes if (body := config.volume_body(stage, v)) is not None]
+        for step in [step for step in stage.plan.steps if step.kind != StepKind.CLONE][:_PREFETCHED]:
+            auth = auth_for_image(step.image, stage.registry_auth)
+            self._images.prefetch(stage.id, PullRequest(step.image, step.pull, auth))
         try:
             _, workspace, *_ = await asyncio.gather(
                 self._networks.take(stage.id, config.labels(stage)),

@@ -32,12 +32,19 @@ class ImagePuller:
 
     async def ensure(self, stage_id: str, request: PullRequest) -> None:
         """Pull or check the image; EngineError, with a message for the step's log, if it cannot be had."""
+        await asyncio.shield(self._task(stage_id, request))
+
+    def prefetch(self, stage_id: str, request: PullRequest) -> None:
+        """Begin pulling or checking the image now; the step's `ensure` gets the outcome (its error too)."""
+        self._task(stage_id, request).add_done_callback(_retrieved)
+
+    def _task(self, stage_id: str, request: PullRequest) -> asyncio.Task[None]:
         key = (stage_id, request.image)
         task = self._pulls.get(key)
         if task is None:
             task = asyncio.create_task(self._ensure(request))
             self._pulls[key] = task
-        await asyncio.shield(task)
+        return task
 
     def forget(self, stage_id: str) -> None:
         """Drop the stage's pull records, cancelling a pull still in flight."""
@@ -78,6 +85,12 @@ class ImagePuller:
                 await self._docker.images.pull(_qualified(image), auth=credentials)
         except DockerError as exc:
             raise EngineError(f"could not pull image {image}: {exc.message}") from None
+
+
+def _retrieved(task: asyncio.Task[None]) -> None:
+    """Mark a prefetch's error as seen: the step that needs the image reports it; a skipped one never."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _is_latest(image: str) -> bool:

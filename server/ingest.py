@@ -2,7 +2,9 @@
 are written together, in one transaction and one statement, so a burst costs a commit per group, not one per
 webhook (SQLite writes one transaction at a time per process; PostgreSQL pays a round trip per commit).
 
-Each webhook is answered only after the commit that holds its row: a 202 still means "recorded".
+Each webhook is answered only after the commit that holds its row: a 202 still means "recorded". The group's
+trigger jobs are then queued together too (one Redis round trip), for the new deliveries and for redeliveries
+whose first trigger never made a build.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.changes import Changes
@@ -25,15 +28,18 @@ MAX_GROUP = 200
 
 _log = logging.getLogger("hangar.ingest")
 Transaction = Callable[[], AbstractAsyncContextManager[tuple[AsyncSession, Changes]]]
+QueueTriggers = Callable[[list[int]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Recorded:
-    """A delivery's row: its id, whether this webhook made it (False: a redelivery), its build if any."""
+    """A delivery's row: its id, whether this webhook made it (False: a redelivery), its build if any, and
+    why its trigger could not be queued ('' when it was, or needed none)."""
 
     id: int
     new: bool
     build_id: int | None = None
+    queue_error: str = ""
 
 
 @dataclass
@@ -47,8 +53,9 @@ class _Waiting:
 class DeliveryRecorder:
     """Records deliveries for the webhook route, a group at a time."""
 
-    def __init__(self, transaction: Transaction) -> None:
+    def __init__(self, transaction: Transaction, queue_triggers: QueueTriggers | None = None) -> None:
         self._transaction = transaction
+        self._queue_triggers = queue_triggers
         self._waiting: list[_Waiting] = []
         self._arrived = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
@@ -88,12 +95,24 @@ class DeliveryRecorder:
     async def _write(self, group: list[_Waiting]) -> None:
         async with self._transaction() as (session, _changes):
             found = await create_deliveries(session, [waiting.row for waiting in group])
+        queue_error = await self._queue([row for row in found.values() if row[1] or row[2] is None])
         answered: set[tuple[int, str]] = set()
         for waiting in group:
             identity = (waiting.row.repo_id, waiting.row.delivery)
             row_id, new, build_id = found[identity]
-            waiting.answer.set_result(Recorded(row_id, new and identity not in answered, build_id))
+            recorded = Recorded(row_id, new and identity not in answered, build_id, queue_error)
+            waiting.answer.set_result(recorded)
             answered.add(identity)
+
+    async def _queue(self, rows: list[tuple[int, bool, int | None]]) -> str:
+        """Queue the triggers of these rows (committed); '' or why Redis could not take them."""
+        if self._queue_triggers is None or not rows:
+            return ""
+        try:
+            await self._queue_triggers(sorted({row_id for row_id, _new, _build in rows}))
+        except (RedisError, OSError) as exc:  # recorded: a redelivery, or the worker's sweep, queues it later
+            return str(exc) or type(exc).__name__
+        return ""
 
     async def _write_one(self, waiting: _Waiting) -> None:
         try:

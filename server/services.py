@@ -24,6 +24,7 @@ from server.db.models import Outbox
 from server.forges.configured import configured_forge
 from server.forges.remote import RemoteForge
 from server.ingest import DeliveryRecorder
+from server.job_batch import QueuedJob, enqueue_many
 from server.keycheck import cipher_for
 from server.keys import (
     EMAIL_JOB,
@@ -31,8 +32,10 @@ from server.keys import (
     QUEUE_NAME,
     STAGES_CHANNEL,
     STATUS_JOB,
+    TRIGGER_JOB,
     cancel_channel,
     outbox_job_id,
+    trigger_job_id,
 )
 from server.notify.cache import NotifyCache
 from server.scheduler import RecentOffers
@@ -79,7 +82,7 @@ class Services:
         self.notifies = NotifyCache(self.sessions)
         self.forge = configured_forge(self.settings)
         self.offers = RecentOffers()
-        self.deliveries = DeliveryRecorder(self.transaction)
+        self.deliveries = DeliveryRecorder(self.transaction, self.queue_triggers)
         sqlite = self.engine.dialect.name == "sqlite"
         self.writing = asyncio.Lock() if sqlite else contextlib.nullcontext()
 
@@ -161,6 +164,16 @@ class Services:
         if wake and queued is not None:
             await self._wake_workers()
         return queued is not None
+
+    async def queue_triggers(self, delivery_ids: list[int]) -> None:
+        """Queue the trigger jobs of recorded deliveries in one round trip, then wake the workers once; a job
+        id still taken (a redelivery) goes the way of `enqueue`. Raises when Redis is unavailable."""
+        wanted = [QueuedJob(TRIGGER_JOB, (each,), trigger_job_id(each)) for each in delivery_ids]
+        queued = await enqueue_many(self.jobs, QUEUE_NAME, wanted)
+        for job, done in zip(wanted, queued, strict=True):
+            if not done:
+                await self.enqueue(job.function, *job.args, job_id=job.job_id, wake=False)
+        await self._wake_workers()
 
     async def _wake_workers(self) -> None:
         """Tell the workers a job is queued: while one wake-up is being sent, the callers meanwhile share the

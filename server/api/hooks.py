@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,9 +23,8 @@ from server.forges import (
     repository_slug,
     verify_signature,
 )
-from server.keys import TRIGGER_JOB, trigger_job_id
 from server.store.accounts import find_repo_by_forge_id
-from server.store.repos import find_repo
+from server.store.repos import find_hook_repo
 
 _log = logging.getLogger("hangar.hooks")
 QUEUE_DOWN_RETRY_AFTER = "30"
@@ -61,13 +59,15 @@ async def receive_hook(request: Request) -> Response:
         raise HTTPException(400, str(exc)) from None
     if "\x00" in owner + name:
         raise HTTPException(400, "the repository's name has a NUL character")
-    async with hangar.reading() as session:
-        repo = await find_repo(session, owner, name)
-        if repo is None:  # renamed or transferred on the forge since it was switched on
+    found = await find_hook_repo(hangar.engine, owner, name)
+    if found is None:  # renamed or transferred on the forge since it was switched on
+        async with hangar.reading() as session:
             repo = await find_repo_by_forge_id(session, forge, repository_id(forge, payload))
-    if repo is None:
+        found = (repo.id or 0, repo.webhook_secret) if repo is not None else None
+    if found is None:
         raise HTTPException(404, f"repository {owner}/{name} is not registered with Hangar")
-    if not verify_signature(forge, request.headers, body, hangar.cipher.decrypt(repo.webhook_secret)):
+    repo_id, secret = found
+    if not verify_signature(forge, request.headers, body, hangar.cipher.decrypt(secret)):
         raise HTTPException(401, "the webhook signature does not match the repository's secret")
     try:
         result = parse_hook(forge, request.headers, payload)
@@ -77,7 +77,7 @@ async def receive_hook(request: Request) -> Response:
         return JSONResponse({"message": "pong"})
     if isinstance(result, Ignored):
         return JSONResponse({"ignored": result.reason}, status_code=202)
-    return await _record(request, repo.id or 0, delivery_id(forge, request.headers, body), result)
+    return await _record(request, repo_id, delivery_id(forge, request.headers, body), result)
 
 
 async def _record(request: Request, repo_id: int, delivery: str, hook: Hook) -> Response:
@@ -87,11 +87,10 @@ async def _record(request: Request, repo_id: int, delivery: str, hook: Hook) -> 
     )
     if not recorded.new and recorded.build_id is not None:
         return JSONResponse({"duplicate": delivery}, status_code=200)
-    # Queued again for a redelivery whose first trigger never ran (Redis was away): the job id keeps it once.
-    try:
-        await hangar.enqueue(TRIGGER_JOB, recorded.id, job_id=trigger_job_id(recorded.id))
-    except (RedisError, OSError) as exc:  # recorded: a redelivery, or the worker's sweep, queues it later
-        _log.warning("delivery %s recorded but not queued: %s", delivery, exc)
+    # The recorder queued the trigger (again for a redelivery whose first one never ran: the job id keeps it
+    # once); if Redis was away the delivery stays recorded, and a redelivery or the worker's sweep queues it.
+    if recorded.queue_error:
+        _log.warning("delivery %s recorded but not queued: %s", delivery, recorded.queue_error)
         error = f"the job queue is unavailable; delivery {delivery} is recorded, send it again later"
         return JSONResponse(
             {"error": error}, status_code=503, headers={"Retry-After": QUEUE_DOWN_RETRY_AFTER}

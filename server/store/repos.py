@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy import select as core_select
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,6 +31,19 @@ async def find_repo(session: AsyncSession, owner: str, name: str) -> Repo | None
     """The repository `owner/name`, if registered."""
     result = await session.exec(select(Repo).where(Repo.owner == owner, Repo.name == name))
     return result.first()
+
+
+_HOOK_REPO = core_select(col(Repo.id), col(Repo.webhook_secret)).where(
+    col(Repo.owner) == bindparam("owner"), col(Repo.name) == bindparam("name")
+)
+
+
+async def find_hook_repo(engine: AsyncEngine, owner: str, name: str) -> tuple[int, str] | None:
+    """The id and (encrypted) webhook secret of repository `owner/name`: one Core statement, no ORM session
+    (the webhook route's lookup, made for every delivery)."""
+    async with engine.connect() as connection:
+        row = (await connection.execute(_HOOK_REPO, {"owner": owner, "name": name})).first()
+    return (row[0] or 0, row[1]) if row is not None else None
 
 
 async def find_repo_by_id(session: AsyncSession, repo_id: int) -> Repo | None:

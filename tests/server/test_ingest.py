@@ -11,6 +11,8 @@ import pytest
 from sqlmodel import func, select
 
 from server.db.models import Delivery
+from server.job_batch import QueuedJob, enqueue_many
+from server.keys import QUEUE_NAME, TRIGGER_JOB, trigger_job_id
 from server.services import Services
 from tests.server.conftest import make_settings, opened
 from tests.server.support import register_repo
@@ -52,3 +54,20 @@ async def test_one_bad_row_fails_only_its_own_webhook(either: Services) -> None:
     assert all(not isinstance(result, BaseException) and result.new for result in results[:5])
     assert isinstance(results[5], Exception)
     assert await _count(either) == 5
+
+
+async def test_a_group_queues_each_trigger_once_as_arq_would(either: Services) -> None:
+    repo = await register_repo(either, "octo", "app", "/nowhere.git")
+    await either.jobs.delete(QUEUE_NAME)
+    names = [f"q-{i}" for i in range(8)] + ["q-1", "q-2"]  # two redelivered in the same burst
+    answers = await asyncio.gather(
+        *(either.deliveries.record(repo.id or 0, name, "push", {}) for name in names)
+    )
+    assert all(not answer.queue_error for answer in answers)
+    queued = {job.job_id for job in await either.jobs.queued_jobs(queue_name=QUEUE_NAME)}
+    assert queued == {trigger_job_id(answer.id) for answer in answers}
+    jobs = await either.jobs.queued_jobs(queue_name=QUEUE_NAME)
+    assert {(job.function, job.args) for job in jobs} == {(TRIGGER_JOB, (a.id,)) for a in answers}
+    assert await enqueue_many(
+        either.jobs, QUEUE_NAME, [QueuedJob(TRIGGER_JOB, (1,), jobs[0].job_id or "")]
+    ) == [False]

@@ -116,7 +116,7 @@ def test_checks_out_an_older_commit_of_the_branch(remote: Remote, tmp_path: Path
     lines = clone(ClonePlan(remote_url=remote.url, ref="refs/heads/main", sha=remote.first), dest)
     assert head(dest) == remote.first
     assert (dest / "README").read_text() == "one\n"
-    assert lines[0] == "+ git init"
+    assert lines[0] == "+ git init --template="
     assert f"+ git remote add origin {remote.url}" in lines
     assert "+ git fetch origin +refs/heads/main:" in lines
     assert f"+ git checkout -qf {remote.first}" in lines

@@ -24,7 +24,7 @@ from runner.tasks import stop_task
 MAX_UNSENT_BYTES = 32 * 1024 * 1024
 """Log text held for the server before `step_output` waits (the engine keeps the rest meanwhile)."""
 MAX_BATCH_BYTES = 1024 * 1024
-MAX_BATCH_LINES = 10_000
+MAX_BATCH_LINES = 5000
 MIN_BATCH_BYTES = 16 * 1024
 """The smallest batch a 413 answer can shrink batches to."""
 LINGER_SECONDS = 0.05

@@ -5,9 +5,10 @@ are not running). First the baseline: `docker run --rm busybox <the same awk com
 `hangar up --no-runner` and a separate `hangar runner` (so the server's memory is the server's alone) run a
 build whose one step prints the lines (100 bytes each, numbered from 0); while it runs, the viewers follow
 the step's server-sent events (`.../logs/1/1/stream`), resuming with Last-Event-ID if a stream drops.
-Measured: the step's time (its `started` to `finished`, as the server recorded them) against the baseline,
-lines/s, the peak RSS (VmHWM) of the `hangar up` process (goal ≤ 150 MB) against its RSS before the
-build, and the peak RSS of its embedded Redis.
+Measured: the step's time (its `started` to `finished`, as the server recorded them) and the time from the
+webhook to the build seen finished (the stored log complete), both against the baseline (goal: twice at most);
+lines/s; the peak RSS (VmHWM) of the `hangar up` process during the build (goal ≤ 150 MiB: the peak is
+reset when the build starts) against its RSS and peak before it; the peak RSS of its embedded Redis.
 Checked: the stored log (the plain-text download) and every viewer hold every numbered line once, in order.
 """
 
@@ -149,6 +150,14 @@ def memory_mib(pid: int, field: str = "VmHWM") -> float:
     return total
 
 
+def reset_peak(pid: int) -> None:
+    """Reset the peak resident memory (VmHWM) of a process and its children to what they hold now."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for each in [str(pid), *children]:
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{each}/clear_refs").write_text("5")
+
+
 @dataclass
 class BigLog:
     """What a big log cost and whether every line arrived."""
@@ -157,6 +166,7 @@ class BigLog:
     step_seconds: float
     wall_seconds: float
     server_idle_mib: float
+    server_idle_peak_mib: float
     server_peak_mib: float
     redis_peak_mib: float | None
     stored: LineCheck
@@ -182,6 +192,8 @@ def run_big_log(folder: Path, megabytes: float, viewers: int) -> BigLog:
     lines = int(megabytes * 1_000_000 / LINE_BYTES)
     with hangar_site(folder, "--no-runner") as site:
         idle = memory_mib(site.hangar.process.pid, "VmRSS")
+        idle_peak = memory_mib(site.hangar.process.pid)
+        reset_peak(site.hangar.process.pid)  # the peak of the build, not of the start-up (migrations…)
         site.logs["hangar runner"] = folder / "runner.log"
         with hangar_runner(site.hangar.url, "big-log-runner", folder / "runner.log"):
             before, sha = site.repo.push({".ci.yml": pipeline(lines)}, "big log")
@@ -190,13 +202,13 @@ def run_big_log(folder: Path, megabytes: float, viewers: int) -> BigLog:
             wait_for_step(site)
             watchers = [Viewer() for _ in range(viewers)]
             asyncio.run(follow_all(site.hangar.url, watchers, timeout=60 + megabytes * 10))
-            build, _seen = site.wait(1, interval=0.5, timeout=120 + megabytes * 5)
+            build, _seen = site.wait(1, interval=0.1, timeout=120 + megabytes * 5)
             wall = time.monotonic() - started
             step = build["stages"][0]["steps"][0]
             stored = stored_check(site)
             redis = embedded_redis_pid(site.hangar.data)
             return BigLog(
-                lines, float(step["finished"]) - float(step["started"]), wall, idle,
+                lines, float(step["finished"]) - float(step["started"]), wall, idle, idle_peak,
                 memory_mib(site.hangar.process.pid), memory_mib(redis) if redis else None,
                 stored, watchers, step["status"],
             )  # fmt: skip
@@ -240,10 +252,18 @@ def report(result: BigLog, baseline: float, megabytes: float) -> Table:
     table.add_row("  lines/s", f"{result.lines / result.step_seconds:,.0f}")
     table.add_row("  webhook → build finished (wall)", f"{result.wall_seconds:.2f} s")
     table.add_row("docker run busybox … > /dev/null", f"{baseline:.2f} s")
-    table.add_row("[bold]ratio Hangar / docker[/]", ratio(result.step_seconds, baseline))
-    table.add_row("hangar up's RSS before the build", f"{result.server_idle_mib:.0f} MiB")
     table.add_row(
-        "[bold]peak RSS of hangar up[/] (goal ≤ 150 MB = 143 MiB)", f"{result.server_peak_mib:.0f} MiB"
+        "[bold]ratio Hangar / docker[/] (the step; goal ≤ 2×)", ratio(result.step_seconds, baseline)
+    )
+    table.add_row(
+        "[bold]ratio Hangar / docker[/] (webhook → build finished; goal ≤ 2×)",
+        ratio(result.wall_seconds, baseline),
+    )
+    table.add_row("hangar up's RSS before the build", f"{result.server_idle_mib:.0f} MiB")
+    table.add_row("  its peak RSS before the build (start-up)", f"{result.server_idle_peak_mib:.0f} MiB")
+    table.add_row(
+        "[bold]peak RSS of hangar up during the build[/] (goal ≤ 150 MiB)",
+        f"{result.server_peak_mib:.0f} MiB",
     )
     redis = f"{result.redis_peak_mib:.0f} MiB" if result.redis_peak_mib is not None else "not found"
     table.add_row("peak RSS of its embedded Redis", redis)

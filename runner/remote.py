@@ -66,6 +66,11 @@ def _size(lines: Sequence[LogLine]) -> int:
     return sum(len(line.out) + _LINE_OVERHEAD for line in lines)
 
 
+def _log_batch(step: int, first: int, lines: list[tuple[float, str]]) -> LogBatch:
+    """A LogBatch of lines made here (typed already): not validated again, line by line."""
+    return LogBatch.model_construct(step=step, first=first, lines=lines)
+
+
 def _ignore(text: str) -> None:
     """Warnings nobody listens to."""
 
@@ -319,19 +324,19 @@ class RemoteReporter:
         assert isinstance(head, _Lines)
         step, first = head.step, head.lines[0].pos
         lines: list[tuple[float, str]] = []
-        size = 0
-        index = start
+        size, expected = 0, first
+        max_lines, max_bytes = self.max_batch_lines, self.max_batch_bytes
         for index in range(start, len(self._outbox)):
             item = self._outbox[index]
             if not isinstance(item, _Lines) or item.step != step:
-                return LogBatch(step=step, first=first, lines=lines), index
+                return _log_batch(step, first, lines), index
             for line in item.lines:
                 size += len(line.out) + _LINE_OVERHEAD
-                full = len(lines) >= self.max_batch_lines or size > self.max_batch_bytes
-                if line.pos != first + len(lines) or (lines and full):
-                    return LogBatch(step=step, first=first, lines=lines), None
+                if line.pos != expected or (lines and (expected - first >= max_lines or size > max_bytes)):
+                    return _log_batch(step, first, lines), None
                 lines.append((line.time, line.out))
-        return LogBatch(step=step, first=first, lines=lines), len(self._outbox)
+                expected += 1
+        return _log_batch(step, first, lines), len(self._outbox)
 
     async def _send_many(self) -> None:
         """Send what waits at the head of the outbox in one request; one at a time if the server cannot."""

@@ -7,9 +7,12 @@ missed; pub/sub messages are hints only, and the database is read again every fe
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import math
 import time
 from collections.abc import AsyncIterator
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -20,21 +23,20 @@ from starlette.routing import Route
 from pipelines.status import Status
 from server.api.access import build_detail, readable_build, readable_step
 from server.api.common import parse_number, query_int, services
-from server.api.views import line_view
 from server.changes import build_view
 from server.db.models import Step
 from server.keys import build_channel, log_channel
 from server.services import Services
 from server.store.builds import find_build_by_id
-from server.store.logs import read_lines
+from server.store.logs import read_whole_chunks
 
 KEEP_ALIVE_SECONDS = 15.0
 """A comment is sent after this long without an event, so proxies keep the connection open."""
 POLL_SECONDS = 5.0
 """The database is read at least this often (a lost pub/sub message only delays); new lines and a step's end
 come as pub/sub messages, so this is only the guard."""
-PAGE_LINES = 1000
-"""Log lines read from the database at a time."""
+PAGE_LINES = 5000
+"""Log lines read from the database at a time (at least: the chunks holding them are read whole)."""
 LIVE_BATCHES = 8
 """Live log messages (a runner's batch each, up to 1 MiB) held for one viewer. A viewer that falls behind
 (reading the database, or on a slow connection) must not hold every batch sent meanwhile: the ones dropped
@@ -118,7 +120,7 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
         while True:
             async with hangar.reading() as session:
                 step = await session.get(Step, step_id)
-                stored = await read_lines(session, step_id, position, PAGE_LINES) if step else []
+                stored = await read_whole_chunks(session, step_id, position, PAGE_LINES) if step else []
             if step is None:
                 return
             if step.log_lines < position and not stored:  # its stage was restarted: a new log begins
@@ -126,10 +128,10 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
                 position = 0
                 continue
             if stored:  # one chunk per page, not one write per line
-                yield "".join(_line(*line) for line in stored)
+                yield "".join([_line(*line) for line in stored])
                 position = stored[-1][0] + 1
                 quiet_since = time.monotonic()
-            if len(stored) == PAGE_LINES:
+            if len(stored) >= PAGE_LINES:
                 continue
             if step.status in DONE_STATUSES and position >= step.log_lines:
                 yield sse("done", json.dumps({"status": step.status, "exit_code": step.exit_code}))
@@ -140,15 +142,13 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
                     message = await asyncio.wait_for(queue.get(), remaining)
                 except TimeoutError:
                     break
-                first, lines = _batch(message)
-                if first > position or not lines:  # lines were missed, or the step ended: read the database
+                first, events = _rendered(message)
+                if first > position or not events:  # lines were missed, or the step ended: read the database
                     break
-                fresh = [
-                    (first + offset, *line) for offset, line in enumerate(lines) if first + offset >= position
-                ]
-                if fresh:
-                    yield "".join(_line(*line) for line in fresh)
-                    position = fresh[-1][0] + 1
+                end = first + len(events)
+                if end > position:
+                    yield "".join(events[position - first :])
+                    position = end
                     quiet_since = time.monotonic()
             if time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:
                 yield KEEP_ALIVE
@@ -156,7 +156,11 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
 
 
 def _line(position: int, seconds: float, text: str) -> str:
-    return sse("line", json.dumps(line_view(position, seconds, text)), event_id=position)
+    """The `line` event of a log line: `sse("line", json.dumps(line_view(...)), position)`, written directly
+    (a million-line log is a million of them per viewer)."""
+    time_json = repr(seconds) if math.isfinite(seconds) else json.dumps(seconds)
+    out = encode_basestring_ascii(text)
+    return f'event: line\nid: {position}\ndata: {{"pos": {position}, "time": {time_json}, "out": {out}}}\n\n'
 
 
 def _decode(message: str) -> dict[str, Any]:
@@ -167,15 +171,22 @@ def _decode(message: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _batch(message: str) -> tuple[int, list[tuple[float, str]]]:
-    """A live log message's first position and lines ((0, []) when it is not one)."""
+@functools.lru_cache(maxsize=2)
+def _rendered(message: str) -> tuple[int, tuple[str, ...]]:
+    """A live log message's first position and its lines as `line` events ((0, ()) when it is not one).
+
+    Every viewer of the step gets the same message object: it is decoded and rendered once for all of them.
+    """
     data = _decode(message)
     try:
         first = int(data["first"])
-        lines = [(float(seconds), str(text)) for seconds, text in data["lines"]]
+        events = tuple(
+            _line(position, float(seconds), str(text))
+            for position, (seconds, text) in enumerate(data["lines"], first)
+        )
     except (KeyError, TypeError, ValueError):
-        return 0, []
-    return first, lines
+        return 0, ()
+    return first, events
 
 
 PATH = "/repos/{owner}/{name}/builds/{number}"

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import col, select
+from sqlalchemy import insert, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import LogChunk, Step
+
+_CHUNKS = SQLModel.metadata.tables[LogChunk.__tablename__]
+_STEPS = SQLModel.metadata.tables[Step.__tablename__]
 
 
 async def append_lines(
@@ -21,12 +26,13 @@ async def append_lines(
     have = step.log_lines
     if first > have:
         return have
-    fresh = [list(line) for line in lines[have - first :]]
-    if fresh:
-        session.add(LogChunk(step_id=step.id or 0, first=have, count=len(fresh), lines=fresh))
-        step.log_lines = have + len(fresh)
-        session.add(step)
-        await session.flush()
+    fresh = lines[have - first :]
+    if fresh:  # two Core statements: no ORM object for a chunk that may hold a megabyte
+        after = have + len(fresh)
+        chunk = {"step_id": step.id or 0, "first": have, "count": len(fresh), "lines": fresh}
+        await session.execute(insert(_CHUNKS).values(chunk))
+        await session.execute(update(_STEPS).where(_STEPS.c.id == step.id).values(log_lines=after))
+        set_committed_value(step, "log_lines", after)
     return step.log_lines
 
 
@@ -46,6 +52,29 @@ async def read_lines(
                 lines.append((position, float(seconds), str(text)))
                 if limit is not None and len(lines) >= limit:
                     return lines
+    return lines
+
+
+async def read_whole_chunks(
+    session: AsyncSession, step_id: int, start: int, at_least: int
+) -> list[tuple[int, float, str]]:
+    """The stored lines of a step from position `start`: at least `at_least` of them if there are, and then
+    the rest of the last chunk read (a chunk is decoded whole: cutting it would decode it again next time)."""
+    query = (
+        select(LogChunk.first, LogChunk.lines)
+        .where(LogChunk.step_id == step_id, LogChunk.first + LogChunk.count > start)
+        .where(LogChunk.first < start + at_least)  # the chunks holding those lines, not the whole log
+        .order_by(col(LogChunk.first))
+    )
+    lines: list[tuple[int, float, str]] = []
+    for first, chunk in await session.exec(query):
+        skip = max(0, start - first)
+        lines.extend(
+            (position, float(seconds), str(text))
+            for position, (seconds, text) in enumerate(chunk[skip:], first + skip)
+        )
+        if len(lines) >= at_least:
+            break
     return lines
 
 

@@ -196,18 +196,25 @@ def running_buildbot(workers: int) -> Iterator[Buildbot]:
 
 def run_script(environment: dict[str, str], *args: str) -> None:
     """`bash run.sh ARGS…`; PeerUnavailable with its output (and the master's log's end) if it fails."""
-    done = subprocess.run(
+    script = subprocess.Popen(
         ["bash", str(buildbot_dir() / "run.sh"), *args],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=environment,
-        check=False,
-        start_new_session=True,  # a Ctrl-C stops us, then we stop Buildbot: not a half-done script
+        start_new_session=True,  # its own group: a Ctrl-C reaches us only, and we end the whole script
     )
-    if done.returncode != 0:
+    try:
+        _, errors = script.communicate()
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(script.pid, signal.SIGKILL)  # what it ran too (the daemons have their own sessions)
+        script.wait()
+        raise
+    if script.returncode != 0:
         log = Path(environment.get("BB_DIR", "/nonexistent")) / "master" / "twistd.log"
         tail = log.read_text(errors="replace")[-1500:] if log.is_file() else ""
-        raise PeerUnavailable(f"run.sh {args[0]} failed ({done.returncode}): {done.stderr[-800:]}{tail}")
+        raise PeerUnavailable(f"run.sh {args[0]} failed ({script.returncode}): {errors[-800:]}{tail}")
 
 
 def stop(buildbot: Buildbot) -> None:

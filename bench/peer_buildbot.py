@@ -54,9 +54,9 @@ def missing_reason() -> str | None:
     return None
 
 
-def not_measured(reason: str) -> str:
-    """The one line a bench prints when Buildbot was not measured."""
-    return f"Buildbot was not measured: {reason}"
+def not_measured(reason: str) -> None:
+    """Print the one line saying Buildbot was not measured, and why."""
+    console.print(f"Buildbot was not measured: {reason}", soft_wrap=True)
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ class Buildbot:
 def optional_buildbot(workers: int, wanted: bool = True) -> Iterator[Buildbot | None]:
     """A running Buildbot (as running_buildbot), or None, having printed why it will not be measured."""
     if not wanted:
-        console.print(not_measured("--no-peer"))
+        not_measured("--no-peer")
         yield None
         return
     with contextlib.ExitStack() as stack:
@@ -158,7 +158,7 @@ def optional_buildbot(workers: int, wanted: bool = True) -> Iterator[Buildbot | 
             with console.status(f"starting Buildbot ({workers} worker{'s' if workers > 1 else ''})…"):
                 buildbot: Buildbot | None = stack.enter_context(running_buildbot(workers))
         except PeerUnavailable as error:
-            console.print(not_measured(str(error)))
+            not_measured(str(error))
             buildbot = None
         yield buildbot
 

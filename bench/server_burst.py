@@ -218,7 +218,7 @@ def measure_buildbot(runs: int, wanted: bool) -> peer_buildbot.Burst | None:
             with console.status(f"Buildbot: {runs} hooks at once on {SLOTS} workers…"):
                 return buildbot.burst(runs)
         except PeerUnavailable as error:
-            console.print(not_measured(str(error)))
+            not_measured(str(error))
             return None
 
 

@@ -146,7 +146,7 @@ def buildbot_round(buildbot: Buildbot | None, measured: Measured) -> Buildbot | 
     try:
         measured.buildbot.append(buildbot.one_build())
     except PeerUnavailable as error:
-        console.print(not_measured(str(error)))
+        not_measured(str(error))
         return None
     return buildbot
 

@@ -35,14 +35,9 @@ class PeerUnavailable(Exception):
     """Buildbot cannot be measured here (no peers folder, no venv, no image, it failed); says why."""
 
 
-def peers_dir() -> Path:
-    """The shared `peers` folder: `$HANGAR_SHARED/peers`, else `../shared/peers` beside the checkout."""
-    return shared_dir() / "peers"
-
-
 def buildbot_dir() -> Path:
-    """The folder of the Buildbot peer's scripts (run.sh, measure.py)."""
-    return peers_dir() / "buildbot"
+    """The Buildbot peer's scripts: `$HANGAR_SHARED/peers/buildbot`, else `../shared/peers/buildbot`."""
+    return shared_dir() / "peers" / "buildbot"
 
 
 def missing_reason() -> str | None:
@@ -93,7 +88,10 @@ def json_result(output: str) -> dict[str, Any]:
     lines = [line for line in output.splitlines() if line.startswith("JSON ")]
     if not lines:
         raise PeerUnavailable(f"measure.py printed no JSON line: {output[-500:]!r}")
-    result: dict[str, Any] = json.loads(lines[-1].removeprefix("JSON "))
+    try:
+        result: dict[str, Any] = json.loads(lines[-1].removeprefix("JSON "))
+    except ValueError as error:
+        raise PeerUnavailable(f"measure.py printed a bad JSON line: {lines[-1][:500]!r}") from error
     return result
 
 
@@ -138,12 +136,24 @@ class Buildbot:
 
     def one_build(self) -> tuple[float, float]:
         """One counted build after one warm-up build: (hook → complete seconds, master CPU-s of it)."""
-        return one_latency(self.measure("--n", "1", "--skip-burst"))
+        result = self.measure("--n", "1", "--skip-burst")
+        with unexpected(result):
+            return one_latency(result)
 
     def burst(self, hooks: int, reps: int = 1) -> Burst:
         """`hooks` hooks posted at once, `reps` times (after one warm-up build)."""
         result = self.measure("--skip-latency", "--burst", str(hooks), "--reps", str(reps))
-        return burst_figures(result, self.workers)
+        with unexpected(result):
+            return burst_figures(result, self.workers)
+
+
+@contextlib.contextmanager
+def unexpected(result: dict[str, Any]) -> Iterator[None]:
+    """Within the block, a missing or odd field of measure.py's result is PeerUnavailable."""
+    try:
+        yield
+    except (KeyError, ValueError, TypeError, ZeroDivisionError) as error:
+        raise PeerUnavailable(f"odd measure.py result ({error!r}): {json.dumps(result)[:500]}") from error
 
 
 @contextlib.contextmanager

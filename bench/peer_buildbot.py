@@ -21,9 +21,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
+from bench.interrupts import ignoring_interrupts, stopped_at_exit
 from bench.server_support import console, percentile
 from tests.corpus import shared_dir
 
@@ -131,12 +131,21 @@ class Buildbot:
         command += ["--bb-dir", str(self.folder), "--label", f"workers={self.workers}", *args]
         done = subprocess.run(command, capture_output=True, text=True, env=self.environment, check=False)
         if done.returncode != 0:
-            raise PeerUnavailable(f"measure.py failed ({done.returncode}): {done.stderr.strip()[-800:]}")
+            last = done.stderr.strip().splitlines()[-1:] or ["no error output"]
+            raise PeerUnavailable(f"measure.py failed ({done.returncode}): {last[0][:500]}")
         return json_result(done.stdout)
 
     def one_build(self) -> tuple[float, float]:
-        """One counted build after one warm-up build: (hook → complete seconds, master CPU-s of it)."""
-        result = self.measure("--n", "1", "--skip-burst")
+        """One counted build after one warm-up build: (hook → complete seconds, master CPU-s of it).
+
+        Tried twice: under load measure.py's client sometimes fails to read an answer (a gzip error); the
+        next try's warm-up build waits for whatever the failed one left running.
+        """
+        try:
+            result = self.measure("--n", "1", "--skip-burst")
+        except PeerUnavailable as error:
+            console.print(f"[dim]Buildbot: {error}; trying again[/]", soft_wrap=True)
+            result = self.measure("--n", "1", "--skip-burst")
         with unexpected(result):
             return one_latency(result)
 
@@ -280,33 +289,3 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-@contextlib.contextmanager
-def stopped_at_exit() -> Iterator[None]:
-    """Within the block, SIGTERM unwinds like Ctrl-C (so the `finally` stopping Buildbot runs)."""
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def ignoring_interrupts() -> Iterator[None]:
-    """Within the block, Ctrl-C and SIGTERM wait (the clean-up finishes), then act as usual."""
-    pending: list[int] = []
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-    for sig in handlers:
-        signal.signal(sig, lambda signum, frame: pending.append(signum))
-    try:
-        yield
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-        if pending:
-            raise KeyboardInterrupt

@@ -9,14 +9,18 @@ then it times `docker run --rm busybox sh -c 'echo hi'` and the start latency of
 1. webhook POST → the step's `started` (the runner reports it once the container has started), p50/p95,
    against `docker run -d` → State.StartedAt;
 2. webhook POST → build finished as seen by the polling client, against the `docker run --rm` wall time
-   (goal: at most 1.3 times; Buildbot needs about 2.2 times), and where the median build's time went.
+   (goal: at most 1.3 times), beside Buildbot's hook → build complete (one worker, a 20 ms poll, its builder's
+   one step the same `docker run --rm`: see bench/peer_buildbot.py), measured in each round too, after
+   Hangar's build; then where the median build's time went. `--no-peer` leaves Buildbot out.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -24,6 +28,7 @@ from typing import Any
 
 from rich.table import Table
 
+from bench.peer_buildbot import Buildbot, Latency, PeerUnavailable, not_measured, optional_buildbot
 from bench.server_support import (
     STEP,
     BenchFailure,
@@ -96,30 +101,66 @@ def one_build(site: Site, number: int) -> Round:
     return Round(posted, seen, build)
 
 
-def measure(runs: int) -> tuple[list[Round], list[float], list[float]]:
-    """After a warm-up, `runs` rounds of: a Hangar build, a `docker run --rm`, a `docker run -d` start."""
+@dataclass
+class Measured:
+    """Every round's figures: Hangar's builds, the docker baselines, Buildbot's builds (if measured)."""
+
+    builds: list[Round]
+    runs_seconds: list[float]
+    starts: list[float]
+    buildbot: list[tuple[float, float]]  # (hook → complete, master CPU-s) per round
+
+
+def measure(runs: int, peer: bool) -> tuple[Measured, Latency | None]:
+    """After a warm-up, `runs` rounds of: a Hangar build, a `docker run --rm`, a `docker run -d` start, and
+    a Buildbot build (unless `peer` is false or Buildbot is not there)."""
     docker("pull", "-q", "busybox")
-    with tempfile.TemporaryDirectory(prefix="hangar-bench-") as folder, hangar_site(Path(folder)) as site:
+    measured = Measured([], [], [], [])
+    with contextlib.ExitStack() as stack:
+        buildbot = stack.enter_context(optional_buildbot(workers=1, wanted=peer))
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="hangar-bench-"))
+        site = stack.enter_context(hangar_site(Path(folder)))
         with console.status("warming up (first build, image, imports)…"):
             one_build(site, 1)
             docker_run_seconds()
             docker_start_latency()
-        builds: list[Round] = []
-        runs_seconds: list[float] = []
-        starts: list[float] = []
         with progress() as bar:
-            task = bar.add_task("build · docker run · docker run -d", total=runs)
+            task = bar.add_task("build · docker run · docker run -d · Buildbot", total=runs)
             for number in range(2, runs + 2):
-                builds.append(one_build(site, number))
-                runs_seconds.append(docker_run_seconds())
-                starts.append(docker_start_latency())
-                bar.console.print(
-                    f"[dim]#{number}: step started {ms(builds[-1].to_container)}, finished "
-                    f"{ms(builds[-1].end_to_end)} · docker run {ms(runs_seconds[-1])} · "
-                    f"docker run -d {ms(starts[-1])}[/]"
-                )
+                measured.builds.append(one_build(site, number))
+                measured.runs_seconds.append(docker_run_seconds())
+                measured.starts.append(docker_start_latency())
+                buildbot = buildbot_round(buildbot, measured)
+                bar.console.print(f"[dim]#{number}: {round_line(measured)}[/]")
                 bar.advance(task)
-    return builds, runs_seconds, starts
+    samples = tuple(seconds for seconds, _ in measured.buildbot)
+    if not samples:
+        return measured, None
+    return measured, Latency(samples, sum(cpu for _, cpu in measured.buildbot) / len(samples))
+
+
+def buildbot_round(buildbot: Buildbot | None, measured: Measured) -> Buildbot | None:
+    """Add one Buildbot build to `measured`; None from now on if Buildbot failed (having said why)."""
+    if buildbot is None:
+        return None
+    try:
+        measured.buildbot.append(buildbot.one_build())
+    except PeerUnavailable as error:
+        not_measured(str(error))
+        return None
+    return buildbot
+
+
+def round_line(measured: Measured) -> str:
+    """The last round's figures, on one line."""
+    build = measured.builds[-1]
+    line = (
+        f"step started {ms(build.to_container)}, finished {ms(build.end_to_end)} · docker run "
+        f"{ms(measured.runs_seconds[-1])} · docker run -d {ms(measured.starts[-1])}"
+    )
+    if len(measured.buildbot) == len(measured.builds):
+        line += f" · Buildbot {ms(measured.buildbot[-1][0])}"
+    return line
 
 
 def start_table(builds: list[Round], starts: list[float]) -> Table:
@@ -146,17 +187,40 @@ def start_table(builds: list[Round], starts: list[float]) -> Table:
     return table
 
 
-def end_to_end_table(builds: list[Round], runs_seconds: list[float]) -> Table:
-    """A one-step build end to end, against `docker run --rm` of the same command."""
+def end_to_end_table(builds: list[Round], runs_seconds: list[float], buildbot: Latency | None) -> Table:
+    """A one-step build end to end, against `docker run --rm` of the same command, and Buildbot's."""
     hangar = [build.end_to_end for build in builds]
     table = Table(title=f"2. a one-step build end to end ({len(builds)} rounds, interleaved)")
-    for column in ("", "median", "min", "max"):
+    for column in ("", "median", "p95", "min", "max"):
         table.add_column(column, justify="left" if not column else "right")
     table.add_row("Hangar: webhook → finished, polled", *map(ms, _spread(hangar)))
     table.add_row("docker run --rm busybox sh -c 'echo hi'", *map(ms, _spread(runs_seconds)))
+    if buildbot is not None:
+        rounds = f", {len(buildbot.samples)} rounds" if len(buildbot.samples) < len(builds) else ""
+        label = f"Buildbot (1 worker{rounds}): hook → complete, polled"
+        table.add_row(label, *map(ms, _spread(buildbot.samples)))
     table.add_row(
-        "[bold]ratio[/] (goal ≤ 1.3×, Buildbot 2.2×)", ratio(median(hangar), median(runs_seconds)), "", ""
+        "[bold]ratio Hangar / docker[/] (goal ≤ 1.3×)",
+        ratio(median(hangar), median(runs_seconds)),
+        ratio(percentile(hangar, 0.95), percentile(runs_seconds, 0.95)),
+        "",
+        "",
     )
+    if buildbot is not None:
+        table.add_row(
+            "[bold]ratio Buildbot / docker[/]",
+            ratio(buildbot.p50, median(runs_seconds)),
+            ratio(buildbot.p95, percentile(runs_seconds, 0.95)),
+            "",
+            "",
+        )
+        table.add_row(
+            "[bold]ratio Hangar / Buildbot[/]",
+            ratio(median(hangar), buildbot.p50),
+            ratio(percentile(hangar, 0.95), buildbot.p95),
+            "",
+            "",
+        )
     return table
 
 
@@ -175,8 +239,8 @@ def breakdown_table(builds: list[Round]) -> Table:
     return table
 
 
-def _spread(values: list[float]) -> tuple[float, float, float]:
-    return median(values), min(values), max(values)
+def _spread(values: Sequence[float]) -> tuple[float, float, float, float]:
+    return median(values), percentile(values, 0.95), min(values), max(values)
 
 
 def main() -> None:
@@ -185,16 +249,19 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=20, help="builds (and docker runs) measured (default 20)")
+    parser.add_argument("--no-peer", action="store_true", help="do not measure Buildbot beside Hangar")
     args = parser.parse_args()
     with running_services():
         console.print(f"docker engine {os.environ['DOCKER_HOST']}, {os.cpu_count()} CPUs, {args.runs} rounds")
         try:
-            builds, runs_seconds, starts = measure(args.runs)
+            measured, buildbot = measure(args.runs, peer=not args.no_peer)
         except BenchFailure as failure:
             fail_with_logs(failure)
-    console.print(start_table(builds, starts))
-    console.print(end_to_end_table(builds, runs_seconds))
-    console.print(breakdown_table(builds))
+    console.print(start_table(measured.builds, measured.starts))
+    console.print(end_to_end_table(measured.builds, measured.runs_seconds, buildbot))
+    if buildbot is not None:
+        console.print(f"Buildbot's master used {buildbot.master_cpu_per_build:.3f} CPU-s per build.")
+    console.print(breakdown_table(measured.builds))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from runner.docker.config import MANAGED_LABEL, RUNNER_LABEL
+from runner.docker.networks import POOL_LABEL
 from tests.conftest import SERVICES
 from tests.e2e.processes import Hangar
 from tests.leftovers import outside_session_environment
@@ -88,6 +89,14 @@ def hangar_objects(*labels: str) -> dict[str, list[str]]:
 def runner_objects(runner: str) -> dict[str, list[str]]:
     """What the runner of that name made on the engine and is still there."""
     return hangar_objects(f"{RUNNER_LABEL}={runner}")
+
+
+def stage_objects(runner: str) -> dict[str, list[str]]:
+    """What the runner's stages made and is still there: its idle pooled networks aside (kept for its next
+    stage while it runs, removed when it stops)."""
+    found = runner_objects(runner)
+    idle = set(hangar_objects(f"{RUNNER_LABEL}={runner}", f"{POOL_LABEL}=true")["network"])
+    return {**found, "network": [network for network in found["network"] if network not in idle]}
 
 
 NOTHING: dict[str, list[str]] = {"container": [], "network": [], "volume": []}

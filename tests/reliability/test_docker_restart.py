@@ -32,6 +32,7 @@ from tests.reliability.faults import (
     hangar_objects,
     remove_runner_objects,
     runner_objects,
+    stage_objects,
     step_of,
     until_build,
 )
@@ -61,6 +62,7 @@ def test_a_docker_restart_mid_step_errors_the_stage_and_the_runner_goes_on(
     repo, runner_log = PushedRepo(tmp_path / "git"), tmp_path / "runner.log"
     try:
         restart_mid_step_then_build_again(repo, tmp_path / "data", runner_log)
+        assert runner_objects(RUNNER) == NOTHING, "the runner stopped: its idle network went with it"
     finally:
         remove_runner_objects(RUNNER)
 
@@ -87,9 +89,9 @@ def restart_mid_step_then_build_again(repo: PushedRepo, data: Path, runner_log: 
         assert wait["status"] == "error" and "docker engine stopped" in wait["error"].lower(), wait
         assert after["status"] == "skipped", after
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and runner_objects(RUNNER) != NOTHING:
+        while time.monotonic() < deadline and stage_objects(RUNNER) != NOTHING:
             time.sleep(0.5)
-        left = runner_objects(RUNNER)
+        left = stage_objects(RUNNER)
         print(f"left on the engine {time.monotonic() - restarted_at:.1f}s after the restart: {left}")
         assert left == NOTHING, "what the stage made is gone once the engine is back"
         with hangar.api() as api:

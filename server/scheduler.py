@@ -27,6 +27,7 @@ from server.store.builds import (
     update_stage,
     update_step,
 )
+from server.store.rows import kept
 
 OFFER_PAGE = 200
 
@@ -87,7 +88,7 @@ async def next_offer(session: AsyncSession, info: RunnerInfo, exclude: Collectio
 
 async def lock_stage(session: AsyncSession, stage_id: int) -> Stage | None:
     """The stage, its build's row locked first (PostgreSQL): every state change locks in that order."""
-    stage = await session.get(Stage, stage_id, options=[WITHOUT_PLAN])
+    stage = kept(session, await session.get(Stage, stage_id, options=[WITHOUT_PLAN]))
     if stage is None or session.get_bind().dialect.name == "sqlite":
         return stage  # SQLite: the writer's BEGIN IMMEDIATE already holds the only lock there is
     await find_build_by_id(session, stage.build_id, lock=True)

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Build, Repo, Stage, Step
-from server.store.rows import save
+from server.store.rows import kept, save
 
 WITHOUT_PLAN = defer(Stage.plan)  # type: ignore[arg-type]
 WITHOUT_CONTEXT = defer(Build.context)  # type: ignore[arg-type]
@@ -35,7 +35,7 @@ async def find_build_by_id(session: AsyncSession, build_id: int, *, lock: bool =
     Without a lock to take (SQLite's writer holds the only one), a build the session has read is not read
     again."""
     if not lock or session.get_bind().dialect.name == "sqlite":
-        return await session.get(Build, build_id, options=[WITHOUT_CONTEXT])
+        return kept(session, await session.get(Build, build_id, options=[WITHOUT_CONTEXT]))
     query = select(Build).options(WITHOUT_CONTEXT).where(Build.id == build_id).with_for_update()
     result = await session.exec(query)
     return result.first()
@@ -158,7 +158,7 @@ async def list_stages(session: AsyncSession, build_id: int) -> Sequence[Stage]:
 
 async def find_stage(session: AsyncSession, stage_id: int) -> Stage | None:
     """The stage with that id."""
-    return await session.get(Stage, stage_id, options=[WITHOUT_PLAN])
+    return kept(session, await session.get(Stage, stage_id, options=[WITHOUT_PLAN]))
 
 
 async def stage_plan(session: AsyncSession, stage_id: int) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.db.one_trip import OneTripConnection
+
 CACHE_KIB = 256
 """SQLite's page cache per connection (its default is 2 MiB). Each pooled connection keeps its own, up to 15
 of them, filled by reading long logs: 30 MiB of the server's memory that the OS's file cache holds anyway."""
@@ -27,6 +29,7 @@ def create_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(connection: Any, _record: Any) -> None:
+        connection._connection = OneTripConnection(connection._connection)  # before its first statement
         connection.isolation_level = None  # transactions are begun below, as BEGIN IMMEDIATE
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ MIN_BATCH_BYTES = 16 * 1024
 """The smallest batch a 413 answer can shrink batches to."""
 LINGER_SECONDS = 0.05
 """After a quiet spell, how long the first report waits for the ones that follow it into one request."""
+PACE_SECONDS = 0.25
+"""While a stage runs, its reports leave at most this often (its end, and a full batch, at once): the states
+and lines of a quarter second share one request (Drone's runner sends its live logs every second)."""
 MAX_BATCH_ITEMS = 200
 """Reports sent together in one request at most."""
 MAX_ANSWERED_FAILURES = 60
@@ -97,6 +101,7 @@ class RemoteReporter:
         backoff: Backoff | None = None,
         warn: Callable[[str], None] = _ignore,
         linger: float = LINGER_SECONDS,
+        pace: float = PACE_SECONDS,
     ) -> None:
         self.client, self.stage_id, self.lease = client, stage_id, lease
         self.max_unsent = max_unsent
@@ -113,8 +118,12 @@ class RemoteReporter:
         """Set once the server has a finished state of the stage: a 409 after that means "over", not lost."""
         self._final_dropped = False
         self._batching = True
-        self.linger = linger
+        self.linger, self.pace = linger, pace
         self._urgent = asyncio.Event()
+        self._hurry = asyncio.Event()
+        """Set when what waits should leave at once: the stage ended, or a whole batch waits."""
+        self._last_request = time.monotonic()
+        """When the last request left (at first: when the stage was taken, whose state the server has)."""
         self._in_flight = 1
         """How many items at the head of the outbox the request under way carries (at most)."""
         self._answered_failures = 0
@@ -206,6 +215,9 @@ class RemoteReporter:
             self._outbox.append(item)
         if isinstance(item, _StageState) and item.report.status.is_done:
             self._urgent.set()
+            self._hurry.set()
+        elif self._full():
+            self._hurry.set()
         self._drained.clear()
         self._wakeup.set()
         if self._sender is None:
@@ -216,6 +228,25 @@ class RemoteReporter:
         the stage has ended: its end goes out at once."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._urgent.wait(), self.linger)
+
+    def _full(self) -> bool:
+        """Whether a whole batch waits (more log text or items than one request carries)."""
+        tail = self._outbox[-1] if self._outbox else None
+        return (
+            self._unsent >= self.max_batch_bytes
+            or len(self._outbox) >= MAX_BATCH_ITEMS
+            or (isinstance(tail, _Lines) and len(tail.lines) >= self.max_batch_lines)
+        )
+
+    async def _keep_pace(self) -> None:
+        """Wait until `pace` seconds have passed since the last request, unless the stage has ended or a
+        full batch waits: what happens meanwhile leaves with it."""
+        wait = self._last_request + self.pace - time.monotonic()
+        if wait <= 0 or self._urgent.is_set() or self._full():
+            return
+        self._hurry.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._hurry.wait(), wait)
 
     def _supersede(self, item: _Item) -> bool:
         """Put this state in place of the last queued one of the same step (or of the stage), if nothing was
@@ -243,7 +274,12 @@ class RemoteReporter:
                 if self._batching and self.linger > 0:
                     await self._linger()
                 continue
+            if self._batching and self.linger > 0:
+                await self._keep_pace()
+            if not self._outbox:  # lost meanwhile
+                continue
             head = self._outbox[0]
+            self._last_request = time.monotonic()
             try:
                 if self._batching and len(self._outbox) > 1:
                     await self._send_many()

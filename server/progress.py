@@ -12,16 +12,21 @@ from pipelines.plan import RunPolicy
 from pipelines.stage_rules import stage_should_run
 from pipelines.status import Status
 from server.changes import Changes
-from server.db.models import Build, LogChunk, Stage
+from server.db.models import Build, LogChunk, Stage, Step
 from server.store.builds import (
     find_build_by_id,
     list_stages,
     list_steps,
+    stage_steps,
     update_build,
     update_stage,
     update_step,
 )
 from server.store.tests import forget_tests
+
+
+def _number(step: Step) -> int:
+    return step.number
 
 
 def build_outcome(stages: Sequence[Stage], cancelled: bool) -> Status:
@@ -56,7 +61,7 @@ async def finish_stage(
     changes.stage(stage)
     if stage.concurrency_limit:
         changes.wake_runners = True  # a stage of the same pipeline waiting for this one may start now
-    for step in await list_steps(session, [stage.id or 0]):
+    for step in sorted((await stage_steps(session, stage.id or 0)).values(), key=_number):
         if not Status(step.status).is_done:
             running = step.status == Status.RUNNING
             step.status = (
@@ -114,7 +119,7 @@ async def skip_stage(session: AsyncSession, changes: Changes, stage: Stage) -> N
     stage.status = Status.SKIPPED
     await update_stage(session, stage)
     changes.stage(stage)
-    for step in await list_steps(session, [stage.id or 0]):
+    for step in sorted((await stage_steps(session, stage.id or 0)).values(), key=_number):
         step.status = Status.SKIPPED
         await update_step(session, step)
         changes.step(step, stage)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Collection
@@ -19,12 +20,14 @@ from server.db.models import Build, Stage, Step
 from server.progress import finish_stage
 from server.store.builds import (
     WITHOUT_PLAN,
+    create_step,
     find_build_by_id,
     find_step,
     update_build,
     update_stage,
     update_step,
 )
+from server.store.rows import kept
 
 OFFER_PAGE = 200
 
@@ -46,6 +49,9 @@ class RecentOffers:
     def __init__(self, seconds: float = 2.0) -> None:
         self.seconds = seconds
         self._until: dict[int, float] = {}
+        self.choosing = asyncio.Lock()
+        """Held while an offer is chosen and remembered: runners woken together get different stages (else
+        all but one accept in vain, and ask again)."""
 
     def add(self, stage_id: int) -> None:
         """Remember an offer."""
@@ -82,7 +88,7 @@ async def next_offer(session: AsyncSession, info: RunnerInfo, exclude: Collectio
 
 async def lock_stage(session: AsyncSession, stage_id: int) -> Stage | None:
     """The stage, its build's row locked first (PostgreSQL): every state change locks in that order."""
-    stage = await session.get(Stage, stage_id, options=[WITHOUT_PLAN])
+    stage = kept(session, await session.get(Stage, stage_id, options=[WITHOUT_PLAN]))
     if stage is None or session.get_bind().dialect.name == "sqlite":
         return stage  # SQLite: the writer's BEGIN IMMEDIATE already holds the only lock there is
     await find_build_by_id(session, stage.build_id, lock=True)
@@ -150,13 +156,14 @@ async def renew_lease(session: AsyncSession, stage: Stage, lease: float) -> None
 async def report_step(session: AsyncSession, changes: Changes, stage: Stage, report: StepReport) -> Step:
     """Store a step's state as the runner reports it (a finished step never goes back)."""
     step = await find_step(session, stage.id or 0, report.number)
+    created = step is None
     if step is None:
         step = Step(stage_id=stage.id or 0, number=report.number, name=report.name)
     elif Status(step.status).is_done and not report.status.is_done:
         return step
     step.status, step.exit_code, step.error = report.status, report.exit_code, report.error
     step.started, step.finished, step.detached = report.started, report.finished, report.detached
-    await update_step(session, step)
+    await (create_step(session, step) if created else update_step(session, step))
     changes.step(step, stage)
     return step
 

@@ -40,7 +40,7 @@ from server.scheduler import (
     stage_secrets_allowed,
 )
 from server.services import Services
-from server.store.builds import WITHOUT_PLAN, find_build_by_id, stage_plan
+from server.store.builds import WITHOUT_PLAN, build_number_and_slug, find_build_by_id, stage_plan
 from server.store.repos import find_repo_by_id
 from server.store.secrets import list_secrets
 
@@ -75,21 +75,15 @@ async def request_stage(request: Request) -> Response:
     offers = services(request).offers
 
     async def offer(session: AsyncSession) -> Response | None:
-        stage = await next_offer(session, info, offers.current())
-        if stage is None:
-            return None
-        offers.add(stage.id or 0)
-        build = await find_build_by_id(session, stage.build_id)
-        repo = await find_repo_by_id(session, stage.repo_id)
-        assert build is not None and repo is not None
+        async with offers.choosing:
+            stage = await next_offer(session, info, offers.current())
+            if stage is None:
+                return None
+            offers.add(stage.id or 0)
+        number, slug = await build_number_and_slug(session, stage.build_id)
+        stage_id, version = stage.id or 0, stage.version
         return model_response(
-            StageOffer(
-                stage_id=stage.id or 0,
-                version=stage.version,
-                repo=repo.slug,
-                build=build.number,
-                name=stage.name,
-            )
+            StageOffer(stage_id=stage_id, version=version, repo=slug, build=number, name=stage.name)
         )
 
     return await long_poll(request, STAGES_CHANNEL, offer)

@@ -21,6 +21,7 @@ from server.keys import log_channel
 from server.scheduler import report_stage, report_step
 from server.store.builds import WITHOUT_PLAN, find_build_by_id, find_step, update_stage
 from server.store.logs import append_lines
+from server.store.rows import kept
 from server.store.tests import store_tests
 
 
@@ -52,7 +53,7 @@ async def ended_already(
 ) -> bool:
     """A final report for a stage this runner already ended: a retry whose answer was lost, or the
     teardown's own error said afterwards (kept). True when that is what it is."""
-    stage = await session.get(Stage, stage_id, options=[WITHOUT_PLAN])
+    stage = kept(session, await session.get(Stage, stage_id, options=[WITHOUT_PLAN]))
     if stage is None or stage.runner != runner or stage.finished is None or not report.status.is_done:
         return False
     if report.error and report.error != stage.error:

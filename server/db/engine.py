@@ -8,9 +8,14 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.db.one_trip import OneTripConnection
+
 CACHE_KIB = 256
 """SQLite's page cache per connection (its default is 2 MiB). Each pooled connection keeps its own, up to 15
 of them, filled by reading long logs: 30 MiB of the server's memory that the OS's file cache holds anyway."""
+SQLITE_POOL = 15
+"""SQLite connections kept open (each has its own thread): as many as before (5 + 10 overflow), but kept for
+reuse rather than closed and opened again (a new thread, and the PRAGMAs) whenever more than 5 are busy."""
 WRITE_OPTION = "hangar_writes"
 """Execution option of sessions that will write (SQLite: their transaction takes the write lock first)."""
 
@@ -19,10 +24,12 @@ def create_engine(url: str) -> AsyncEngine:
     """An engine for an asyncio driver URL (`sqlite+aiosqlite://` or `postgresql+asyncpg://`)."""
     if not url.startswith("sqlite"):
         return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=SQLITE_POOL, max_overflow=0)
+    _skip_idle_rollbacks(engine)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(connection: Any, _record: Any) -> None:
+        connection._connection = OneTripConnection(connection._connection)  # before its first statement
         connection.isolation_level = None  # transactions are begun below, as BEGIN IMMEDIATE
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -46,3 +53,25 @@ def create_engine(url: str) -> AsyncEngine:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions whose objects stay readable after commit."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def _skip_idle_rollbacks(engine: AsyncEngine) -> None:
+    """A read session ends with a rollback, a round trip to the connection's thread; readers run
+    autocommitted (no transaction is open), where it does nothing: skip it then."""
+    dialect = engine.sync_engine.dialect
+    rollback = dialect.do_rollback
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        if _in_transaction(dbapi_connection):
+            rollback(dbapi_connection)
+
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    """Whether SQLite has a transaction open on the connection (True when that cannot be told)."""
+    adapted = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+    try:
+        return bool(adapted._connection.in_transaction)
+    except Exception:  # closed, or not aiosqlite's: let the rollback decide
+        return True

@@ -11,13 +11,15 @@ from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.db.models import Build, Stage, Step
-from server.store.rows import save
+from server.db.models import Build, Repo, Stage, Step
+from server.store.rows import kept, save
 
 WITHOUT_PLAN = defer(Stage.plan)  # type: ignore[arg-type]
 WITHOUT_CONTEXT = defer(Build.context)  # type: ignore[arg-type]
 """A build's compile context is written for the record, and read by nothing that runs often."""
 """Stages are read on every runner report: their Plan (dozens of KiB of JSON) only when one is taken."""
+_STEPS_KEPT = "hangar_stage_steps"
+"""In a session's `info`: (the transaction, {stage id: {number: step}}) the steps were read in."""
 
 
 async def find_build(session: AsyncSession, repo_id: int, number: int) -> Build | None:
@@ -28,12 +30,26 @@ async def find_build(session: AsyncSession, repo_id: int, number: int) -> Build 
 
 
 async def find_build_by_id(session: AsyncSession, build_id: int, *, lock: bool = False) -> Build | None:
-    """The build with that id; `lock` takes its row lock (PostgreSQL) so state changes apply one at a time."""
-    query = select(Build).options(WITHOUT_CONTEXT).where(Build.id == build_id)
-    if lock:
-        query = query.with_for_update()
+    """The build with that id; `lock` takes its row lock (PostgreSQL) so state changes apply one at a time.
+
+    Without a lock to take (SQLite's writer holds the only one), a build the session has read is not read
+    again."""
+    if not lock or session.get_bind().dialect.name == "sqlite":
+        return kept(session, await session.get(Build, build_id, options=[WITHOUT_CONTEXT]))
+    query = select(Build).options(WITHOUT_CONTEXT).where(Build.id == build_id).with_for_update()
     result = await session.exec(query)
     return result.first()
+
+
+async def build_number_and_slug(session: AsyncSession, build_id: int) -> tuple[int, str]:
+    """A build's number and its repository's `owner/name`, in one query."""
+    query = (
+        select(Build.number, Repo.owner, Repo.name)
+        .join(Repo, col(Repo.id) == col(Build.repo_id))
+        .where(col(Build.id) == build_id)
+    )
+    number, owner, name = (await session.exec(query)).one()
+    return number, f"{owner}/{name}"
 
 
 async def list_builds(
@@ -142,7 +158,7 @@ async def list_stages(session: AsyncSession, build_id: int) -> Sequence[Stage]:
 
 async def find_stage(session: AsyncSession, stage_id: int) -> Stage | None:
     """The stage with that id."""
-    return await session.get(Stage, stage_id, options=[WITHOUT_PLAN])
+    return kept(session, await session.get(Stage, stage_id, options=[WITHOUT_PLAN]))
 
 
 async def stage_plan(session: AsyncSession, stage_id: int) -> dict[str, Any]:
@@ -167,10 +183,29 @@ async def list_steps(session: AsyncSession, stage_ids: Sequence[int]) -> Sequenc
     return result.all()
 
 
+async def stage_steps(session: AsyncSession, stage_id: int) -> dict[int, Step]:
+    """A stage's steps by number, read once per transaction (a runner's report names them one by one)."""
+    transaction = session.sync_session.get_transaction()
+    kept: tuple[object, dict[int, dict[int, Step]]] | None = session.info.get(_STEPS_KEPT)
+    if kept is None or kept[0] is not transaction:
+        kept = session.info[_STEPS_KEPT] = (transaction, {})
+    by_stage = kept[1]
+    if stage_id not in by_stage:
+        result = await session.exec(select(Step).where(Step.stage_id == stage_id))
+        by_stage[stage_id] = {step.number: step for step in result.all()}
+    return by_stage[stage_id]
+
+
 async def find_step(session: AsyncSession, stage_id: int, number: int) -> Step | None:
     """Step `number` of a stage."""
-    result = await session.exec(select(Step).where(Step.stage_id == stage_id, Step.number == number))
-    return result.first()
+    return (await stage_steps(session, stage_id)).get(number)
+
+
+async def create_step(session: AsyncSession, step: Step) -> Step:
+    """Store a step the stage did not have (one its runner reports)."""
+    await save(session, step)
+    (await stage_steps(session, step.stage_id))[step.number] = step
+    return step
 
 
 async def update_step(session: AsyncSession, step: Step) -> Step:

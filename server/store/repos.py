@@ -24,7 +24,7 @@ from server.db.models import (
     TestResult,
     TestRun,
 )
-from server.store.rows import save
+from server.store.rows import kept, save
 
 
 async def find_repo(session: AsyncSession, owner: str, name: str) -> Repo | None:
@@ -48,7 +48,7 @@ async def find_hook_repo(engine: AsyncEngine, owner: str, name: str) -> tuple[in
 
 async def find_repo_by_id(session: AsyncSession, repo_id: int) -> Repo | None:
     """The repository with that id."""
-    return await session.get(Repo, repo_id)
+    return kept(session, await session.get(Repo, repo_id))
 
 
 async def list_repos(session: AsyncSession) -> Sequence[Repo]:
@@ -75,8 +75,8 @@ async def delete_repo(session: AsyncSession, repo: Repo) -> None:
     step_ids = select(Step.id).where(col(Step.stage_id).in_(stage_ids))
     build_ids = select(Build.id).where(Build.repo_id == repo_id)
     await session.exec(delete(LogChunk).where(col(LogChunk.step_id).in_(step_ids)))
-    for kept in (Artifact, CacheEntry):  # their files go with the data folder's sweep
-        await session.exec(delete(kept).where(col(kept.repo_id) == repo_id))
+    for filed in (Artifact, CacheEntry):  # their files go with the data folder's sweep
+        await session.exec(delete(filed).where(col(filed.repo_id) == repo_id))
     for results in (TestResult, TestRun):
         await session.exec(delete(results).where(col(results.step_id).in_(step_ids)))
     await session.exec(delete(Step).where(col(Step.stage_id).in_(stage_ids)))

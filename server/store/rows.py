@@ -8,6 +8,15 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 Row = TypeVar("Row", bound=SQLModel)
+_KEPT = "hangar_kept_rows"
+
+
+def kept(session: AsyncSession, row: Row | None) -> Row | None:
+    """`row`, held by the session until it ends: its identity map only holds rows weakly, so a row read by one
+    step of a request and wanted by the next would otherwise be read again (`session.get` finds it held)."""
+    if row is not None:
+        session.info.setdefault(_KEPT, []).append(row)
+    return row
 
 
 async def save(session: AsyncSession, row: Row) -> Row:

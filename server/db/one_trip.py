@@ -1,0 +1,111 @@
+"""aiosqlite's connection with cursors that make at most one trip to its thread per statement.
+
+aiosqlite runs each SQLite call in the connection's own thread, and SQLAlchemy's adapter makes four calls per
+query (open a cursor, execute, fetch the rows, close): four hand-overs between the event loop and the thread,
+each costing more CPU than a small statement itself. These cursors do all four in one call, and keep the rows.
+
+Inside a write transaction (begun with BEGIN IMMEDIATE, in the thread, as it may wait for the lock) nothing
+can wait any more: its statements run at once on the event loop, small as the writes are. Reads, which may be
+big, and the commit, which may checkpoint the WAL to disk, still go to the thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+Description = tuple[tuple[Any, ...], ...] | None
+Outcome = tuple[Description, int, int | None, list[Any]]
+
+
+class OneTripConnection:
+    """Wraps an `aiosqlite.Connection`: cursors are `OneTripCursor`s, everything else is the connection's."""
+
+    def __init__(self, connection: Any) -> None:
+        self._wrapped = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wrapped, name)
+
+    def cursor(self) -> OneTripCursor:
+        """A cursor that runs each statement, with its fetch, in one call in the connection's thread."""
+        return OneTripCursor(self._wrapped)
+
+
+class OneTripCursor:
+    """The part of aiosqlite's Cursor SQLAlchemy uses; the rows are fetched whole with the statement."""
+
+    arraysize = 1
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+        self.description: Description = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+        self._rows: list[Any] = []
+
+    async def __aenter__(self) -> OneTripCursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._rows = []
+
+    async def execute(self, sql: str, parameters: Any = ()) -> OneTripCursor:
+        """Run the statement and fetch all its rows (in the connection's thread)."""
+        if self._connection._conn.in_transaction:  # this connection holds the write lock: nothing to wait for
+            outcome = _run(self._connection, sql, parameters, False)
+        else:
+            outcome = await self._connection._execute(_run, self._connection, sql, parameters, False)
+        self._take(outcome)
+        return self
+
+    async def executemany(self, sql: str, parameters: Sequence[Any]) -> OneTripCursor:
+        """Run the statement once per parameter set (in the connection's thread)."""
+        if self._connection._conn.in_transaction:
+            outcome = _run(self._connection, sql, parameters, True)
+        else:
+            outcome = await self._connection._execute(_run, self._connection, sql, parameters, True)
+        self._take(outcome)
+        return self
+
+    def _take(self, outcome: Outcome) -> None:
+        self.description, self.rowcount, self.lastrowid, self._rows = outcome
+
+    async def fetchone(self) -> Any:
+        """The next row (None after the last)."""
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        """The next `size` rows."""
+        count = size or self.arraysize
+        taken, self._rows = self._rows[:count], self._rows[count:]
+        return taken
+
+    async def fetchall(self) -> list[Any]:
+        """The remaining rows."""
+        taken, self._rows = self._rows, []
+        return taken
+
+    async def close(self) -> None:
+        """Forget the rows (the SQLite cursor was closed with its statement)."""
+        self._rows = []
+
+    async def nextset(self) -> None:
+        """SQLite statements have one result set."""
+        return None
+
+
+def _run(connection: Any, sql: str, parameters: Any, many: bool) -> Outcome:
+    """In the connection's thread: execute, fetch everything, close the cursor."""
+    driver: sqlite3.Connection = connection._conn
+    cursor = driver.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+    finally:
+        cursor.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sqlite3
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -213,3 +214,46 @@ def test_the_embedded_redis_serves_then_stops_and_keeps_its_data(tmp_path: Path)
         kept = client.get("kept")
         client.close()
     assert kept == b"yes"
+
+
+# aiosqlite and SQLAlchemy's adapter: server/db/one_trip.py and engine.py reach under both for SQLite.
+ONE_TRIP = "server/db/one_trip.py and server/db/engine.py"
+
+
+async def test_aiosqlite_runs_calls_in_its_thread_and_exposes_its_sqlite3_connection(tmp_path: Path) -> None:
+    import aiosqlite
+
+    connection = await aiosqlite.connect(tmp_path / "probe.db")
+    try:
+        driver = getattr(connection, "_conn", None)
+        _holds(
+            isinstance(driver, sqlite3.Connection),
+            "aiosqlite",
+            "Connection._conn is the sqlite3 connection",
+            ONE_TRIP,
+        )
+        answer = await connection._execute(lambda value: value + 1, 41)  # type: ignore[no-untyped-call]
+        _holds(
+            answer == 42, "aiosqlite", "Connection._execute(function, *args) runs it in the thread", ONE_TRIP
+        )
+    finally:
+        await connection.close()
+
+
+async def test_sqlalchemy_keeps_aiosqlite_under_its_adapted_connection(tmp_path: Path) -> None:
+    from server.db.engine import create_engine
+    from server.db.one_trip import OneTripConnection
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'probe.db'}")
+    try:
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            adapted = raw.dbapi_connection
+            _holds(
+                isinstance(getattr(adapted, "_connection", None), OneTripConnection),
+                "sqlalchemy",
+                "the aiosqlite adapter keeps the aiosqlite connection as `_connection`",
+                ONE_TRIP,
+            )
+    finally:
+        await engine.dispose()

@@ -3,6 +3,8 @@ or several in one request (`POST /stages/{id}/reports`), each applied the same w
 
 from __future__ import annotations
 
+import json
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,7 +18,6 @@ from server.api.common import int_param, model_response, read_model, services
 from server.changes import Changes
 from server.db.models import Stage
 from server.keys import log_channel
-from server.log_events import lines_message
 from server.scheduler import report_stage, report_step
 from server.store.builds import WITHOUT_PLAN, find_build_by_id, find_step, update_stage
 from server.store.logs import append_lines
@@ -32,7 +33,8 @@ async def store_logs(session: AsyncSession, changes: Changes, stage: Stage, batc
     after = await append_lines(session, step, batch.first, batch.lines)
     if after > have:
         fresh = batch.lines[have - batch.first : after - batch.first]
-        changes.messages.append((log_channel(step.id), lines_message(have, fresh)))
+        message = {"first": have, "lines": fresh, "stage": stage.number, "step": batch.step}
+        changes.messages.append((log_channel(step.id), json.dumps(message)))
     return LogAck(next=after)
 
 

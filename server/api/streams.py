@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import math
 import time
 from collections.abc import AsyncIterator
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -24,7 +26,6 @@ from server.api.common import parse_number, query_int, services
 from server.changes import build_view
 from server.db.models import Step
 from server.keys import build_channel, log_channel
-from server.log_events import LiveLines, line_events, read_lines_message
 from server.services import Services
 from server.store.builds import find_build_by_id
 from server.store.logs import read_whole_chunks
@@ -127,7 +128,7 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
                 position = 0
                 continue
             if stored:  # one chunk per page, not one write per line
-                yield line_events(stored)
+                yield "".join([_line(*line) for line in stored])
                 position = stored[-1][0] + 1
                 quiet_since = time.monotonic()
             if len(stored) >= PAGE_LINES:
@@ -141,18 +142,25 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
                     message = await asyncio.wait_for(queue.get(), remaining)
                 except TimeoutError:
                     break
-                live = _live_lines(message)
-                # The step ended (its message holds no lines), or lines were missed: read the database.
-                if live is None or live.first > position:
+                first, events = _rendered(message)
+                if first > position or not events:  # lines were missed, or the step ended: read the database
                     break
-                end = live.first + live.size
+                end = first + len(events)
                 if end > position:
-                    yield live.since(position)  # the same text for every viewer
+                    yield "".join(events[position - first :])
                     position = end
                     quiet_since = time.monotonic()
             if time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:
                 yield KEEP_ALIVE
                 quiet_since = time.monotonic()
+
+
+def _line(position: int, seconds: float, text: str) -> str:
+    """The `line` event of a log line: `sse("line", json.dumps(line_view(...)), position)`, written directly
+    (a million-line log is a million of them per viewer)."""
+    time_json = repr(seconds) if math.isfinite(seconds) else json.dumps(seconds)
+    out = encode_basestring_ascii(text)
+    return f'event: line\nid: {position}\ndata: {{"pos": {position}, "time": {time_json}, "out": {out}}}\n\n'
 
 
 def _decode(message: str) -> dict[str, Any]:
@@ -164,9 +172,21 @@ def _decode(message: str) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=2)
-def _live_lines(message: str) -> LiveLines | None:
-    """A live message's lines (every viewer of the step gets the same message: read once for all)."""
-    return read_lines_message(message)
+def _rendered(message: str) -> tuple[int, tuple[str, ...]]:
+    """A live log message's first position and its lines as `line` events ((0, ()) when it is not one).
+
+    Every viewer of the step gets the same message object: it is decoded and rendered once for all of them.
+    """
+    data = _decode(message)
+    try:
+        first = int(data["first"])
+        events = tuple(
+            _line(position, float(seconds), str(text))
+            for position, (seconds, text) in enumerate(data["lines"], first)
+        )
+    except (KeyError, TypeError, ValueError):
+        return 0, ()
+    return first, events
 
 
 PATH = "/repos/{owner}/{name}/builds/{number}"

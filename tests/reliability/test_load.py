@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import json
 import os
 import subprocess
 import sys
@@ -25,7 +26,6 @@ from bench.build_list import branch_of, list_pages, seeded_site
 from bench.server_burst import send_hooks
 from bench.server_support import NAME, OWNER, hangar_site
 from server.api import streams
-from server.log_events import lines_message
 from server.services import Services
 from server.store.builds import find_step, update_step
 from tests.conftest import ROOT
@@ -131,7 +131,7 @@ async def test_a_viewer_that_falls_behind_holds_few_live_batches_and_still_gets_
     for batch in range(batches):  # the runner goes on while the viewer's connection does not read
         lines = [(float(n), f"line {n}") for n in range(batch * size, (batch + 1) * size)]
         await add_lines(hangar, step, [text for _, text in lines])
-        await hangar.broker.publish(f"log:{step.id}", lines_message(batch * size, lines))
+        await hangar.broker.publish(f"log:{step.id}", json.dumps({"first": batch * size, "lines": lines}))
     chunks = [await first_chunk]
     await asyncio.sleep(0.5)  # every message has reached the broker's listeners
     held = [queue.qsize() for queue in hangar.broker._listeners[f"log:{step.id}"]]

@@ -54,7 +54,7 @@ class ConsoleReporter:
         prefix = f"[{step.name}] "
         if self.console.is_terminal:
             prefix = f"\033[{_ANSI[self._colour(step.name)]}m{prefix}\033[0m"
-        self.out.write("".join(f"{prefix}{line.out}\n" for line in lines))
+        self.out.write(prefix + f"\n{prefix}".join([line.out for line in lines]) + "\n")
         self.out.flush()
 
     async def step_tests(self, step: StepReport, batch: TestBatch) -> None:

@@ -26,22 +26,40 @@ class LineSplitter:
 
     def feed(self, chunk: bytes) -> list[str]:
         """The lines completed by this chunk (without their line endings), and pieces of an overlong one."""
-        parts = chunk.split(b"\n")
-        if self._partial:
-            self._partial += parts[0]
-            parts[0] = bytes(self._partial)
-            self._partial.clear()
-        self._partial += parts.pop()
-        limit = self._max_line
-        if max(map(len, parts), default=0) <= limit:
-            lines = [_decode(part.removesuffix(b"\r")) for part in parts]
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            self._partial += chunk
+            lines: list[str] = []
         else:
-            lines = [piece for part in parts for piece in self._pieces(part.removesuffix(b"\r"))]
+            if self._partial:
+                self._partial += chunk[:end]
+                complete = bytes(self._partial)
+                self._partial.clear()
+            else:
+                complete = chunk[:end]
+            self._partial += chunk[end + 1 :]
+            lines = self._lines(complete)
+        limit = self._max_line
         while len(self._partial) > limit + self._reach:
             cut = self._cut(self._partial)
             lines.append(_decode(bytes(self._partial[:cut])))
             del self._partial[:cut]
         return lines
+
+    def _lines(self, complete: bytes) -> list[str]:
+        """The lines of whole lines' bytes (newline-separated), decoded at once when none is overlong.
+
+        Decoding the whole gives what decoding each line does: no UTF-8 character holds a newline byte.
+        """
+        lines = _decode(complete).split("\n")
+        if b"\r" in complete:
+            lines = [line.removesuffix("\r") for line in lines]
+        longest = max(map(len, lines))
+        if longest <= self._max_line // _UTF8_LONGEST or (
+            longest <= self._max_line and complete.isascii()
+        ):  # a character is 1 to 4 bytes: no line is over the limit
+            return lines
+        return [piece for part in complete.split(b"\n") for piece in self._pieces(part.removesuffix(b"\r"))]
 
     def flush(self) -> list[str]:
         """The last line, if the output did not end with a newline."""

@@ -29,13 +29,13 @@ class StepLogs:
             return
         offset = round(time.time() - (report.started or time.time()), 3)
         first = self.positions.get(report.name, 0)
-        lines = [LogLine(pos, offset, text) for pos, text in enumerate(self.masker.mask_lines(texts), first)]
+        masked = self.masker.mask_lines(texts)
+        lines = [LogLine(pos, offset, text) for pos, text in enumerate(masked, first)]
         self.positions[report.name] = first + len(lines)
         recogniser = self.recognisers.get(report.name)
         if recogniser is None:
             recogniser = self.recognisers[report.name] = Recogniser()
-        for line in lines:
-            recogniser.feed(line.pos, line.out)
+        recogniser.feed_batch(first, masked)
         await self.reporter.step_output(report, lines)
 
     def recognised(self, report: StepReport) -> Recognised:

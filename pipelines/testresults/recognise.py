@@ -7,24 +7,38 @@ Each failure keeps the position of the log line that reported it, so the page li
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from pipelines.testresults.findings import Findings, plain
+from pipelines.testresults.logs import cargo_log, go_log, jest_log, pytest_log, surefire_log
 from pipelines.testresults.logs.cargo_log import CargoLog
 from pipelines.testresults.logs.go_log import GoLog
 from pipelines.testresults.logs.jest_log import JestLog
 from pipelines.testresults.logs.pytest_log import PytestLog
 from pipelines.testresults.logs.surefire_log import SurefireLog
 from pipelines.testresults.model import TestCase, TestCounts
+from pipelines.testresults.prefilter import BatchSearch, TriggerSearch
 
 MAX_LINE = 4_000
 """Characters of a line looked at: a longer one is no test tool's report line."""
+_TRIGGERS = TriggerSearch(
+    (
+        *("\x1b", "\r"),  # colours and redraws: `plain` changes the line
+        *pytest_log.TRIGGERS,
+        *go_log.TRIGGERS,
+        *cargo_log.TRIGGERS,
+        *jest_log.TRIGGERS,
+        *surefire_log.TRIGGERS,
+    )
+)
 
 
 class _Tool(Protocol):
     def feed(self, pos: int, line: str) -> None: ...
+
+    def waiting(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,28 @@ class Recogniser:
         line = plain(text[:MAX_LINE]).rstrip()
         for tool in self.tools:
             tool.feed(pos, line)
+
+    def feed_batch(self, first: int, texts: Sequence[str]) -> None:
+        """Lines `first`, `first + 1`… of the log, in order: the same as feeding each, but the lines no
+        tool would react to are skipped (found by searching the whole batch at once)."""
+        search: BatchSearch | None = None
+        index, count = 0, len(texts)
+        pytest, go, cargo, jest, surefire = self.tools
+        while index < count:
+            if (
+                pytest.waiting()
+                and go.waiting()
+                and cargo.waiting()
+                and jest.waiting()
+                and surefire.waiting()
+            ):
+                if search is None:
+                    search = _TRIGGERS.start(texts)
+                index = search.next_line(index)
+                if index >= count:
+                    return
+            self.feed(first + index, texts[index])
+            index += 1
 
     def feed_many(self, lines: Iterable[tuple[int, str]]) -> None:
         """Several lines, in order."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 
 HEADER = struct.Struct(">BxxxL")
+_HEADER_SIZE = HEADER.size
 
 
 class FrameReader:
@@ -16,21 +17,26 @@ class FrameReader:
     def feed(self, data: bytes) -> bytes:
         """The payloads completed by this data, concatenated (stdout and stderr interleaved as written)."""
         buffer = self._buffer
-        buffer += data
-        view = memoryview(buffer)
-        pieces: list[memoryview] = []
-        offset, length, header, unpack = 0, len(buffer), HEADER.size, HEADER.unpack_from
-        while length - offset >= header:
-            end = offset + header + unpack(buffer, offset)[1]
+        if buffer:
+            buffer += data
+            if len(buffer) >= _HEADER_SIZE and _HEADER_SIZE + HEADER.unpack_from(buffer)[1] > len(buffer):
+                return b""  # a big frame still incomplete: not copied again
+            data = bytes(buffer)
+        pieces: list[bytes] = []
+        append, unpack = pieces.append, HEADER.unpack_from
+        offset, length = 0, len(data)
+        while length - offset >= _HEADER_SIZE:  # a frame is often one line: this loop is kept lean
+            start = offset + _HEADER_SIZE
+            end = start + unpack(data, offset)[1]
             if end > length:
                 break
-            pieces.append(view[offset + header : end])
+            append(data[start:end])  # copying a slice of bytes is faster than a memoryview's
             offset = end
-        payload = b"".join(pieces)
-        del pieces
-        view.release()
-        del buffer[:offset]
-        return payload
+        if buffer:
+            del buffer[:offset]
+        elif offset < length:
+            buffer += data[offset:]
+        return b"".join(pieces)
 
     @property
     def pending(self) -> int:

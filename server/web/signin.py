@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -23,8 +25,12 @@ FAILURE_WINDOW_SECONDS = 600
 MAX_FAILURES = {"login": 20, "address": 60}
 """Wrong passwords allowed per login and per client address in the window before sign-in answers 429."""
 
-_UNUSED_HASH = hash_password("no one has this password")
-"""Checked against when the login is unknown, so the answer takes as long as for a wrong password."""
+
+@functools.cache
+def _unused_hash() -> str:
+    """Checked against when the login is unknown, so the answer takes as long as for a wrong password.
+    Made on the first sign-in, not at start-up: Argon2id takes 64 MiB while it works."""
+    return hash_password("no one has this password")
 
 
 async def sign_in_form(request: Request) -> Response:
@@ -47,9 +53,10 @@ async def sign_in(request: Request) -> Response:
         response = await page(request, "signin.html", context, status_code=429)
         response.headers["Retry-After"] = str(FAILURE_WINDOW_SECONDS)
         return response
+    unused = await run_in_threadpool(_unused_hash)  # before the lookup: the first sign-in is slower for all
     async with hangar.reading() as session:
         user = await find_user(session, login) if login else None
-    stored = user.password_hash if user is not None and user.password_hash else _UNUSED_HASH
+    stored = user.password_hash if user is not None and user.password_hash else unused
     check = await run_in_threadpool(check_password, password, stored)  # Argon2id: ~0.1 s off the event loop
     if user is None or not user.password_hash or not check.matches:
         await count_failure(hangar, counters)

@@ -14,6 +14,8 @@ _SECTION = re.compile(r"^---- (\S+) std(?:out|err) ----$")
 _PANIC_AT = re.compile(r"panicked at (?:'(.*)', )?([^\s:]+):(\d+):\d+:?$")
 _TOTALS = re.compile(r"^test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored")
 _RUNNING = re.compile(r"^\s+Running (?:unittests )?(\S+)")
+TRIGGERS = ("\ntest ", "--- ", "\nfailures:", "Running ")
+"""Text every line holds that `feed` reacts to while `waiting` (a leading newline: at the line's start)."""
 
 
 def _split(path: str) -> tuple[str, str]:
@@ -49,6 +51,10 @@ class CargoLog:
             return
         if self.section is not None:
             self._section_line(self.section, line)
+
+    def waiting(self) -> bool:
+        """True when only a line holding one of TRIGGERS could change anything (outside a failure)."""
+        return self.section is None
 
     def _result_or_totals(self, pos: int, line: str) -> None:
         if match := _RESULT.match(line):

@@ -15,6 +15,8 @@ _RESULT = re.compile(r"^(\s*)--- (FAIL|PASS|SKIP): (\S+) \(([\d.]+)s\)")
 _RUN = re.compile(r"^=== (?:RUN|CONT|PAUSE|NAME)\s+(\S+)")
 _PACKAGE = re.compile(r"^(?:FAIL|ok)\s+(\S+)\s")
 _LOCATED = re.compile(r"^\s+(\S+\.go):(\d+): (.*)$")
+TRIGGERS = ('"Action"', "--- ", "\n=", "FAIL", "\nok")
+"""Text every line holds that `feed` reacts to while `waiting` (a leading newline: at the line's start)."""
 _MAX_HELD = 40
 """Lines of a running test's output held until it ends (only the last ones are kept)."""
 
@@ -57,6 +59,10 @@ class GoLog:
             self._package(match.group(1))
             return
         self._output(line)
+
+    def waiting(self) -> bool:
+        """True when only a line holding one of TRIGGERS could change anything (no test running)."""
+        return self.reading is None and not self.held
 
     def _output(self, line: str) -> None:
         if self.reading is not None and line.startswith(" " * (self.depth + 4)):

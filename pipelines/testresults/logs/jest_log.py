@@ -23,6 +23,8 @@ _JEST_TOTALS = re.compile(r"^Tests:\s+(.*\d+ total)")
 _VITEST_TOTALS = re.compile(r"^\s*Tests\s+(.*)\(\d+\)\s*$")
 _COUNT = re.compile(r"(\d+) (failed|passed|skipped|todo|pending)")
 _NOT_A_TEST = "Test suite failed to run"
+TRIGGERS = ("●", "FAIL", "×", "✗", "Tests")
+"""Text every line holds that `feed` reacts to while `waiting`."""
 
 
 class JestLog:
@@ -48,6 +50,10 @@ class JestLog:
             self._totals(match.group(1))
         elif self.current is not None:
             self._detail(self.current, line)
+
+    def waiting(self) -> bool:
+        """True when only a line holding one of TRIGGERS could change anything (outside a failure)."""
+        return self.current is None
 
     def _header(self, pos: int, parts: list[str]) -> None:
         title = " ".join(part.strip() for part in parts)

@@ -18,6 +18,8 @@ _LOCATION = re.compile(r"^(\S+\.py):(\d+): (\w+(?:\.\w+)*)$")
 _CLOSING = re.compile(r"^(?:\d+ \w+(?:, )?)+ in [\d.]+s\b")
 _COUNT = re.compile(r"(\d+) (passed|failed|skipped|errors?|xfailed|xpassed)\b")
 _SETUP = re.compile(r"^ERROR at (?:setup|teardown) of ")
+TRIGGERS = ("\n=", "FAIL", "ERROR")  # `::` lines count when FAILED or ERROR
+"""Text every line holds that `feed` reacts to while `waiting` (a leading newline: at the line's start)."""
 
 
 @dataclass(slots=True)
@@ -65,6 +67,10 @@ class PytestLog:
             self._failed(pos, match.group(1), match.group(2), match.group(3) or "")
         elif "::" in line and (match := _VERBOSE.match(line)):
             self._failed(pos, match.group(2), match.group(1), "")
+
+    def waiting(self) -> bool:
+        """True when only a line holding one of TRIGGERS could change anything (outside FAILURES)."""
+        return not self.in_failures
 
     def _banner(self, line: str) -> None:
         match = _BANNER.match(line)

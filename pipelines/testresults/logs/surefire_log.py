@@ -17,6 +17,8 @@ _CLASS_TOTALS = re.compile(
     r"^Tests run: (\d+), Failures: (\d+), Errors: (\d+), Skipped: (\d+), Time elapsed: .* in \S+"
 )
 _FRAME = re.compile(r"^\s+at (\S+)\.([^.(\s]+)\(([^:()]+):(\d+)\)")
+TRIGGERS = ("<<< ", "Tests run: ")
+"""Text every line holds that `feed` reacts to while `waiting`."""
 
 
 class SurefireLog:
@@ -45,6 +47,10 @@ class SurefireLog:
             return
         if self.current is not None:
             self._detail(self.current, line)
+
+    def waiting(self) -> bool:
+        """True when only a line holding one of TRIGGERS could change anything (outside a failure)."""
+        return self.current is None
 
     def _failure(self, pos: int, classname: str, name: str, seconds: str, word: str) -> None:
         outcome = Outcome.ERROR if word == "ERROR" else Outcome.FAILED

@@ -24,7 +24,13 @@ from runner.caches.auto import CACHE_DIR
 from runner.docker import config, rawsocket
 from runner.docker.cleanup import remove_labelled
 from runner.docker.frames import FrameReader
-from runner.docker.host_folders import TooLarge, mounted_folder, pack_folder, writable_folder
+from runner.docker.host_folders import (
+    SPOOL_IN_MEMORY,
+    TooLarge,
+    mounted_folder,
+    pack_folder,
+    writable_folder,
+)
 from runner.docker.images import ImagePuller, PullRequest
 from runner.docker.late_removal import LateRemoval
 from runner.docker.networks import NetworkPool
@@ -34,7 +40,6 @@ from runner.registry_auth import auth_for_image
 PLACEHOLDER_IMAGE = "hangar/workspace:1"
 _NOT_FOUND, _NOT_MODIFIED, _CONFLICT = 404, 304, 409
 _READ_SIZE = 64 * 1024
-_SPOOL_IN_MEMORY = 1024 * 1024
 _OOM_EXIT_CODE = 137
 _KILLED_BY_SIGNAL = 128
 _FOREVER = aiohttp.ClientTimeout(total=None, sock_read=None)
@@ -323,10 +328,10 @@ class DockerEngine:
     async def archive(self, handle: str, path: str, limit: int) -> BinaryIO | None:
         """`GET /containers/{id}/archive` of a finished container, spooled to disk past 1 MiB; a volume of
         its own at exactly that path whose folder is on this host is packed here (the daemon spared)."""
-        try:
-            folder = mounted_folder(await self.docker.containers.container(handle).show(), path)
-        except (DockerError, aiohttp.ClientError, OSError):
-            folder = None
+        folder = None
+        if self._folders:  # beside the engine (a running stage's workspace folder is here): worth asking
+            with contextlib.suppress(DockerError, aiohttp.ClientError, OSError):
+                folder = mounted_folder(await self.docker.containers.container(handle).show(), path)
         if folder is not None:
             try:
                 return await asyncio.to_thread(
@@ -336,7 +341,7 @@ class DockerEngine:
                 raise EngineError(f"{path} holds more than {limit // (1024 * 1024)} MiB") from None
             except OSError:
                 pass  # read through the daemon instead
-        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 (the caller closes it)
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (the caller closes it)
         try:
             async with self.docker._query(
                 f"containers/{handle}/archive", params={"path": path}, timeout=_FOREVER

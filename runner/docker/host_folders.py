@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-_SPOOL_IN_MEMORY = 1024 * 1024
+SPOOL_IN_MEMORY = 1024 * 1024
+"""Archives read from the engine or packed here stay in memory up to this size, then go to a temp file."""
 
 
 class TooLarge(Exception):
@@ -63,7 +64,7 @@ def mounted_folder(container: dict[str, Any], path: str) -> Path | None:
 
 def pack_folder(folder: Path, name: str, limit: int) -> BinaryIO:
     """A tar of the folder with its entries under `name`, as Docker's archive API names them (links kept)."""
-    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 (the caller closes it)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (the caller closes it)
     try:
         with tarfile.open(fileobj=spool, mode="w", format=tarfile.PAX_FORMAT) as tar:
             tar.add(folder, arcname=name, filter=_counted(limit))

@@ -22,6 +22,7 @@ from aiodocker.exceptions import DockerError
 from pipelines.plan import StepKind
 from runner.caches.auto import CACHE_DIR
 from runner.docker import config, rawsocket
+from runner.docker.attached import AttachedOutput, attached_payloads
 from runner.docker.cleanup import remove_labelled
 from runner.docker.frames import FrameReader
 from runner.docker.host_folders import (
@@ -54,6 +55,8 @@ class DockerEngine:
         self.docker = docker
         self.arm = arm
         self._armed: dict[str, tuple[str, asyncio.StreamWriter]] = {}
+        self._attached: dict[str, tuple[str, AttachedOutput]] = {}
+        """Container → its stage's id and the output connection attached before it started."""
         self._images = ImagePuller(docker)
         self._networks = NetworkPool(docker)
         self._folders: dict[str, Path] = {}
@@ -80,6 +83,9 @@ class DockerEngine:
         for _, stdin in self._armed.values():
             await rawsocket.close(stdin)
         self._armed.clear()
+        for _, attached in self._attached.values():
+            await attached.close()
+        self._attached.clear()
         await self._networks.close()
         await self._late_removal.close()
         await self.docker.close()
@@ -207,6 +213,8 @@ class DockerEngine:
         self._folders.pop(stage.id, None)
         for handle in [h for h, (stage_id, _) in self._armed.items() if stage_id == stage.id]:
             await rawsocket.close(self._armed.pop(handle)[1])
+        for handle in [h for h, (stage_id, _) in self._attached.items() if stage_id == stage.id]:
+            await self._attached.pop(handle)[1].close()
         network = self._networks.network_of(stage.id)
         try:
             left = await remove_labelled(self.docker, {config.STAGE_LABEL: stage.id})
@@ -239,6 +247,8 @@ class DockerEngine:
             )
         except DockerError as exc:
             raise EngineError(f"could not create the container of {step.name!r}: {exc.message}") from None
+        if socket_path is not None:
+            await self._attach_output(stage, container.id, socket_path)
         if armed and socket_path is not None:
             stdin = await rawsocket.attach_stdin(socket_path, container.id)
             try:
@@ -249,8 +259,20 @@ class DockerEngine:
             self._armed[container.id] = (stage.id, stdin)
         return container.id
 
+    async def _attach_output(self, stage: StageSpec, handle: str, socket_path: str) -> None:
+        """Attach to the output of a container not started yet (as `docker run` does); without it, the output
+        is read from the log API."""
+        try:
+            reader, writer = await rawsocket.attach_output(socket_path, handle)
+        except (EngineError, OSError):
+            return
+        self._attached[handle] = (stage.id, AttachedOutput(reader, writer))
+
     async def start(self, handle: str) -> None:
         """Start the container; an armed one, already started, gets its go line instead."""
+        attached = self._attached.get(handle)
+        if attached is not None:
+            attached[1].begin()
         armed = self._armed.pop(handle, None)
         if armed is None:
             await self._start(handle)
@@ -272,8 +294,13 @@ class DockerEngine:
 
     async def output(self, handle: str) -> AsyncIterator[bytes]:
         """Follow the container's log from its first byte until it exits, stdout and stderr as written."""
-        frames = FrameReader()
+        attached = self._attached.get(handle)
         try:
+            if attached is not None:
+                async for payload in attached_payloads(attached[1], lambda: self._raw_log(handle)):
+                    yield payload
+                return
+            frames = FrameReader()
             async for data in self._raw_log(handle):
                 payload = frames.feed(data)
                 if payload:
@@ -369,6 +396,9 @@ class DockerEngine:
         armed = self._armed.pop(handle, None)
         if armed is not None:
             await rawsocket.close(armed[1])
+        attached = self._attached.pop(handle, None)
+        if attached is not None:
+            await attached[1].close()
         self._stopped.discard(handle)
         with contextlib.suppress(DockerError):
             await self.docker.containers.container(handle).delete(force=True, v=True)

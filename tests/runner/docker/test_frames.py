@@ -1,4 +1,5 @@
-"""FrameReader: Docker's multiplexed log stream, however the network splits it, gives back the output."""
+"""FrameReader: Docker's multiplexed log stream, however the network splits it, gives back the output.
+LineFrames: an attach stream, its streams cut anywhere, gives back each line whole."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import struct
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runner.docker.frames import FrameReader
+from runner.docker.frames import FrameReader, LineFrames
 
 STDOUT, STDERR = 1, 2
 
@@ -74,3 +75,38 @@ def test_empty_frames_give_nothing_and_hold_nothing() -> None:
     reader = FrameReader()
     assert reader.feed(frame(STDOUT, b"") * 3) == b""
     assert reader.pending == 0
+
+
+texts_ = st.lists(st.tuples(st.sampled_from([STDOUT, STDERR]), st.binary(max_size=30)), max_size=12)
+
+
+@given(texts_, st.lists(st.integers(1, 7), min_size=1, max_size=30), st.integers(1, 50))
+def test_an_attach_stream_cut_anywhere_gives_each_line_whole_and_each_stream_in_order(
+    texts: list[tuple[int, bytes]], piece_sizes: list[int], chunk: int
+) -> None:
+    lines = [
+        (kind, b"%d:%d:%s\n" % (kind, n, text.replace(b"\n", b""))) for n, (kind, text) in enumerate(texts)
+    ]
+    encoded = b""
+    pending = {STDOUT: b"", STDERR: b""}
+    sizes = itertools.cycle(piece_sizes)
+    for kind, line in lines:  # each line cut into pieces, written as frames of its stream
+        pending[kind] += line
+        other = STDERR if kind == STDOUT else STDOUT
+        while pending[kind]:
+            size = next(sizes)
+            encoded += frame(kind, pending[kind][:size])
+            pending[kind] = pending[kind][size:]
+            if pending[other]:  # the other stream's pieces interleave
+                encoded += frame(other, pending[other][:size])
+                pending[other] = pending[other][size:]
+    encoded += b"".join(frame(kind, rest) for kind, rest in pending.items() if rest)
+    reader = LineFrames()
+    out = b"".join(reader.feed(encoded[at : at + chunk]) for at in range(0, len(encoded), chunk))
+    out += reader.flush()
+    got = [line + b"\n" for line in out.split(b"\n")[:-1]]
+    assert sorted(got) == sorted(line for _, line in lines)  # every line whole, once
+    for kind in (STDOUT, STDERR):
+        assert [line for line in got if line.startswith(b"%d:" % kind)] == [
+            line for k, line in lines if k == kind
+        ]

@@ -81,6 +81,7 @@ class DockerEngine:
             await rawsocket.close(stdin)
         self._armed.clear()
         await self._networks.close()
+        await self._images.close()
         await self._late_removal.close()
         await self.docker.close()
 

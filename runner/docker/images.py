@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import aiohttp
 from aiodocker import Docker
 from aiodocker.exceptions import DockerError
 
@@ -98,11 +99,14 @@ class ImagePuller:
         return remote is not None and (reference.qualified, remote) in local
 
     async def _pulled_as(self, image: str) -> set[tuple[str, str]]:
-        """The (repository, digest) pairs the local image was pulled as (none if it is not here)."""
+        """The (repository, digest) pairs the local image was pulled as (none if it is not here, or is
+        another platform's image: the pull would fetch the engine's own)."""
         try:
-            return local_digests(await self._docker.images.inspect(image))
-        except DockerError:
+            inspected = await self._docker.images.inspect(image)
+            native = await self._digests.native(inspected)
+        except (DockerError, aiohttp.ClientError, OSError):
             return set()
+        return local_digests(inspected) if native else set()
 
     async def _pull(self, request: PullRequest) -> None:
         image = request.image

@@ -86,6 +86,7 @@ class ManifestDigests:
         self._session: aiohttp.ClientSession | None = None
         self._config: dict[str, Any] | None = None
         self._config_time = 0.0
+        self._platform: tuple[str, str] | None = None
 
     async def digest(self, reference: Reference, auth: RegistryAuth | None) -> str | None:
         """The digest the registry answers for the tag; None when it cannot be had (then: pull)."""
@@ -103,6 +104,13 @@ class ManifestDigests:
             if digest is not None:
                 return digest
         return None
+
+    async def native(self, inspected: dict[str, Any]) -> bool:
+        """Whether the inspected image is for the engine's own OS and architecture (what its pull fetches)."""
+        if self._platform is None:
+            version = await self._docker.version()
+            self._platform = (str(version.get("Os", "")), str(version.get("Arch", "")))
+        return (inspected.get("Os"), inspected.get("Architecture")) == self._platform
 
     async def close(self) -> None:
         """Close the HTTP session, if one was opened."""

@@ -170,3 +170,18 @@ async def test_a_bearer_challenge_is_answered_with_a_token_for_the_repository() 
         "repository:octo/app:pull reg Basic b2N0bzpzZWNyZXQ=",
         "repository:octo/app:pull reg None",
     ]
+
+
+async def test_an_image_of_another_platform_is_never_taken_for_the_one_a_pull_would_fetch(
+    docker_host: str,
+) -> None:
+    docker = Docker(docker_host)
+    digests = ManifestDigests(docker)
+    try:
+        here = await docker.images.inspect("busybox")
+        assert await digests.native(here)
+        other = "s390x" if here["Architecture"] != "s390x" else "amd64"
+        assert not await digests.native({**here, "Architecture": other})
+    finally:
+        await digests.close()
+        await docker.close()

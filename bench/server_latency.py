@@ -11,7 +11,8 @@ then it times `docker run --rm busybox sh -c 'echo hi'` and the start latency of
 2. webhook POST → build finished as seen by the polling client, against the `docker run --rm` wall time
    (goal: at most 1.3 times), beside Buildbot's hook → build complete (one worker, a 20 ms poll, its builder's
    one step the same `docker run --rm`: see bench/peer_buildbot.py), measured in each round too, after
-   Hangar's build; then where the median build's time went. `--no-peer` leaves Buildbot out.
+   Hangar's build; then where the median build's time went, beside each interval's median and p95 over all
+   the builds (steadier on a busy machine). `--no-peer` leaves Buildbot out.
 """
 
 from __future__ import annotations
@@ -234,8 +235,18 @@ def breakdown_table(builds: list[Round]) -> Table:
     table.add_column("interval")
     table.add_column("time", justify="right")
     table.add_column("share", justify="right")
-    for label, seconds in middle.breakdown():
-        table.add_row(label, ms(seconds), f"{seconds / middle.end_to_end:.0%}")
+    table.add_column("median of all builds", justify="right")
+    table.add_column("p95", justify="right")
+    every = [build.breakdown() for build in builds]
+    for index, (label, seconds) in enumerate(middle.breakdown()):
+        spread = [intervals[index][1] for intervals in every]
+        table.add_row(
+            label,
+            ms(seconds),
+            f"{seconds / middle.end_to_end:.0%}",
+            ms(median(spread)),
+            ms(percentile(spread, 0.95)),
+        )
     return table
 
 

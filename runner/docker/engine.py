@@ -87,6 +87,7 @@ class DockerEngine:
             await attached.close()
         self._attached.clear()
         await self._networks.close()
+        await self._images.close()
         await self._late_removal.close()
         await self.docker.close()
 

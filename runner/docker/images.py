@@ -1,13 +1,19 @@
-"""Images, pulled as the step's pull policy says (Drone's `default` pulls `:latest` tags), once per stage."""
+"""Images, pulled as the step's pull policy says (Drone's `default` pulls `:latest` tags), once per stage.
+
+A pull the policy asks for is skipped when the registry's digest for the tag is the one the local image was
+pulled as (runner.docker.manifests): the pull would have changed nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
 
+import aiohttp
 from aiodocker import Docker
 from aiodocker.exceptions import DockerError
 
+from runner.docker.manifests import ManifestDigests, local_digests, parse_reference
 from runner.engine import EngineError, RegistryAuth
 from runner.registry_auth import DOCKER_HUB, image_host
 
@@ -29,6 +35,7 @@ class ImagePuller:
     def __init__(self, docker: Docker) -> None:
         self._docker = docker
         self._pulls: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._digests = ManifestDigests(docker)
 
     async def ensure(self, stage_id: str, request: PullRequest) -> None:
         """Pull or check the image; EngineError, with a message for the step's log, if it cannot be had."""
@@ -51,6 +58,10 @@ class ImagePuller:
         for key in [key for key in self._pulls if key[0] == stage_id]:
             self._pulls.pop(key).cancel()
 
+    async def close(self) -> None:
+        """Release the connections kept for asking registries."""
+        await self._digests.close()
+
     async def _ensure(self, request: PullRequest) -> None:
         image, policy = request.image, request.policy
         if policy == "never":
@@ -59,6 +70,8 @@ class ImagePuller:
             return
         wants_pull = policy == "always" or (policy == "default" and _is_latest(image))
         if not wants_pull and await self._present(image):
+            return
+        if wants_pull and await self._up_to_date(request):
             return
         try:
             await self._pull(request)
@@ -74,6 +87,26 @@ class ImagePuller:
                 return False
             raise EngineError(f"could not inspect image {image}: {exc.message}") from None
         return True
+
+    async def _up_to_date(self, request: PullRequest) -> bool:
+        """Whether the local image is the one the registry's tag names now (asked at once of both)."""
+        reference = parse_reference(request.image)
+        if reference is None:
+            return False
+        remote, local = await asyncio.gather(
+            self._digests.digest(reference, request.auth), self._pulled_as(request.image)
+        )
+        return remote is not None and (reference.qualified, remote) in local
+
+    async def _pulled_as(self, image: str) -> set[tuple[str, str]]:
+        """The (repository, digest) pairs the local image was pulled as (none if it is not here, or is
+        another platform's image: the pull would fetch the engine's own)."""
+        try:
+            inspected = await self._docker.images.inspect(image)
+            native = await self._digests.native(inspected)
+        except (DockerError, aiohttp.ClientError, OSError):
+            return set()
+        return local_digests(inspected) if native else set()
 
     async def _pull(self, request: PullRequest) -> None:
         image = request.image

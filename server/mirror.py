@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,24 +52,33 @@ class Mirror:
         self._env = git_environment((), secret)
 
     def fetch(self, ref: str, sha: str, *more_refs: str) -> None:
-        """Make sure commit `sha` (and `ref`, and `more_refs`) are in the mirror."""
+        """Make sure commit `sha` (and `ref`, and `more_refs`) are in the mirror.
+
+        A push's new commit is fetched straight away and found in FETCH_HEAD: one git process. A commit the
+        mirror's own ref already names needs none; any other case asks git whether the commit is there."""
         with _locked(self.folder):
             repo = self._open()
-            if self._has(repo, sha) and not more_refs:
+            if not more_refs and self._ref_names(ref, sha):
                 return
             refs = [name for name in (ref, *more_refs) if name.startswith("refs/")]
             refspecs = [f"+{name}:{name}" for name in refs]
+            failure: git.GitCommandError | None = None
             try:
                 if refspecs:
                     repo.git.fetch("--quiet", "--no-tags", self.clone_url, *refspecs, env=self._env)
+                    if self._fetched(sha):
+                        return
                 if not self._has(repo, sha):
                     repo.git.fetch("--quiet", "--no-tags", self.clone_url, sha, env=self._env)
             except git.GitCommandError as exc:
+                failure = exc
+            if self._has(repo, sha) and not (failure and more_refs):
+                return  # (a forge away: the commit, already here, is all a push's build needs)
+            if failure is not None:
                 raise MirrorError(
-                    f"cannot fetch {sha[:12]} from {_safe(self.clone_url)}: {_last_words(exc)}"
+                    f"cannot fetch {sha[:12]} from {_safe(self.clone_url)}: {_last_words(failure)}"
                 ) from None
-            if not self._has(repo, sha):
-                raise MirrorError(f"{_safe(self.clone_url)} has no commit {sha}")
+            raise MirrorError(f"{_safe(self.clone_url)} has no commit {sha}")
 
     def head(self, branch: str) -> Commit:
         """The commit at the head of `branch` on the forge, fetched into the mirror."""
@@ -94,16 +104,20 @@ class Mirror:
             return Commit(found.hexsha, message.strip(), author.name or "", author.email or "")
 
     def read_file(self, sha: str, path: str) -> str | None:
-        """The text of `path` at `sha`, or None when the commit has no such file."""
-        with git.Repo(self.folder) as repo:  # closing it ends its `git cat-file` helpers at once
-            try:
-                blob = repo.commit(sha).tree / path
-            except KeyError:
-                return None
-            if blob.type != "blob":  # a folder of that name
-                return None
-            data: bytes = blob.data_stream.read()
-        return data.decode("utf-8", errors="replace")
+        """The text of `path` at `sha`, or None when the commit has no such file (one git process)."""
+        if "\n" in path:
+            return None
+        done = subprocess.run(
+            ["git", f"--git-dir={self.folder}", "cat-file", "--batch"],
+            input=f"{sha}:{path.lstrip('/')}\n".encode(),
+            capture_output=True,
+            check=False,
+        )
+        head, _, body = done.stdout.partition(b"\n")
+        fields = head.split()
+        if done.returncode != 0 or len(fields) != 3 or fields[1] != b"blob":  # missing, or a folder
+            return None
+        return body[: int(fields[2])].decode("utf-8", errors="replace")
 
     def list_folder(self, sha: str, path: str) -> list[str] | None:
         """The names of the files right in folder `path` at `sha`; None when the commit has no such folder."""
@@ -120,21 +134,42 @@ class Mirror:
         """Files changed from `before` to `sha` (the commit's own files when `before` is unknown); with
         `merge_base`, from where `sha` branched off `before` (a pull request against its target)."""
         repo = git.Repo(self.folder)
+        output: str | None = None
+        if before and not _ZERO.match(before):
+            span = f"{before}...{sha}" if merge_base else f"{before}..{sha}"
+            with contextlib.suppress(git.GitCommandError):  # `before` is not here (a force push): as unknown
+                output = repo.git.diff("--name-only", "--no-renames", "-z", span)
         try:
-            if before and not _ZERO.match(before) and self._has(repo, before):
-                span = f"{before}...{sha}" if merge_base else f"{before}..{sha}"
-                output = repo.git.diff("--name-only", "--no-renames", span)
-            else:
-                output = repo.git.show("--name-only", "--no-renames", "--format=", "--no-commit-id", sha)
+            if output is None:
+                output = repo.git.show(
+                    "--name-only", "--no-renames", "-z", "--format=", "--no-commit-id", sha
+                )
         except git.GitCommandError:
             return None
-        return sorted({line for line in output.splitlines() if line})
+        return sorted({name for name in output.split("\0") if name})  # -z: names as they are, unquoted
 
     def _open(self) -> git.Repo:
         if (self.folder / "HEAD").exists():
             return git.Repo(self.folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         return git.Repo.init(self.folder, bare=True)
+
+    def _ref_names(self, ref: str, sha: str) -> bool:
+        """Whether the mirror's (loose) ref already names the commit: then it is here."""
+        if not ref.startswith("refs/") or ".." in ref:
+            return False
+        try:
+            return (self.folder / ref).read_text().strip() == sha
+        except (OSError, UnicodeDecodeError):
+            return False
+
+    def _fetched(self, sha: str) -> bool:
+        """Whether the fetch just made brought the commit (FETCH_HEAD names it)."""
+        try:
+            lines = (self.folder / "FETCH_HEAD").read_text().splitlines()
+        except (OSError, UnicodeDecodeError):
+            return False
+        return any(line.split("\t", 1)[0] == sha for line in lines)
 
     @staticmethod
     def _has(repo: git.Repo, sha: str) -> bool:

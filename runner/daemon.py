@@ -1,8 +1,10 @@
 """The runner daemon: take stages from the server and run them, `capacity` at a time, until it is stopped.
 
 Each slot loops: ask for a stage (long-poll), accept it, run it while renewing its lease and watching for a
-cancel, deliver its final report, ask again. A stop lets the running stages finish; a second one cancels
-them (their teardown still completes).
+cancel, deliver its final report, ask again while the stage's containers, network and volumes are removed
+(a slot's previous removal must end before it hands over the next one). A stop lets the running stages
+finish; a second one cancels them (their teardown still completes). The daemon returns once every removal
+has ended.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import contextlib
 import math
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -122,6 +124,7 @@ class Daemon:
         self._stopping = asyncio.Event()
         self._killed = asyncio.Event()
         self._runs: set[_Run] = set()
+        self._removals: set[asyncio.Task[None]] = set()
         self._fatal: Unauthorized | None = None
         self._away = False
 
@@ -157,6 +160,7 @@ class Daemon:
                     for slot in slots:
                         slot.cancel()
                     await asyncio.gather(*slots, return_exceptions=True)
+                    await asyncio.gather(*self._removals, return_exceptions=True)
         finally:
             if self._own_client:
                 await self.client.close()
@@ -168,6 +172,7 @@ class Daemon:
     async def _slot(self, engine: Engine) -> None:
         """Ask, accept, run, again, until stopped."""
         backoff = Backoff()
+        removal: asyncio.Task[None] | None = None
         while not self._stopping.is_set():
             try:
                 offer = await self._until_stopped(self.client.request(self.info))
@@ -188,7 +193,9 @@ class Daemon:
             self._available()
             backoff.reset()
             if assignment is not None:  # None: another runner took it first
-                await self._execute(engine, _Run(offer, assignment))
+                previous, removal = removal, await self._execute(engine, _Run(offer, assignment))
+                if previous is not None:
+                    await asyncio.wait({previous})
 
     async def _accept(self, offer: StageOffer) -> Assignment | None:
         """Accept the offer, asking again until the server answers: it answers a repeated accept under the
@@ -204,9 +211,15 @@ class Daemon:
                 self._unavailable(str(exc))
                 await asyncio.sleep(backoff.delay())
 
-    async def _execute(self, engine: Engine, run: _Run) -> None:
-        """Run one accepted stage beside its lease renewal and cancel watch, then deliver its final report."""
+    async def _execute(self, engine: Engine, run: _Run) -> asyncio.Task[None] | None:
+        """Run one accepted stage beside its lease renewal and cancel watch, then deliver its final report;
+        the removal of what it created, if still going, is returned."""
         assignment, stage_id = run.assignment, run.assignment.stage_id
+        removals: list[asyncio.Task[None]] = []
+
+        def remove_in_background(removal: Coroutine[Any, Any, None]) -> None:
+            removals.append(asyncio.create_task(removal))  # at once, beside the final report's delivery
+
         workspace = self.workspace(assignment)
         reporter = RemoteReporter(self.client, stage_id, lease=assignment.lease, warn=self.listener.warning)
         options = StageOptions(
@@ -221,6 +234,7 @@ class Daemon:
                 self.settings.artifact_max_files,
                 self.settings.artifact_max_bytes,
             ),
+            removal=remove_in_background,
         )
         self.listener.taken(run.offer)
         lease = asyncio.create_task(self._keep_lease(run, reporter))
@@ -246,8 +260,27 @@ class Daemon:
             delivered = await self._deliver(reporter, report)
         finally:
             await _cancelled([lease])
-            await reporter.close()
+            removal = self._hand_over(removals, reporter)
         self.listener.finished(run.offer, report, delivered)
+        return removal
+
+    def _hand_over(self, removals: list[asyncio.Task[None]], reporter: RemoteReporter) -> asyncio.Task[None]:
+        """Wait in the background for the stage's removal (if run_stage handed it over), deliver the error it
+        may add to the final report, then close the reporter."""
+
+        async def remove_then_close() -> None:
+            try:
+                for removal in removals:
+                    await removal
+                if reporter.last_stage is not None and removals:
+                    await self._deliver(reporter, reporter.last_stage)
+            finally:
+                await reporter.close()
+
+        task = asyncio.create_task(remove_then_close())
+        self._removals.add(task)
+        task.add_done_callback(self._removals.discard)
+        return task
 
     async def _deliver(self, reporter: RemoteReporter, report: StageReport) -> bool:
         """Deliver the final report, however long the server is away, unless the daemon is killed."""

@@ -72,6 +72,10 @@ class StageOptions:
     """Seconds past the grace period to wait for stopped steps to end before giving up on them."""
     artifacts: ArtifactOptions | None = None
     """Where the steps' `artifacts:` go (None: nowhere)."""
+    removal: Callable[[Coroutine[Any, Any, None]], None] | None = None
+    """Takes the removal of what the stage created (containers, network, volumes), to finish it after
+    run_stage has returned the final report; a removal error is then added to that report and reported.
+    None: run_stage removes everything before returning (a cancelled stage always does)."""
 
 
 async def run_stage(
@@ -83,7 +87,8 @@ async def run_stage(
     options: StageOptions | None = None,
     cancel: asyncio.Event | None = None,
 ) -> StageReport:
-    """Run the stage to its end and return its final report; all it created is removed before returning.
+    """Run the stage to its end and return its final report; all it created is removed before returning
+    (or, with `options.removal`, handed over to finish afterwards).
 
     Cancelling the calling task kills the running steps at once (no grace) and still tears everything down
     before the cancellation goes on; `cancel` asks for the graceful stop.
@@ -148,6 +153,11 @@ class _StageRun:
         if cancelled:
             await _to_completion(self._abort("cancelled", grace=0))
         cancelled |= await _to_completion(self._teardown())
+        removal = self._remove()
+        if cancelled or self.options.removal is None:
+            cancelled |= await _to_completion(removal)
+        else:
+            self.options.removal(removal)
         if cancelled:
             raise asyncio.CancelledError
         return self.report
@@ -430,7 +440,10 @@ class _StageRun:
         # The outcome is known: report it before removing the containers, network and volumes (a few
         # hundred milliseconds the build page and the commit status need not wait for).
         await self._report_outcome()
-        await asyncio.gather(*self.background, return_exceptions=True)  # the steps' removals, then the rest
+
+    async def _remove(self) -> None:
+        """Remove the steps' containers, then the rest the stage created; an error is added to its report."""
+        await asyncio.gather(*self.background, return_exceptions=True)
         try:
             await self.engine.destroy(self.spec)
         except EngineError as exc:  # left for the next start-up's sweep, and said in the stage's error

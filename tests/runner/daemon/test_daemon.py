@@ -13,6 +13,7 @@ from pipelines.runner_api import LogBatch, ReportBatch, ReportItem
 from pipelines.status import Status
 from runner.client import Unauthorized
 from runner.daemon import Daemon
+from runner.engine import StageSpec
 from tests.runner.daemon.standin import StandIn
 from tests.runner.daemon.support import GatedEngine, one_step, pipeline, running_daemon, settings
 from tests.runner.fake_engine import Behaviour, FakeEngine
@@ -198,3 +199,48 @@ async def test_a_second_stop_cancels_the_running_stage(standin: StandIn) -> None
         await asyncio.wait_for(task, 30)
     assert stage.final is not None and stage.final.status == Status.KILLED
     assert engine.alive() == []
+
+
+class SlowRemovalEngine(GatedEngine):
+    """Each stage's removal waits for its own gate (a busy Docker engine removing volumes)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.removal_gates: dict[str, asyncio.Event] = {}
+        self.removing: list[str] = []
+
+    async def destroy(self, stage: StageSpec) -> None:
+        """Wait for the stage's gate, then remove it."""
+        self.removing.append(stage.id)
+        await self.removal_gates.setdefault(stage.id, asyncio.Event()).wait()
+        await super().destroy(stage)
+
+
+async def test_a_slot_takes_the_next_stage_while_the_last_one_is_removed_and_the_daemon_waits_for_removals(
+    standin: StandIn,
+) -> None:
+    first, second, third = (standin.add(plan_of(one_step())) for _ in range(3))
+    engine = SlowRemovalEngine()
+    daemon = Daemon(settings(standin), lambda: contextlib.nullcontext(engine), workspace=lambda _: None)
+    task = asyncio.create_task(daemon.run())
+    try:
+        await standin.wait_for(lambda: second.final is not None)  # one slot: the first is not removed yet
+        assert first.final is not None and first.final.status == Status.SUCCESS
+        assert engine.destroyed == [] and len(engine.removing) == 2
+        assert third.final is None  # a slot's second removal waits for its first before a third stage
+        engine.removal_gates[engine.removing[0]].set()
+        await standin.wait_for(lambda: third.final is not None)
+        daemon.stop()
+        await asyncio.sleep(0.2)
+        assert not task.done()  # the last two removals still run: the daemon waits for them
+        for gate in engine.removal_gates.values():
+            gate.set()
+        await asyncio.wait_for(task, 30)
+        assert sorted(engine.destroyed) == sorted(engine.removing) and len(engine.destroyed) == 3
+        assert engine.alive() == []
+    finally:
+        daemon.kill()
+        for gate in engine.removal_gates.values():
+            gate.set()
+        with contextlib.suppress(Unauthorized):
+            await asyncio.wait_for(task, 60)

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.configlang import generated_name, language_of
-from pipelines.configlang.bounded import generate_bounded
 from pipelines.configuration import (
     Configuration,
     drone_configuration,
@@ -64,6 +63,8 @@ def local_pipeline(text: str, path: Path, context: BuildContext) -> tuple[str, s
     """
     if language_of(path.name) is None:
         return text, str(path)
+    from pipelines.configlang.bounded import generate_bounded  # noqa: PLC0415  (multiprocessing: only here)
+
     root = work_tree(path.resolve().parent).root.resolve()
     relative = path.resolve().relative_to(root).as_posix()
 

@@ -4,6 +4,7 @@ Jsonnet or Starlark evaluated (bounded) with imports read from the work tree."""
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ class WorkTree:
 
 def work_tree(folder: Path) -> WorkTree:
     """The git work tree holding `folder` and its current commit; just the folder outside of git."""
+    if not _may_be_in_git(folder):
+        return WorkTree(folder)
     import git  # noqa: PLC0415  (gitpython costs 0.1 s to import; only needed here)
 
     not_a_repository = (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError, ValueError, TypeError)
@@ -53,6 +56,20 @@ def work_tree(folder: Path) -> WorkTree:
             str(commit.author.email or ""),
         )
     return WorkTree(folder)
+
+
+def _may_be_in_git(folder: Path) -> bool:
+    """Whether gitpython could find a repository from `folder`: a `.git` (or a bare repository's `HEAD`) in it
+    or above it, by its path as given or resolved, or GIT_DIR set. Outside, its import is skipped."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    absolute, resolved = Path(os.path.abspath(folder)), folder.resolve()
+    return any(
+        os.path.lexists(place / name)
+        for start in (absolute, resolved)
+        for place in (start, *start.parents)
+        for name in (".git", "HEAD")
+    )
 
 
 def local_pipeline(text: str, path: Path, context: BuildContext) -> tuple[str, str]:

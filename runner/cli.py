@@ -8,6 +8,7 @@ import gc
 import os
 import signal
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
@@ -105,9 +106,12 @@ def exec_command(
 
 def _leave(code: int) -> NoReturn:
     """End the process once a run succeeded, without the interpreter's teardown of every module (0.1 s and
-    more: freeing aiohttp's TLS contexts, pydantic's schemas…). The engine is closed and no thread is left;
-    what is garbage is collected (a task's unretrieved error is still told), exit handlers run, and the
-    output is flushed first, so no line is lost."""
+    more: freeing aiohttp's TLS contexts, pydantic's schemas…). The engine is closed; garbage is collected
+    (a task's unretrieved error is still told), exit handlers run, and the output is flushed first, so no
+    line is lost. While a thread still runs, the ordinary exit (which waits for it) is taken instead."""
+    this = threading.current_thread()
+    if any(thread is not this and not thread.daemon for thread in threading.enumerate()):
+        sys.exit(code)
     gc.collect()
     _flush_or_exit(code)
     atexit._run_exitfuncs()  # (they are cleared once run: an exit below does not run them twice)

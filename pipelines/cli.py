@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from pipelines import CONFIG_FILES, BuildContext, Compilation, ConfigError, Problem, Repo
 from pipelines.configuration import Configuration, compile_configuration, lint_configuration
@@ -182,6 +181,8 @@ def compile_command(
 
 def _print_plans(compilation: Compilation) -> None:
     """A table of stages and steps for people."""
+    from rich.table import Table  # noqa: PLC0415  (only `compile` prints tables)
+
     out = Console(highlight=False)
     for plan in compilation.plans:
         table = Table(title=f"stage {plan.stage.number}: {plan.stage.name}", title_justify="left")

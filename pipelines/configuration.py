@@ -11,7 +11,7 @@ from pipelines import lint_text
 from pipelines.compiler import Compilation, compile_file
 from pipelines.errors import Problem
 from pipelines.plan import BuildContext
-from pipelines.woodpecker import WorkflowFile, compile_workflows, is_woodpecker_path, lint_workflows
+from pipelines.woodpecker import WorkflowFile, is_woodpecker_path
 
 _KIND = re.compile(r"^kind\s*:", re.MULTILINE)
 _STEPS = re.compile(r"^(steps|pipeline)\s*:", re.MULTILINE)
@@ -59,6 +59,8 @@ def is_woodpecker_file(path: str, text: str) -> bool:
 def compile_configuration(configuration: Configuration, context: BuildContext) -> Compilation:
     """The build's Plans (raises ConfigError)."""
     if configuration.woodpecker:
+        from pipelines.woodpecker import compile_workflows  # noqa: PLC0415  (loaded for Woodpecker files only)
+
         return compile_workflows(configuration.files, context)
     file = configuration.files[0]
     return compile_file(file.text, context, file.path)
@@ -67,6 +69,8 @@ def compile_configuration(configuration: Configuration, context: BuildContext) -
 def lint_configuration(configuration: Configuration, context: BuildContext) -> list[Problem]:
     """Every problem of the configuration (Woodpecker files are read as for `context`)."""
     if configuration.woodpecker:
+        from pipelines.woodpecker import lint_workflows  # noqa: PLC0415  (loaded for Woodpecker files only)
+
         return lint_workflows(configuration.files, context)
     file = configuration.files[0]
     return lint_text(file.text, file.path, trusted=context.trusted)

@@ -4,12 +4,12 @@ Jsonnet or Starlark evaluated (bounded) with imports read from the work tree."""
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.configlang import generated_name, language_of
-from pipelines.configlang.bounded import generate_bounded
 from pipelines.configuration import (
     Configuration,
     drone_configuration,
@@ -34,6 +34,8 @@ class WorkTree:
 
 def work_tree(folder: Path) -> WorkTree:
     """The git work tree holding `folder` and its current commit; just the folder outside of git."""
+    if not _may_be_in_git(folder):
+        return WorkTree(folder)
     import git  # noqa: PLC0415  (gitpython costs 0.1 s to import; only needed here)
 
     not_a_repository = (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError, ValueError, TypeError)
@@ -56,6 +58,20 @@ def work_tree(folder: Path) -> WorkTree:
     return WorkTree(folder)
 
 
+def _may_be_in_git(folder: Path) -> bool:
+    """Whether gitpython could find a repository from `folder`: a `.git` (or a bare repository's `HEAD`) in it
+    or above it, by its path as given or resolved, or GIT_DIR set. Outside, its import is skipped."""
+    if os.environ.get("GIT_DIR"):
+        return True
+    absolute, resolved = Path(os.path.abspath(folder)), folder.resolve()
+    return any(
+        os.path.lexists(place / name)
+        for start in (absolute, resolved)
+        for place in (start, *start.parents)
+        for name in (".git", "HEAD")
+    )
+
+
 def local_pipeline(text: str, path: Path, context: BuildContext) -> tuple[str, str]:
     """The pipeline YAML of the file at `path` (whose text is `text`) and the name to report problems under.
 
@@ -64,6 +80,8 @@ def local_pipeline(text: str, path: Path, context: BuildContext) -> tuple[str, s
     """
     if language_of(path.name) is None:
         return text, str(path)
+    from pipelines.configlang.bounded import generate_bounded  # noqa: PLC0415  (multiprocessing: only here)
+
     root = work_tree(path.resolve().parent).root.resolve()
     relative = path.resolve().relative_to(root).as_posix()
 

@@ -9,11 +9,13 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from pipelines.artifact_paths import is_safe_artifact_path
 from runner.artifacts import ArtifactNotKept
-from runner.client import Backoff, RunnerClient, RunnerError, ServerUnavailable
+
+if TYPE_CHECKING:  # the runner API client (httpx) is imported where it is used: `hangar exec` needs neither
+    from runner.client import Backoff, RunnerClient
 
 SERVER_PATIENCE = 300.0
 """Seconds an upload is retried while the server is away before the file is given up (with a note)."""
@@ -31,11 +33,15 @@ class ServerArtifacts:
         patience: float = SERVER_PATIENCE,
         backoff: Backoff | None = None,
     ) -> None:
+        from runner.client import Backoff  # noqa: PLC0415  (the caller holds a client: already imported)
+
         self.client, self.stage_id, self.lease, self.patience = client, stage_id, lease, patience
         self.backoff = backoff or Backoff()
 
     async def keep(self, step: int, path: str, content: IO[bytes], size: int, sha256: str) -> None:
         """Upload the file; tried again from its start while the server is unavailable."""
+        from runner.client import RunnerError, ServerUnavailable  # noqa: PLC0415  (imported with the client)
+
         start = content.tell()
         self.backoff.reset()
         deadline = time.monotonic() + self.patience

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import TextIO
 
 from rich.console import Console
@@ -31,6 +32,8 @@ class ConsoleReporter:
         self.console = console
         self.out = out or sys.stdout
         self._colours: dict[str, str] = {}
+        self._prefixes: dict[str, str] = {}
+        """Per step, what starts each of its lines (asked of the console once: a step may print millions)."""
 
     async def stage_updated(self, stage: StageReport) -> None:
         """A rule when the stage starts; its outcome when it ends."""
@@ -51,10 +54,10 @@ class ConsoleReporter:
 
     async def step_output(self, step: StepReport, lines: Sequence[LogLine]) -> None:
         """Each line as `[step] text`."""
-        prefix = f"[{step.name}] "
-        if self.console.is_terminal:
-            prefix = f"\033[{_ANSI[self._colour(step.name)]}m{prefix}\033[0m"
-        self.out.write(prefix + f"\n{prefix}".join([line.out for line in lines]) + "\n")
+        prefix = self._prefixes.get(step.name)
+        if prefix is None:
+            prefix = self._prefixes[step.name] = self._prefix(step.name)
+        self.out.write(prefix + f"\n{prefix}".join(map(_TEXT, lines)) + "\n")
         self.out.flush()
 
     async def step_tests(self, step: StepReport, batch: TestBatch) -> None:
@@ -79,8 +82,17 @@ class ConsoleReporter:
             text.append(f"  {detail}")
         return text
 
+    def _prefix(self, name: str) -> str:
+        """`[name] `, in the step's colour on a terminal."""
+        prefix = f"[{name}] "
+        if self.console.is_terminal:
+            prefix = f"\033[{_ANSI[self._colour(name)]}m{prefix}\033[0m"
+        return prefix
+
     def _colour(self, name: str) -> str:
         return self._colours.setdefault(name, _PALETTE[len(self._colours) % len(_PALETTE)])
 
 
+_TEXT = itemgetter(2)
+"""A LogLine's text (`line.out`), for map()."""
 _ANSI = {"cyan": "36", "magenta": "35", "blue": "34", "yellow": "33", "green": "32"}

@@ -54,6 +54,8 @@ class LineSplitter:
         lines = _decode(complete).split("\n")
         if b"\r" in complete:
             lines = [line.removesuffix("\r") for line in lines]
+        if len(complete) <= self._max_line:  # no line can be over the limit: the whole is not
+            return lines
         longest = max(map(len, lines))
         if longest <= self._max_line // _UTF8_LONGEST or (
             longest <= self._max_line and complete.isascii()

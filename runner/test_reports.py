@@ -16,7 +16,6 @@ from typing import BinaryIO
 from pipelines.globs import glob_match, literal_root
 from pipelines.plan import StepPlan
 from pipelines.runner_api import TestBatch
-from pipelines.testresults.junit import ReportError, parse_junit
 from pipelines.testresults.model import TestCase, TestCounts, TestSource, count
 from pipelines.testresults.recognise import Recognised
 from runner.engine import Engine, EngineError
@@ -140,6 +139,8 @@ def _parse_one(
             f"{MAX_REPORT_BYTES // (1024 * 1024)} MiB (the step's outcome is unchanged)"
         )
         return
+    from pipelines.testresults.junit import ReportError, parse_junit  # noqa: PLC0415  (XML: steps with reports)
+
     stream = tar.extractfile(member)
     data = stream.read() if stream is not None else b""
     try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, update
+from sqlalchemy import Text, cast, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -55,27 +56,24 @@ async def read_lines(
     return lines
 
 
-async def read_whole_chunks(
+async def read_chunk_texts(
     session: AsyncSession, step_id: int, start: int, at_least: int
-) -> list[tuple[int, float, str]]:
-    """The stored lines of a step from position `start`: at least `at_least` of them if there are, and then
-    the rest of the last chunk read (a chunk is decoded whole: cutting it would decode it again next time)."""
+) -> list[tuple[int, str]]:
+    """The stored chunks of a step holding its lines from position `start`, at least `at_least` of them if
+    there are: (first position, lines as JSON text), undecoded (a live view renders a chunk once for all its
+    viewers, and a chunk it has rendered is not decoded again)."""
     query = (
-        select(LogChunk.first, LogChunk.lines)
-        .where(LogChunk.step_id == step_id, LogChunk.first + LogChunk.count > start)
-        .where(LogChunk.first < start + at_least)  # the chunks holding those lines, not the whole log
-        .order_by(col(LogChunk.first))
+        sa_select(_CHUNKS.c.first, _CHUNKS.c.count, cast(_CHUNKS.c.lines, Text))
+        .where(_CHUNKS.c.step_id == step_id, _CHUNKS.c.first + _CHUNKS.c.count > start)
+        .where(_CHUNKS.c.first < start + at_least)  # the chunks holding those lines, not the whole log
+        .order_by(_CHUNKS.c.first)
     )
-    lines: list[tuple[int, float, str]] = []
-    for first, chunk in await session.exec(query):
-        skip = max(0, start - first)
-        lines.extend(
-            (position, float(seconds), str(text))
-            for position, (seconds, text) in enumerate(chunk[skip:], first + skip)
-        )
-        if len(lines) >= at_least:
+    chunks: list[tuple[int, str]] = []
+    for first, count, lines in await session.execute(query):
+        chunks.append((first, str(lines)))
+        if first + count >= start + at_least:
             break
-    return lines
+    return chunks
 
 
 async def last_lines(session: AsyncSession, step_id: int, count: int) -> list[str]:

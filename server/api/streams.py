@@ -12,7 +12,7 @@ import json
 import math
 import time
 from array import array
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from json.encoder import encode_basestring_ascii
@@ -45,6 +45,9 @@ LIVE_BATCHES = 8
 """Live log messages (a runner's batch each, up to 1 MiB) held for one viewer. A viewer that falls behind
 (reading the database, or on a slow connection) must not hold every batch sent meanwhile: the ones dropped
 are read back from the database."""
+WRITE_BYTES = 256 * 1024
+"""The most a stream writes at a time: each write is copied once more (HTTP chunked encoding) and held while
+a viewer is slow to read, so each viewer of a step holds a quarter of a batch rather than all of it."""
 Chunk = str | bytes | memoryview
 """What a stream writes: log lines come encoded already (and shared by the step's viewers)."""
 KEEP_ALIVE = ": keep-alive\n\n"
@@ -136,7 +139,8 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
             page_start = position
             for first, lines in chunks:  # one write per chunk, not one per line
                 rendered = _rendered_chunk(first, lines)
-                yield rendered.since(position)
+                for part in rendered.since(position):
+                    yield part
                 position = rendered.end
                 quiet_since = time.monotonic()
             if position - page_start >= PAGE_LINES:
@@ -156,7 +160,8 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
                 ):  # the step ended, or lines were missed: read the database
                     break
                 if live.end > position:
-                    yield live.since(position)
+                    for part in live.since(position):
+                        yield part
                     position = live.end
                     quiet_since = time.monotonic()
                     deadline = quiet_since + POLL_SECONDS  # lines flow in order: the database has no more
@@ -179,10 +184,11 @@ class RenderedLines:
         """The position after the last line."""
         return self.first + len(self.starts) - 1
 
-    def since(self, position: int) -> bytes | memoryview:
-        """The events from line `position` (at least `first`) on, without a copy."""
-        offset = self.starts[max(0, position - self.first)]
-        return self.events if offset == 0 else memoryview(self.events)[offset:]
+    def since(self, position: int) -> Iterator[memoryview]:
+        """The events from line `position` (at least `first`) on, in writes of `WRITE_BYTES`, not copied."""
+        events = memoryview(self.events)
+        for offset in range(self.starts[max(0, position - self.first)], len(events), WRITE_BYTES):
+            yield events[offset : offset + WRITE_BYTES]
 
 
 def render(first: int, lines: Iterable[Sequence[Any]]) -> RenderedLines:

@@ -230,11 +230,11 @@ def test_rendered_lines_are_the_line_events_from_any_position_in_writes_of_bound
     from server.api.views import line_view
 
     monkeypatch.setattr(streams, "WRITE_BYTES", 100)
-    lines = [
-        [0.5, "plain"],
-        [1e-05, 'quote " back \\ nul \u0000 é ☃'],
-        [float("nan"), "not a time"],
-        [3.0, ""],
+    lines: list[tuple[float, str]] = [
+        (0.5, "plain"),
+        (1e-05, 'quote " back \\ nul \u0000 é ☃'),
+        (float("nan"), "not a time"),
+        (3.0, ""),
     ]
     rendered = streams.render(7, lines)
     assert rendered.first == 7 and rendered.end == 11

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
-from sqlalchemy import Text, cast, insert, update
+from sqlalchemy import JSON, Text, bindparam, cast, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel, col, select
@@ -24,17 +25,31 @@ async def append_lines(
     Lines before `step.log_lines` are already stored (a retry) and are dropped. A batch that starts past the
     end would leave a gap: nothing is stored and the caller is told where to resume.
     """
+    after, _stored = await append_lines_json(session, step, first, lines)
+    return after
+
+
+async def append_lines_json(
+    session: AsyncSession, step: Step, first: int, lines: Sequence[tuple[float, str]]
+) -> tuple[int, str]:
+    """`append_lines`, also giving the lines it stored as JSON text ('' when none): encoded once, for the
+    database and for the live viewers' message alike."""
     have = step.log_lines
     if first > have:
-        return have
+        return have, ""
     fresh = lines[have - first :]
-    if fresh:  # two Core statements: no ORM object for a chunk that may hold a megabyte
-        after = have + len(fresh)
-        chunk = {"step_id": step.id or 0, "first": have, "count": len(fresh), "lines": fresh}
-        await session.execute(insert(_CHUNKS).values(chunk))
-        await session.execute(update(_STEPS).where(_STEPS.c.id == step.id).values(log_lines=after))
-        set_committed_value(step, "log_lines", after)
-    return step.log_lines
+    if not fresh:
+        return have, ""
+    after, stored = have + len(fresh), json.dumps(fresh)
+    # Two Core statements: no ORM object for a chunk that may hold a megabyte. The text goes in as it is (on
+    # PostgreSQL cast to its json column; SQLite's JSON is text, where a CAST would make it a number).
+    text = bindparam("lines", stored, type_=Text)
+    value = cast(text, JSON) if session.bind is not None and session.bind.dialect.name != "sqlite" else text
+    chunk = {"step_id": step.id or 0, "first": have, "count": len(fresh), "lines": value}
+    await session.execute(insert(_CHUNKS).values(chunk))
+    await session.execute(update(_STEPS).where(_STEPS.c.id == step.id).values(log_lines=after))
+    set_committed_value(step, "log_lines", after)
+    return after, stored
 
 
 async def read_lines(

@@ -3,8 +3,6 @@ or several in one request (`POST /stages/{id}/reports`), each applied the same w
 
 from __future__ import annotations
 
-import json
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -20,7 +18,7 @@ from server.db.models import Stage
 from server.keys import log_channel
 from server.scheduler import report_stage, report_step
 from server.store.builds import WITHOUT_PLAN, find_build_by_id, find_step, update_stage
-from server.store.logs import append_lines
+from server.store.logs import append_lines_json
 from server.store.rows import kept
 from server.store.tests import store_tests
 
@@ -31,11 +29,10 @@ async def store_logs(session: AsyncSession, changes: Changes, stage: Stage, batc
     if step is None:
         raise HTTPException(404, f"stage {stage.id} has no step {batch.step}")
     have = step.log_lines
-    after = await append_lines(session, step, batch.first, batch.lines)
-    if after > have:
-        fresh = batch.lines[have - batch.first : after - batch.first]
-        message = {"first": have, "lines": fresh, "stage": stage.number, "step": batch.step}
-        changes.messages.append((log_channel(step.id), json.dumps(message)))
+    after, stored = await append_lines_json(session, step, batch.first, batch.lines)
+    if stored:  # the lines' JSON as stored, not encoded again
+        message = f'{{"first": {have}, "lines": {stored}, "stage": {stage.number}, "step": {batch.step}}}'
+        changes.messages.append((log_channel(step.id), message))
     return LogAck(next=after)
 
 

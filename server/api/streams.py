@@ -11,7 +11,10 @@ import functools
 import json
 import math
 import time
-from collections.abc import AsyncIterator
+from array import array
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -28,19 +31,25 @@ from server.db.models import Step
 from server.keys import build_channel, log_channel
 from server.services import Services
 from server.store.builds import find_build_by_id
-from server.store.logs import read_whole_chunks
+from server.store.logs import read_chunk_texts
 
 KEEP_ALIVE_SECONDS = 15.0
 """A comment is sent after this long without an event, so proxies keep the connection open."""
 POLL_SECONDS = 5.0
-"""The database is read at least this often (a lost pub/sub message only delays); new lines and a step's end
-come as pub/sub messages, so this is only the guard."""
+"""The database is read after this long without a live message that moved the stream on (a lost pub/sub
+message only delays); new lines and a step's end come as pub/sub messages, so this is only the guard. While
+lines flow in order it is not read: a viewer behind would read again the lines its queue holds."""
 PAGE_LINES = 5000
 """Log lines read from the database at a time (at least: the chunks holding them are read whole)."""
 LIVE_BATCHES = 8
 """Live log messages (a runner's batch each, up to 1 MiB) held for one viewer. A viewer that falls behind
 (reading the database, or on a slow connection) must not hold every batch sent meanwhile: the ones dropped
 are read back from the database."""
+WRITE_BYTES = 256 * 1024
+"""The most a stream writes at a time: each write is copied once more (HTTP chunked encoding) and held while
+a viewer is slow to read, so each viewer of a step holds a quarter of a batch rather than all of it."""
+Chunk = str | bytes | memoryview
+"""What a stream writes: log lines come encoded already (and shared by the step's viewers)."""
 KEEP_ALIVE = ": keep-alive\n\n"
 RETRY = "retry: 3000\n\n"
 DONE_STATUSES = frozenset(status.value for status in Status if status.is_done)
@@ -52,7 +61,7 @@ def sse(event: str, data: str, event_id: int | None = None) -> str:
     return head + "".join(f"data: {part}\n" for part in data.split("\n")) + "\n"
 
 
-def event_stream(events: AsyncIterator[str]) -> Response:
+def event_stream(events: AsyncIterator[str] | AsyncIterator[Chunk]) -> Response:
     """A `text/event-stream` response that proxies must not buffer."""
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)
@@ -112,7 +121,7 @@ def resume_position(request: Request) -> int:
     return value + 1
 
 
-async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterator[str]:
+async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterator[Chunk]:
     """The step's lines from `start`: stored ones, then live ones; a gap in the live ones is read back."""
     position = start
     quiet_since = time.monotonic()
@@ -120,18 +129,21 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
         while True:
             async with hangar.reading() as session:
                 step = await session.get(Step, step_id)
-                stored = await read_whole_chunks(session, step_id, position, PAGE_LINES) if step else []
+                chunks = await read_chunk_texts(session, step_id, position, PAGE_LINES) if step else []
             if step is None:
                 return
-            if step.log_lines < position and not stored:  # its stage was restarted: a new log begins
+            if step.log_lines < position and not chunks:  # its stage was restarted: a new log begins
                 yield sse("reset", json.dumps({"reason": "the step runs again"}))
                 position = 0
                 continue
-            if stored:  # one chunk per page, not one write per line
-                yield "".join([_line(*line) for line in stored])
-                position = stored[-1][0] + 1
+            page_start = position
+            for first, lines in chunks:  # one write per chunk, not one per line
+                rendered = _rendered_chunk(first, lines)
+                for part in rendered.since(position):
+                    yield part
+                position = rendered.end
                 quiet_since = time.monotonic()
-            if len(stored) >= PAGE_LINES:
+            if position - page_start >= PAGE_LINES:
                 continue
             if step.status in DONE_STATUSES and position >= step.log_lines:
                 yield sse("done", json.dumps({"status": step.status, "exit_code": step.exit_code}))
@@ -142,17 +154,50 @@ async def follow_log(hangar: Services, step_id: int, start: int) -> AsyncIterato
                     message = await asyncio.wait_for(queue.get(), remaining)
                 except TimeoutError:
                     break
-                first, events = _rendered(message)
-                if first > position or not events:  # lines were missed, or the step ended: read the database
+                live = _rendered(message)
+                if (
+                    live is None or live.first > position
+                ):  # the step ended, or lines were missed: read the database
                     break
-                end = first + len(events)
-                if end > position:
-                    yield "".join(events[position - first :])
-                    position = end
+                if live.end > position:
+                    for part in live.since(position):
+                        yield part
+                    position = live.end
                     quiet_since = time.monotonic()
+                    deadline = quiet_since + POLL_SECONDS  # lines flow in order: the database has no more
             if time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:
                 yield KEEP_ALIVE
                 quiet_since = time.monotonic()
+
+
+@dataclass(frozen=True)
+class RenderedLines:
+    """Consecutive log lines as `line` events, encoded once for every viewer of the step."""
+
+    first: int
+    events: bytes
+    starts: array[int]
+    """Where the event of line `first + i` starts in `events`; one more: the end."""
+
+    @property
+    def end(self) -> int:
+        """The position after the last line."""
+        return self.first + len(self.starts) - 1
+
+    def since(self, position: int) -> Iterator[memoryview]:
+        """The events from line `position` (at least `first`) on, in writes of `WRITE_BYTES`, not copied."""
+        events = memoryview(self.events)
+        for offset in range(self.starts[max(0, position - self.first)], len(events), WRITE_BYTES):
+            yield events[offset : offset + WRITE_BYTES]
+
+
+def render(first: int, lines: Iterable[Sequence[Any]]) -> RenderedLines:
+    """Lines ([seconds, text] each) from position `first` as `line` events."""
+    events = [
+        _line(position, float(seconds), str(text)) for position, (seconds, text) in enumerate(lines, first)
+    ]
+    starts = array("q", accumulate(map(len, events), initial=0))  # ASCII: as many bytes as characters
+    return RenderedLines(first, "".join(events).encode("ascii"), starts)
 
 
 def _line(position: int, seconds: float, text: str) -> str:
@@ -172,21 +217,24 @@ def _decode(message: str) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=2)
-def _rendered(message: str) -> tuple[int, tuple[str, ...]]:
-    """A live log message's first position and its lines as `line` events ((0, ()) when it is not one).
+def _rendered(message: str) -> RenderedLines | None:
+    """A live log message's lines as `line` events (None when it is not one: the step's end).
 
     Every viewer of the step gets the same message object: it is decoded and rendered once for all of them.
     """
     data = _decode(message)
     try:
-        first = int(data["first"])
-        events = tuple(
-            _line(position, float(seconds), str(text))
-            for position, (seconds, text) in enumerate(data["lines"], first)
-        )
+        rendered = render(int(data["first"]), data["lines"])
     except (KeyError, TypeError, ValueError):
-        return 0, ()
-    return first, events
+        return None
+    return rendered if rendered.events else None
+
+
+@functools.lru_cache(maxsize=2)
+def _rendered_chunk(first: int, lines: str) -> RenderedLines:
+    """A stored chunk's lines (as JSON text) as `line` events: viewers reading the log back, behind the live
+    lines, read the same chunks one after the other, and it is decoded and rendered once for all of them."""
+    return render(first, json.loads(lines))
 
 
 PATH = "/repos/{owner}/{name}/builds/{number}"

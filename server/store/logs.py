@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
-from sqlalchemy import insert, update
+from sqlalchemy import JSON, Text, bindparam, cast, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,17 +25,31 @@ async def append_lines(
     Lines before `step.log_lines` are already stored (a retry) and are dropped. A batch that starts past the
     end would leave a gap: nothing is stored and the caller is told where to resume.
     """
+    after, _stored = await append_lines_json(session, step, first, lines)
+    return after
+
+
+async def append_lines_json(
+    session: AsyncSession, step: Step, first: int, lines: Sequence[tuple[float, str]]
+) -> tuple[int, str]:
+    """`append_lines`, also giving the lines it stored as JSON text ('' when none): encoded once, for the
+    database and for the live viewers' message alike."""
     have = step.log_lines
     if first > have:
-        return have
+        return have, ""
     fresh = lines[have - first :]
-    if fresh:  # two Core statements: no ORM object for a chunk that may hold a megabyte
-        after = have + len(fresh)
-        chunk = {"step_id": step.id or 0, "first": have, "count": len(fresh), "lines": fresh}
-        await session.execute(insert(_CHUNKS).values(chunk))
-        await session.execute(update(_STEPS).where(_STEPS.c.id == step.id).values(log_lines=after))
-        set_committed_value(step, "log_lines", after)
-    return step.log_lines
+    if not fresh:
+        return have, ""
+    after, stored = have + len(fresh), json.dumps(fresh)
+    # Two Core statements: no ORM object for a chunk that may hold a megabyte. The text goes in as it is (on
+    # PostgreSQL cast to its json column; SQLite's JSON is text, where a CAST would make it a number).
+    text = bindparam("lines", stored, type_=Text)
+    value = cast(text, JSON) if session.bind is not None and session.bind.dialect.name != "sqlite" else text
+    chunk = {"step_id": step.id or 0, "first": have, "count": len(fresh), "lines": value}
+    await session.execute(insert(_CHUNKS).values(chunk))
+    await session.execute(update(_STEPS).where(_STEPS.c.id == step.id).values(log_lines=after))
+    set_committed_value(step, "log_lines", after)
+    return after, stored
 
 
 async def read_lines(
@@ -55,27 +71,24 @@ async def read_lines(
     return lines
 
 
-async def read_whole_chunks(
+async def read_chunk_texts(
     session: AsyncSession, step_id: int, start: int, at_least: int
-) -> list[tuple[int, float, str]]:
-    """The stored lines of a step from position `start`: at least `at_least` of them if there are, and then
-    the rest of the last chunk read (a chunk is decoded whole: cutting it would decode it again next time)."""
+) -> list[tuple[int, str]]:
+    """The stored chunks of a step holding its lines from position `start`, at least `at_least` of them if
+    there are: (first position, lines as JSON text), undecoded (a live view renders a chunk once for all its
+    viewers, and a chunk it has rendered is not decoded again)."""
     query = (
-        select(LogChunk.first, LogChunk.lines)
-        .where(LogChunk.step_id == step_id, LogChunk.first + LogChunk.count > start)
-        .where(LogChunk.first < start + at_least)  # the chunks holding those lines, not the whole log
-        .order_by(col(LogChunk.first))
+        sa_select(_CHUNKS.c.first, _CHUNKS.c.count, cast(_CHUNKS.c.lines, Text))
+        .where(_CHUNKS.c.step_id == step_id, _CHUNKS.c.first + _CHUNKS.c.count > start)
+        .where(_CHUNKS.c.first < start + at_least)  # the chunks holding those lines, not the whole log
+        .order_by(_CHUNKS.c.first)
     )
-    lines: list[tuple[int, float, str]] = []
-    for first, chunk in await session.exec(query):
-        skip = max(0, start - first)
-        lines.extend(
-            (position, float(seconds), str(text))
-            for position, (seconds, text) in enumerate(chunk[skip:], first + skip)
-        )
-        if len(lines) >= at_least:
+    chunks: list[tuple[int, str]] = []
+    for first, count, lines in await session.execute(query):
+        chunks.append((first, str(lines)))
+        if first + count >= start + at_least:
             break
-    return lines
+    return chunks
 
 
 async def last_lines(session: AsyncSession, step_id: int, count: int) -> list[str]:

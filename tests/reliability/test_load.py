@@ -141,7 +141,8 @@ async def test_a_viewer_that_falls_behind_holds_few_live_batches_and_still_gets_
         stored.status, stored.exit_code = "success", 0
         await update_step(session, stored)
     chunks += [chunk async for chunk in viewer]
-    ids = [int(line[4:]) for chunk in chunks for line in chunk.splitlines() if line.startswith("id: ")]
+    text = "".join(chunk if isinstance(chunk, str) else bytes(chunk).decode() for chunk in chunks)
+    ids = [int(line[4:]) for line in text.splitlines() if line.startswith("id: ")]
     assert ids == list(range(batches * size)), "every line once and in order, the dropped ones read back"
     assert held and max(held) <= streams.LIVE_BATCHES, f"a viewer behind held {held} live batches"
 

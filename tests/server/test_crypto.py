@@ -20,6 +20,11 @@ def weak_argon2id_hash(password: str) -> str:
     return PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(password)
 
 
+def argon2_cffi_default_hash(password: str) -> str:
+    """An Argon2id hash with argon2-cffi's defaults (64 MiB, t=3, p=4), which Hangar used before OWASP's."""
+    return PasswordHasher().hash(password)
+
+
 def test_a_new_hash_is_argon2id_salted_and_without_the_password() -> None:
     first, second = hash_password(PASSWORD), hash_password(PASSWORD)
     assert first.startswith("$argon2id$") and second.startswith("$argon2id$")
@@ -27,6 +32,10 @@ def test_a_new_hash_is_argon2id_salted_and_without_the_password() -> None:
     assert PASSWORD not in first
     assert check_password(PASSWORD, first).matches and verify_password(PASSWORD, first)
     assert check_password(PASSWORD, first).rehashed == ""  # current: nothing to upgrade
+
+
+def test_a_new_hash_has_the_owasp_cheat_sheet_parameters() -> None:
+    assert hash_password(PASSWORD).startswith("$argon2id$v=19$m=19456,t=2,p=1$")  # 19 MiB, 2 passes, 1 lane
 
 
 def test_a_legacy_scrypt_hash_matches_and_comes_with_its_argon2id_replacement() -> None:
@@ -45,12 +54,20 @@ def test_an_argon2_hash_with_other_parameters_matches_and_is_upgraded() -> None:
     assert check_password(PASSWORD, check.rehashed).rehashed == ""
 
 
-@pytest.mark.parametrize("kind", ["argon2id", "legacy scrypt", "weak argon2id"])
+def test_a_hash_with_argon2_cffi_defaults_matches_and_is_rehashed_with_ours() -> None:
+    check = check_password(PASSWORD, argon2_cffi_default_hash(PASSWORD))
+    assert check.matches
+    assert check.rehashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert check_password(PASSWORD, check.rehashed) == PasswordCheck(matches=True, rehashed="")
+
+
+@pytest.mark.parametrize("kind", ["argon2id", "legacy scrypt", "weak argon2id", "argon2-cffi defaults"])
 def test_a_wrong_password_matches_no_hash_and_upgrades_nothing(kind: str) -> None:
     stored = {
         "argon2id": hash_password(PASSWORD),
         "legacy scrypt": LEGACY_SCRYPT_HASH,
         "weak argon2id": weak_argon2id_hash(PASSWORD),
+        "argon2-cffi defaults": argon2_cffi_default_hash(PASSWORD),
     }[kind]
     for wrong in ("correct horse batteries", "", PASSWORD.upper()):
         check = check_password(wrong, stored)

@@ -222,3 +222,27 @@ async def test_a_log_stream_ends_when_its_step_ends_without_waiting_for_its_guar
         await finish_step(live, seeded)
         done = await events.next(timeout=20)
         assert done is not None and done.name == "done"
+
+
+def test_rendered_lines_are_the_line_events_from_any_position_in_writes_of_bounded_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from server.api.views import line_view
+
+    monkeypatch.setattr(streams, "WRITE_BYTES", 100)
+    lines: list[tuple[float, str]] = [
+        (0.5, "plain"),
+        (1e-05, 'quote " back \\ nul \u0000 é ☃'),
+        (float("nan"), "not a time"),
+        (3.0, ""),
+    ]
+    rendered = streams.render(7, lines)
+    assert rendered.first == 7 and rendered.end == 11
+    for position in range(7, 11):
+        writes = list(rendered.since(position))
+        assert all(len(write) <= 100 for write in writes)
+        expected = "".join(
+            streams.sse("line", json.dumps(line_view(at, seconds, text)), at)
+            for at, (seconds, text) in enumerate(lines[position - 7 :], position)
+        )
+        assert b"".join(writes).decode() == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from alembic import command
 from alembic.util.exc import CommandError
@@ -25,7 +26,7 @@ from server.store.builds import (
     update_build,
 )
 from server.store.deliveries import create_delivery
-from server.store.logs import append_lines, last_lines, read_lines
+from server.store.logs import append_lines, last_lines, read_chunk_texts, read_lines
 from server.store.repos import create_repo, find_repo, next_build_number
 from server.store.runners import create_runner, find_runner_by_token
 from server.store.users import create_token, create_user, find_user_by_token
@@ -98,6 +99,10 @@ async def test_log_lines_are_stored_once_whatever_the_retries(sessions: Sessions
         assert [(pos, text) for pos, _, text in lines] == [(0, "a"), (1, "b"), (2, "c")]
         assert [pos for pos, _, _ in await read_lines(session, step.id or 0, start=1, limit=1)] == [1]
         assert await last_lines(session, step.id or 0, 2) == ["b", "c"]
+        chunks = await read_chunk_texts(session, step.id or 0, start=1, at_least=1)
+        assert [(first, json.loads(text)) for first, text in chunks] == [(0, [[0.0, "a"], [0.1, "b"]])]
+        chunks = await read_chunk_texts(session, step.id or 0, start=1, at_least=5)
+        assert [first for first, _text in chunks] == [0, 2], "whole chunks, undecoded, up to the end"
 
 
 async def test_cancel_skips_waiting_stages_and_asks_running_ones_to_stop(sessions: Sessions) -> None:

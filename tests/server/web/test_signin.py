@@ -13,7 +13,7 @@ from server.services import Services
 from server.sessions import COOKIE
 from server.store.users import find_user
 from tests.server.conftest import admin_headers
-from tests.server.test_crypto import LEGACY_SCRYPT_HASH, weak_argon2id_hash
+from tests.server.test_crypto import LEGACY_SCRYPT_HASH, argon2_cffi_default_hash, weak_argon2id_hash
 from tests.server.web.conftest import PASSWORD, add_person, csrf_of, sign_in
 
 
@@ -190,12 +190,16 @@ async def _set_hash(hangar: Services, login: str, password_hash: str) -> None:
         await session.exec(update(User).where(col(User.login) == login).values(password_hash=password_hash))
 
 
-@pytest.mark.parametrize("kind", ["legacy scrypt", "weak argon2id"])
+@pytest.mark.parametrize("kind", ["legacy scrypt", "weak argon2id", "argon2-cffi defaults"])
 async def test_an_outdated_hash_signs_in_and_is_replaced_by_argon2id_in_that_sign_in(
     client: httpx.AsyncClient, hangar: Services, kind: str
 ) -> None:
     await add_person(hangar, "ann")
-    outdated = LEGACY_SCRYPT_HASH if kind == "legacy scrypt" else weak_argon2id_hash(PASSWORD)
+    outdated = {
+        "legacy scrypt": LEGACY_SCRYPT_HASH,
+        "weak argon2id": weak_argon2id_hash(PASSWORD),
+        "argon2-cffi defaults": argon2_cffi_default_hash(PASSWORD),
+    }[kind]
     await _set_hash(hangar, "ann", outdated)
     await sign_in(client, "ann")
     assert (await client.get("/api/user")).json()["login"] == "ann"

@@ -22,12 +22,12 @@ from server.store.builds import (
     WITHOUT_PLAN,
     create_step,
     find_build_by_id,
+    find_stage,
     find_step,
     update_build,
     update_stage,
     update_step,
 )
-from server.store.rows import kept
 
 OFFER_PAGE = 200
 
@@ -88,7 +88,7 @@ async def next_offer(session: AsyncSession, info: RunnerInfo, exclude: Collectio
 
 async def lock_stage(session: AsyncSession, stage_id: int) -> Stage | None:
     """The stage, its build's row locked first (PostgreSQL): every state change locks in that order."""
-    stage = kept(session, await session.get(Stage, stage_id, options=[WITHOUT_PLAN]))
+    stage = await find_stage(session, stage_id)
     if stage is None or session.get_bind().dialect.name == "sqlite":
         return stage  # SQLite: the writer's BEGIN IMMEDIATE already holds the only lock there is
     await find_build_by_id(session, stage.build_id, lock=True)

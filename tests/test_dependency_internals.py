@@ -257,3 +257,46 @@ async def test_sqlalchemy_keeps_aiosqlite_under_its_adapted_connection(tmp_path:
             )
     finally:
         await engine.dispose()
+
+
+# SQLAlchemy's ORM: server/store/builds.py (write_changes) reads a row's changes and marks them saved itself.
+WRITE_CHANGES = "server/store/builds.py (write_changes)"
+
+
+def test_sqlalchemy_instance_state_records_changes_and_commits_them() -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy import inspect as inspect_row
+    from sqlalchemy.orm import Session
+    from sqlmodel import SQLModel
+
+    from server.db.models import Step
+
+    engine = create_engine("sqlite://")
+    SQLModel.metadata.create_all(engine, tables=[SQLModel.metadata.tables[Step.__tablename__]])
+    with Session(engine) as session:
+        step = Step(stage_id=1, number=1, name="probe")
+        session.add(step)
+        session.flush()
+        state = inspect_row(step)
+        step.status = "running"
+        _holds(
+            state.committed_state.get("status") == "pending",
+            "sqlalchemy",
+            "InstanceState.committed_state maps a changed attribute to its value before",
+            WRITE_CHANGES,
+        )
+        _holds(
+            state.persistent and state.identity == (step.id,) and step in session.dirty,
+            "sqlalchemy",
+            "InstanceState.persistent and .identity, and the changed row is dirty",
+            WRITE_CHANGES,
+        )
+        state._commit_all(state.dict, session.identity_map)
+        unchanged = not state.committed_state and step not in session.dirty
+        _holds(
+            unchanged and not session.identity_map.check_modified(),
+            "sqlalchemy",
+            "InstanceState._commit_all(dict, identity_map) leaves the row unchanged in the session",
+            WRITE_CHANGES,
+        )
+    engine.dispose()

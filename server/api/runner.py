@@ -40,7 +40,7 @@ from server.scheduler import (
     stage_secrets_allowed,
 )
 from server.services import Services
-from server.store.builds import WITHOUT_PLAN, build_number_and_slug, find_build_by_id, stage_plan
+from server.store.builds import build_number_and_slug, find_build_by_id, stage_hold, stage_plan
 from server.store.repos import find_repo_by_id
 from server.store.secrets import list_secrets
 
@@ -171,7 +171,7 @@ async def watch(request: Request) -> Response:
     held_under = request.headers.get(LEASE_HEADER, "")
 
     async def cancelled(session: AsyncSession) -> Response | None:
-        stage = await session.get(Stage, stage_id, populate_existing=True, options=[WITHOUT_PLAN])
+        stage = await stage_hold(session, stage_id)
         gone = stage is None or stage.runner != name or stage.finished is not None
         gone = gone or (stage is not None and bool(stage.lease) and stage.lease != held_under)
         if gone or (stage is not None and stage.cancel_requested):

@@ -17,9 +17,8 @@ from server.changes import Changes
 from server.db.models import Stage
 from server.keys import log_channel
 from server.scheduler import report_stage, report_step
-from server.store.builds import WITHOUT_PLAN, find_build_by_id, find_step, update_stage
+from server.store.builds import find_build_by_id, find_stage, find_step, update_stage
 from server.store.logs import append_lines_json
-from server.store.rows import kept
 from server.store.tests import store_tests
 
 
@@ -50,7 +49,7 @@ async def ended_already(
 ) -> bool:
     """A final report for a stage this runner already ended: a retry whose answer was lost, or the
     teardown's own error said afterwards (kept). True when that is what it is."""
-    stage = kept(session, await session.get(Stage, stage_id, options=[WITHOUT_PLAN]))
+    stage = await find_stage(session, stage_id)
     if stage is None or stage.runner != runner or stage.finished is None or not report.status.is_done:
         return False
     if report.error and report.error != stage.error:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, bindparam, func, inspect, update
 from sqlalchemy.orm import defer
-from sqlmodel import col, select
+from sqlalchemy.orm.base import NO_VALUE
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Build, Repo, Stage, Step
@@ -18,8 +20,34 @@ WITHOUT_PLAN = defer(Stage.plan)  # type: ignore[arg-type]
 WITHOUT_CONTEXT = defer(Build.context)  # type: ignore[arg-type]
 """A build's compile context is written for the record, and read by nothing that runs often."""
 """Stages are read on every runner report: their Plan (dozens of KiB of JSON) only when one is taken."""
+_STAGES = SQLModel.metadata.tables[Stage.__tablename__]
+_ROW_ID = "row_id_"
+_UPDATE_BY_ID = {
+    model: update(table).where(table.c.id == bindparam(_ROW_ID))
+    for model in (Build, Stage, Step)
+    for table in (SQLModel.metadata.tables[model.__tablename__],)
+}
+"""Built once: the SET clause comes from the parameters' names (building a statement costs as much as running
+it)."""
+_SELECT_BY_ID: dict[type[SQLModel], Any] = {
+    Build: select(Build).options(WITHOUT_CONTEXT).where(col(Build.id) == bindparam(_ROW_ID)),
+    Stage: select(Stage).options(WITHOUT_PLAN).where(col(Stage.id) == bindparam(_ROW_ID)),
+}
+_STEPS_OF_STAGE = select(Step).where(col(Step.stage_id) == bindparam("stage_id"))
+Changed = TypeVar("Changed", Build, Stage, Step)
+Held = TypeVar("Held", Build, Stage)
 _STEPS_KEPT = "hangar_stage_steps"
 """In a session's `info`: (the transaction, {stage id: {number: step}}) the steps were read in."""
+
+
+async def _by_id(session: AsyncSession, model: type[Held], row_id: int) -> Held | None:
+    """The row the session holds, else read by a statement built once (`session.get` with options builds its
+    query again on every call, held row or not); kept (see `kept`)."""
+    held = session.sync_session.identity_map.get(identity_key(model, row_id))
+    if isinstance(held, model) and not inspect(held).expired:
+        return held
+    row: Held | None = (await session.exec(_SELECT_BY_ID[model], params={_ROW_ID: row_id})).first()
+    return kept(session, row)
 
 
 async def find_build(session: AsyncSession, repo_id: int, number: int) -> Build | None:
@@ -35,7 +63,7 @@ async def find_build_by_id(session: AsyncSession, build_id: int, *, lock: bool =
     Without a lock to take (SQLite's writer holds the only one), a build the session has read is not read
     again."""
     if not lock or session.get_bind().dialect.name == "sqlite":
-        return kept(session, await session.get(Build, build_id, options=[WITHOUT_CONTEXT]))
+        return await _by_id(session, Build, build_id)
     query = select(Build).options(WITHOUT_CONTEXT).where(Build.id == build_id).with_for_update()
     result = await session.exec(query)
     return result.first()
@@ -129,7 +157,7 @@ async def create_build(
 
 async def update_build(session: AsyncSession, build: Build) -> Build:
     """Save a build's changed fields."""
-    return await save(session, build)
+    return await write_changes(session, build)
 
 
 async def build_config_files(session: AsyncSession, build_id: int) -> list[str]:
@@ -158,7 +186,23 @@ async def list_stages(session: AsyncSession, build_id: int) -> Sequence[Stage]:
 
 async def find_stage(session: AsyncSession, stage_id: int) -> Stage | None:
     """The stage with that id."""
-    return kept(session, await session.get(Stage, stage_id, options=[WITHOUT_PLAN]))
+    return await _by_id(session, Stage, stage_id)
+
+
+class StageHold(NamedTuple):
+    """Who holds a stage and whether it should stop: what a runner's cancel watch reads, again and again."""
+
+    runner: str
+    lease: str
+    finished: float | None
+    cancel_requested: bool
+
+
+async def stage_hold(session: AsyncSession, stage_id: int) -> StageHold | None:
+    """The stage's holder and cancel flag, in one small Core query (no ORM row)."""
+    columns = (_STAGES.c.runner, _STAGES.c.lease, _STAGES.c.finished, _STAGES.c.cancel_requested)
+    row = (await session.execute(select(*columns).where(_STAGES.c.id == stage_id))).first()
+    return StageHold(str(row[0]), str(row[1]), row[2], bool(row[3])) if row is not None else None
 
 
 async def stage_plan(session: AsyncSession, stage_id: int) -> dict[str, Any]:
@@ -169,7 +213,7 @@ async def stage_plan(session: AsyncSession, stage_id: int) -> dict[str, Any]:
 
 async def update_stage(session: AsyncSession, stage: Stage) -> Stage:
     """Save a stage's changed fields."""
-    return await save(session, stage)
+    return await write_changes(session, stage)
 
 
 async def list_steps(session: AsyncSession, stage_ids: Sequence[int]) -> Sequence[Step]:
@@ -191,7 +235,7 @@ async def stage_steps(session: AsyncSession, stage_id: int) -> dict[int, Step]:
         kept = session.info[_STEPS_KEPT] = (transaction, {})
     by_stage = kept[1]
     if stage_id not in by_stage:
-        result = await session.exec(select(Step).where(Step.stage_id == stage_id))
+        result = await session.exec(_STEPS_OF_STAGE, params={"stage_id": stage_id})
         by_stage[stage_id] = {step.number: step for step in result.all()}
     return by_stage[stage_id]
 
@@ -210,4 +254,23 @@ async def create_step(session: AsyncSession, step: Step) -> Step:
 
 async def update_step(session: AsyncSession, step: Step) -> Step:
     """Save a step's changed fields."""
-    return await save(session, step)
+    return await write_changes(session, step)
+
+
+async def write_changes(session: AsyncSession, row: Changed) -> Changed:
+    """Save the changed columns of a stored row with one Core UPDATE, now (a row not stored yet is flushed).
+
+    A flush of the unit of work costs several times its one small statement, and state changes are the
+    runner's every report: the row is marked unchanged in the session, and the UPDATE sent as is."""
+    state = inspect(row)
+    if not state.persistent or state.identity is None:
+        return await save(session, row)
+    values = {
+        key: state.dict[key]
+        for key, before in state.committed_state.items()
+        if key in state.dict and (before is NO_VALUE or before != state.dict[key])
+    }
+    state._commit_all(state.dict, session.sync_session.identity_map)  # tests/test_dependency_internals.py
+    if values:
+        await session.execute(_UPDATE_BY_ID[type(row)], values | {_ROW_ID: state.identity[0]})
+    return row

@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.db.one_trip import OneTripConnection
+from server.db.one_trip import BEGIN_WRITE, BUSY_TIMEOUT_MS, OneTripConnection
 
 CACHE_KIB = 256
 """SQLite's page cache per connection (its default is 2 MiB). Each pooled connection keeps its own, up to 15
@@ -35,7 +35,7 @@ def create_engine(url: str) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         cursor.close()
 
@@ -45,7 +45,7 @@ def create_engine(url: str) -> AsyncEngine:
         # connection committed, fails at once with SQLITE_BUSY instead of waiting its turn. Readers run
         # each statement on its own (autocommit), so in WAL mode they never block a writer, at no cost.
         if connection.get_execution_options().get(WRITE_OPTION, False):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql(BEGIN_WRITE)
 
     return engine
 

@@ -4,9 +4,11 @@ aiosqlite runs each SQLite call in the connection's own thread, and SQLAlchemy's
 query (open a cursor, execute, fetch the rows, close): four hand-overs between the event loop and the thread,
 each costing more CPU than a small statement itself. These cursors do all four in one call, and keep the rows.
 
-Inside a write transaction (begun with BEGIN IMMEDIATE, in the thread, as it may wait for the lock) nothing
-can wait any more: its statements run at once on the event loop, small as the writes are. Reads, which may be
-big, and the commit, which may checkpoint the WAL to disk, still go to the thread.
+A write transaction begins (BEGIN IMMEDIATE) on the event loop when the write lock is free, which it is but
+when another process writes (this one's writers queue in `Services.writing`); else it waits for the lock in
+the thread. Inside it nothing can wait any more: its statements run at once on the event loop, small as the
+writes are. Reads, which may be big, and the commit, which may checkpoint the WAL to disk, still go to the
+thread.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+BEGIN_WRITE = "BEGIN IMMEDIATE"
+"""How a write transaction begins (server.db.engine): it takes SQLite's write lock at once."""
+BUSY_TIMEOUT_MS = 30_000
+"""How long a statement waits for a lock another process holds (the connection's `busy_timeout`)."""
 Description = tuple[tuple[Any, ...], ...] | None
 Outcome = tuple[Description, int, int | None, list[Any]]
 
@@ -55,6 +61,8 @@ class OneTripCursor:
         """Run the statement and fetch all its rows (in the connection's thread)."""
         if self._connection._conn.in_transaction:  # this connection holds the write lock: nothing to wait for
             outcome = _run(self._connection, sql, parameters, False)
+        elif sql == BEGIN_WRITE and _began_at_once(self._connection._conn):
+            outcome = (None, -1, None, [])
         else:
             outcome = await self._connection._execute(_run, self._connection, sql, parameters, False)
         self._take(outcome)
@@ -94,6 +102,19 @@ class OneTripCursor:
     async def nextset(self) -> None:
         """SQLite statements have one result set."""
         return None
+
+
+def _began_at_once(driver: sqlite3.Connection) -> bool:
+    """Take the write lock here if it is free (no other process writes, mostly); False when it is held, and
+    the caller waits for it in the connection's thread (a trip there costs more than the BEGIN itself)."""
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        driver.execute(BEGIN_WRITE)
+        return True
+    except sqlite3.OperationalError:  # database is locked: another process writes
+        return False
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def _run(connection: Any, sql: str, parameters: Any, many: bool) -> Outcome:

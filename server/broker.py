@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from server.keys import CHANNEL_PREFIX as PREFIX
+from server.publisher import QuietPublisher
 
 _log = logging.getLogger("hangar.broker")
 
@@ -29,6 +30,7 @@ class Broker:
         self._listeners: dict[str, set[asyncio.Queue[str]]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        self._publisher = QuietPublisher(redis)
 
     async def start(self) -> None:
         """Subscribe (in the background; it reconnects when Redis comes back)."""
@@ -38,7 +40,8 @@ class Broker:
                 await asyncio.wait_for(self._subscribed.wait(), 5)
 
     async def close(self) -> None:
-        """Stop listening."""
+        """Stop listening and publishing."""
+        await self._publisher.close()
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -47,20 +50,15 @@ class Broker:
 
     async def publish(self, channel: str, message: str) -> None:
         """Send a message; a Redis outage is logged, not raised (listeners also poll the database)."""
-        try:
-            await self._redis.publish(PREFIX + channel, message)
-        except (RedisError, OSError) as exc:
-            _log.warning("could not publish on %s: %s", channel, exc)
+        await self.publish_many([(channel, message)])
 
     async def publish_many(self, messages: list[tuple[str, str]]) -> None:
-        """Send several messages in one round trip."""
+        """Send several messages, in order, in one write (a Redis outage is logged, not raised)."""
         if not messages:
             return
+        commands = [("PUBLISH", PREFIX + channel, message) for channel, message in messages]
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for channel, message in messages:
-                    pipe.publish(PREFIX + channel, message)
-                await pipe.execute()
+            await self._publisher.send(commands)
         except (RedisError, OSError) as exc:
             _log.warning("could not publish %d messages: %s", len(messages), exc)
 

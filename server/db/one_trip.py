@@ -17,10 +17,14 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 BEGIN_WRITE = "BEGIN IMMEDIATE"
 """How a write transaction begins (server.db.engine): it takes SQLite's write lock at once."""
 BUSY_TIMEOUT_MS = 30_000
 """How long a statement waits for a lock another process holds (the connection's `busy_timeout`)."""
+_DRIVER_KEPT = "hangar_sqlite_driver"
+"""In a session's `info`: (the transaction, its sqlite3 connection or None) found by `writing_driver`."""
 Description = tuple[tuple[Any, ...], ...] | None
 Outcome = tuple[Description, int, int | None, list[Any]]
 
@@ -130,3 +134,20 @@ def _run(connection: Any, sql: str, parameters: Any, many: bool) -> Outcome:
         return cursor.description, cursor.rowcount, cursor.lastrowid, rows
     finally:
         cursor.close()
+
+
+async def writing_driver(session: AsyncSession) -> sqlite3.Connection | None:
+    """The sqlite3 connection under the session's write transaction, which holds SQLite's write lock: a small
+    write runs there at once, as plain SQL (SQLAlchemy's statement machinery costs ten times the statement).
+    None for PostgreSQL, or outside a write transaction. Looked for once per transaction."""
+    transaction = session.sync_session.get_transaction()
+    kept: tuple[object, sqlite3.Connection | None] | None = session.info.get(_DRIVER_KEPT)
+    if kept is None or kept[0] is not transaction:
+        driver = None
+        if session.sync_session.get_bind().dialect.name == "sqlite":
+            raw = await (await session.connection()).get_raw_connection()
+            wrapped = getattr(raw.dbapi_connection, "_connection", None)  # tests/test_dependency_internals.py
+            driver = wrapped._wrapped._conn if isinstance(wrapped, OneTripConnection) else None
+        kept = session.info[_DRIVER_KEPT] = (transaction, driver)
+    driver = kept[1]
+    return driver if driver is not None and driver.in_transaction else None

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import and_, bindparam, func, inspect, update
+from sqlalchemy import Boolean, Float, Integer, String, and_, bindparam, func, inspect, update
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.util import identity_key
-from sqlmodel import SQLModel, col, select
+from sqlmodel import AutoString, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Build, Repo, Stage, Step
+from server.db.one_trip import writing_driver
 from server.store.rows import kept, save
 
 WITHOUT_PLAN = defer(Stage.plan)  # type: ignore[arg-type]
@@ -258,19 +260,42 @@ async def update_step(session: AsyncSession, step: Step) -> Step:
 
 
 async def write_changes(session: AsyncSession, row: Changed) -> Changed:
-    """Save the changed columns of a stored row with one Core UPDATE, now (a row not stored yet is flushed).
+    """Save the changed columns of a stored row with one UPDATE, now (a row not stored yet is flushed).
 
     A flush of the unit of work costs several times its one small statement, and state changes are the
-    runner's every report: the row is marked unchanged in the session, and the UPDATE sent as is."""
+    runner's every report: the row is marked unchanged in the session, and the UPDATE sent as is: on SQLite,
+    as plain SQL straight to the driver when every changed column holds a number, text or a flag."""
     state = inspect(row)
     if not state.persistent or state.identity is None:
         return await save(session, row)
-    values = {
+    changed: dict[str, Any] = {
         key: state.dict[key]
         for key, before in state.committed_state.items()
         if key in state.dict and (before is NO_VALUE or before != state.dict[key])
     }
     state._commit_all(state.dict, session.sync_session.identity_map)  # tests/test_dependency_internals.py
-    if values:
-        await session.execute(_UPDATE_BY_ID[type(row)], values | {_ROW_ID: state.identity[0]})
+    if not changed:
+        return row
+    row_id, driver = state.identity[0], await writing_driver(session)
+    if driver is not None and changed.keys() <= _PLAIN_COLUMNS[type(row)]:
+        driver.execute(_update_sql(str(type(row).__tablename__), tuple(changed)), [*changed.values(), row_id])
+    else:
+        await session.execute(_UPDATE_BY_ID[type(row)], changed | {_ROW_ID: row_id})
     return row
+
+
+@functools.cache
+def _update_sql(table: str, columns: tuple[str, ...]) -> str:
+    """SQLite's UPDATE of these columns of the row with id `?` (last)."""
+    assignments = ", ".join(f'"{column}" = ?' for column in columns)
+    return f'UPDATE "{table}" SET {assignments} WHERE id = ?'
+
+
+def _plain_columns(model: type[SQLModel]) -> frozenset[str]:
+    """The columns whose values the sqlite3 driver stores as SQLAlchemy would: numbers, text, flags."""
+    table = SQLModel.metadata.tables[str(model.__tablename__)]
+    plain = (Integer, Float, String, Boolean, AutoString)  # AutoString: sqlmodel's `str`, stored as is
+    return frozenset(column.name for column in table.columns if isinstance(column.type, plain))
+
+
+_PLAIN_COLUMNS = {model: _plain_columns(model) for model in (Build, Stage, Step)}

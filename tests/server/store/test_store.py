@@ -11,19 +11,25 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from pipelines import cause_of
+from pipelines.status import Status
 from server.changes import Changes
+from server.db.engine import WRITE_OPTION
 from server.db.migrate import alembic_config
 from server.db.models import Build, Repo, Stage, Step, User
 from server.progress import advance_build, cancel_build
 from server.store.builds import (
     create_build,
     find_build,
+    find_stage,
     list_builds,
     list_stages,
     list_steps,
     previous_build,
     stage_plan,
+    stage_steps,
     update_build,
+    update_stage,
+    update_step,
 )
 from server.store.deliveries import create_delivery
 from server.store.logs import append_lines, last_lines, read_chunk_texts, read_lines
@@ -169,3 +175,32 @@ def test_the_migrations_match_the_models(database_url: str) -> None:
         command.check(config)
     except CommandError as exc:  # pragma: no cover - the message is the diff
         raise AssertionError(f"models and migrations differ: {exc}") from None
+
+
+async def test_a_changed_row_is_saved_with_what_changed_in_a_write_transaction_or_not(
+    sessions: Sessions,
+) -> None:
+    repo_id = await new_repo(sessions)
+    async with sessions() as session, session.begin():
+        stage = Stage(build_id=0, repo_id=0, number=1, name="s", labels={"a": "b"})
+        step = Step(stage_id=0, number=1, name="x")
+        await create_build(session, Build(repo_id=repo_id, number=1), [(stage, [step])])
+    for write in (True, False):
+        async with sessions() as session, session.begin():
+            if write:  # SQLite: the write lock is held, and plain columns go to the driver as plain SQL
+                await session.connection(execution_options={WRITE_OPTION: True})
+            found = await find_stage(session, stage.id or 0)
+            steps = await stage_steps(session, stage.id or 0)
+            assert found is not None
+            found.status, found.cancel_requested, found.started = Status.RUNNING, write, 1.5
+            found.labels = {"written": str(write)}  # a JSON column: through SQLAlchemy
+            await update_stage(session, found)
+            steps[1].status, steps[1].exit_code, steps[1].detached = Status.FAILURE, 2, write
+            await update_step(session, steps[1])
+            assert not session.dirty
+        async with sessions() as session:
+            again = (await list_stages(session, stage.build_id))[0]
+            assert (again.status, again.cancel_requested, again.started) == ("running", write, 1.5)
+            assert again.labels == {"written": str(write)}
+            saved = (await list_steps(session, [stage.id or 0]))[0]
+            assert (saved.status, saved.exit_code, saved.detached, saved.name) == ("failure", 2, write, "x")

@@ -13,8 +13,10 @@ thread.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +25,7 @@ BEGIN_WRITE = "BEGIN IMMEDIATE"
 """How a write transaction begins (server.db.engine): it takes SQLite's write lock at once."""
 BUSY_TIMEOUT_MS = 30_000
 """How long a statement waits for a lock another process holds (the connection's `busy_timeout`)."""
+_QUICK_READS: ContextVar[bool] = ContextVar("hangar_quick_reads", default=False)
 _DRIVER_KEPT = "hangar_sqlite_driver"
 """In a session's `info`: (the transaction, its sqlite3 connection or None) found by `writing_driver`."""
 Description = tuple[tuple[Any, ...], ...] | None
@@ -67,6 +70,8 @@ class OneTripCursor:
             outcome = _run(self._connection, sql, parameters, False)
         elif sql == BEGIN_WRITE and _began_at_once(self._connection._conn):
             outcome = (None, -1, None, [])
+        elif _QUICK_READS.get() and (quick := _read_at_once(self._connection, sql, parameters)) is not None:
+            outcome = quick
         else:
             outcome = await self._connection._execute(_run, self._connection, sql, parameters, False)
         self._take(outcome)
@@ -106,6 +111,32 @@ class OneTripCursor:
     async def nextset(self) -> None:
         """SQLite statements have one result set."""
         return None
+
+
+@contextlib.contextmanager
+def quick_reads() -> Iterator[None]:
+    """Within the block, reads run at once on the event loop rather than in the connection's thread: for the
+    few small reads by index that long-polls make again and again (the trip costs more than the read). A read
+    that would wait for a lock (rare in WAL mode) still waits in the thread."""
+    token = _QUICK_READS.set(True)
+    try:
+        yield
+    finally:
+        _QUICK_READS.reset(token)
+
+
+def _read_at_once(connection: Any, sql: str, parameters: Any) -> Outcome | None:
+    """The statement's outcome, run here without waiting for any lock; None when it would have to wait."""
+    driver: sqlite3.Connection = connection._conn
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        return _run(connection, sql, parameters, False)
+    except sqlite3.OperationalError as exc:
+        if driver.in_transaction or ("locked" not in str(exc) and "busy" not in str(exc)):
+            raise
+        return None
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def _began_at_once(driver: sqlite3.Connection) -> bool:

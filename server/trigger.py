@@ -25,8 +25,9 @@ from server.mirror import Credentials, Mirror, MirrorError
 from server.progress import initial_status, mark_build_error
 from server.scheduler import stage_secrets_allowed
 from server.services import Services
-from server.store.builds import create_build, find_build_by_id, has_stages, insert_stage, update_build
-from server.store.deliveries import find_delivery_by_id, update_delivery
+from server.store.builds import find_build_by_id, has_stages, update_build
+from server.store.deliveries import delivery_to_build, mark_built
+from server.store.new_rows import insert_build, insert_stage
 from server.store.repos import find_repo_by_id, next_build_number
 from server.store.secrets import list_secrets
 
@@ -40,7 +41,7 @@ class FetchFailed(Exception):
 async def trigger_delivery(hangar: Services, delivery_id: int, *, last_try: bool = True) -> int | None:
     """Build a recorded hook (once: a retried job continues the same build); the build's id."""
     async with hangar.transaction() as (session, changes):
-        delivery = await find_delivery_by_id(session, delivery_id)
+        delivery = await delivery_to_build(session, delivery_id)
         if delivery is None:
             return None
         repo = await find_repo_by_id(session, delivery.repo_id)
@@ -51,8 +52,7 @@ async def trigger_delivery(hangar: Services, delivery_id: int, *, last_try: bool
             made = None
         else:
             build = await new_build(session, changes, repo, Hook.model_validate(delivery.hook).cause)
-            delivery.build_id, delivery.status = build.id, "built"
-            await update_delivery(session, delivery)
+            await mark_built(session, delivery_id, build.id or 0)
             made = (build, repo, await _secret_names(session, repo, build))
     if made is None:
         await compile_build(hangar, build.id or 0, last_try=last_try)
@@ -77,7 +77,7 @@ async def new_build(
     """A pending build of `cause` with the repository's next number."""
     number = await next_build_number(session, repo.id or 0)
     build = Build(repo_id=repo.id or 0, number=number, parent=parent, **cause.model_dump())
-    await create_build(session, build, [])
+    await insert_build(session, build)
     changes.build(build)
     return build
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Boolean, Float, Integer, String, and_, bindparam, func, insert, inspect, update
+from sqlalchemy import Boolean, Float, Integer, String, and_, bindparam, func, inspect, update
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.util import identity_key
@@ -35,11 +35,6 @@ _SELECT_BY_ID: dict[type[SQLModel], Any] = {
     Build: select(Build).options(WITHOUT_CONTEXT).where(col(Build.id) == bindparam(_ROW_ID)),
     Stage: select(Stage).options(WITHOUT_PLAN).where(col(Stage.id) == bindparam(_ROW_ID)),
 }
-_STEPS = SQLModel.metadata.tables[Step.__tablename__]
-_INSERT_STAGE = insert(_STAGES).returning(_STAGES.c.id)
-_INSERT_STEPS = insert(_STEPS)
-"""Built once: a compiled build's stages and steps go in as Core INSERTs (the ORM's flush of new rows costs
-many times the statements)."""
 _STEPS_OF_STAGE = select(Step).where(col(Step.stage_id) == bindparam("stage_id"))
 Changed = TypeVar("Changed", Build, Stage, Step)
 Held = TypeVar("Held", Build, Stage)
@@ -160,20 +155,6 @@ async def create_build(
             session.add(step)
     await session.flush()
     return build
-
-
-async def insert_stage(session: AsyncSession, stage: Stage, steps: Sequence[Step]) -> Stage:
-    """Store a new stage and its steps with two Core INSERTs (the steps in one); the stage's id is set on
-    return. The rows stay out of the session: what reads them later reads them from the database."""
-    values = {column.name: getattr(stage, column.name) for column in _STAGES.columns if column.name != "id"}
-    stage.id = (await session.execute(_INSERT_STAGE, values)).scalar_one()
-    if steps:
-        names = [column.name for column in _STEPS.columns if column.name != "id"]
-        for step in steps:
-            step.stage_id = stage.id
-        rows = [{name: getattr(step, name) for name in names} for step in steps]
-        await session.execute(_INSERT_STEPS, rows)
-    return stage
 
 
 async def update_build(session: AsyncSession, build: Build) -> Build:

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table, insert
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Build, Stage, Step
+from server.store.rows import kept
 
 _BUILDS, _STAGES, _STEPS = (SQLModel.metadata.tables[str(m.__tablename__)] for m in (Build, Stage, Step))
 _INSERT_BUILD = insert(_BUILDS).returning(_BUILDS.c.id)
@@ -24,15 +26,17 @@ def _values(table: Table, row: SQLModel) -> dict[str, Any]:
 
 
 async def insert_build(session: AsyncSession, build: Build) -> Build:
-    """Store a new build (its id is set on return). It stays out of the session: a transaction that changes it
-    later reads it from the database (`find_build_by_id`)."""
+    """Store a new build; on return it has its id and is held by the session as if read from the database
+    (no statement: what the transaction changes on it afterwards is saved at the commit, as usual)."""
     build.id = (await session.execute(_INSERT_BUILD, _values(_BUILDS, build))).scalar_one()
-    return build
+    make_transient_to_detached(build)
+    session.add(build)
+    return kept(session, build) or build
 
 
 async def insert_stage(session: AsyncSession, stage: Stage, steps: Sequence[Step]) -> Stage:
-    """Store a new stage of a stored build and its steps (in one INSERT); the ids are set on return, and the
-    rows stay out of the session, as `insert_build`'s."""
+    """Store a new stage of a stored build and its steps (in one INSERT); the ids are set on return. These
+    rows stay out of the session: a transaction that changes them reads them from the database."""
     stage.id = (await session.execute(_INSERT_STAGE, _values(_STAGES, stage))).scalar_one()
     for step in steps:
         step.stage_id = stage.id

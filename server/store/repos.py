@@ -26,11 +26,13 @@ from server.db.models import (
 )
 from server.store.rows import kept, save
 
+_REPO_BY_SLUG = select(Repo).where(col(Repo.owner) == bindparam("owner"), col(Repo.name) == bindparam("name"))
+"""Built once: every API request about a repository finds it by its slug."""
+
 
 async def find_repo(session: AsyncSession, owner: str, name: str) -> Repo | None:
     """The repository `owner/name`, if registered."""
-    result = await session.exec(select(Repo).where(Repo.owner == owner, Repo.name == name))
-    return result.first()
+    return (await session.exec(_REPO_BY_SLUG, params={"owner": owner, "name": name})).first()
 
 
 _HOOK_REPO = core_select(col(Repo.id), col(Repo.webhook_secret)).where(

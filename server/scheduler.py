@@ -7,7 +7,7 @@ import secrets
 import time
 from collections.abc import Collection
 
-from sqlalchemy import or_, true, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,26 +64,31 @@ class RecentOffers:
         return set(self._until)
 
 
+_OFFERS = (
+    select(Stage)
+    .options(WITHOUT_PLAN)
+    .where(col(Stage.status) == Status.PENDING)
+    .where(col(Stage.id).not_in(bindparam("exclude", expanding=True)))
+    .where(or_(col(Stage.os) == "", col(Stage.os) == bindparam("os")))
+    .where(or_(col(Stage.arch) == "", col(Stage.arch) == bindparam("arch")))
+    .where(col(Stage.id) > bindparam("after"))
+    .order_by(col(Stage.id))
+    .limit(OFFER_PAGE)
+)
+"""Built once: every runner's long-poll runs it whenever a stage may have become ready."""
+
+
 async def next_offer(session: AsyncSession, info: RunnerInfo, exclude: Collection[int] = ()) -> Stage | None:
     """The oldest pending stage this runner may take (platform in SQL, labels page by page)."""
-    query = (
-        select(Stage)
-        .options(WITHOUT_PLAN)
-        .where(Stage.status == Status.PENDING)
-        .where(col(Stage.id).not_in(list(exclude)) if exclude else true())
-        .where(or_(col(Stage.os) == "", col(Stage.os) == info.platform.os))
-        .where(or_(col(Stage.arch) == "", col(Stage.arch) == info.platform.arch))
-        .order_by(col(Stage.id))
-    )
-    after = 0
+    params = {"exclude": list(exclude), "os": info.platform.os, "arch": info.platform.arch, "after": 0}
     while True:
-        page = list(await session.exec(query.where(col(Stage.id) > after).limit(OFFER_PAGE)))
+        page = list(await session.exec(_OFFERS, params=params))
         for stage in page:
             if runner_may_take(stage, info) and await may_start(session, stage):
                 return stage
         if len(page) < OFFER_PAGE:
             return None
-        after = page[-1].id or 0
+        params["after"] = page[-1].id or 0
 
 
 async def lock_stage(session: AsyncSession, stage_id: int) -> Stage | None:

@@ -25,8 +25,9 @@ from server.mirror import Credentials, Mirror, MirrorError
 from server.progress import initial_status, mark_build_error
 from server.scheduler import stage_secrets_allowed
 from server.services import Services
-from server.store.builds import create_build, find_build_by_id, list_stages, update_build
-from server.store.deliveries import find_delivery_by_id, update_delivery
+from server.store.builds import find_build_by_id, has_stages, update_build
+from server.store.deliveries import delivery_to_build, mark_built
+from server.store.new_rows import insert_build, insert_stage
 from server.store.repos import find_repo_by_id, next_build_number
 from server.store.secrets import list_secrets
 
@@ -40,18 +41,23 @@ class FetchFailed(Exception):
 async def trigger_delivery(hangar: Services, delivery_id: int, *, last_try: bool = True) -> int | None:
     """Build a recorded hook (once: a retried job continues the same build); the build's id."""
     async with hangar.transaction() as (session, changes):
-        delivery = await find_delivery_by_id(session, delivery_id)
+        delivery = await delivery_to_build(session, delivery_id)
         if delivery is None:
             return None
         repo = await find_repo_by_id(session, delivery.repo_id)
         if repo is None:
             return None
         build = await find_build_by_id(session, delivery.build_id) if delivery.build_id else None
-        if build is None:
+        if build is not None:  # a retried job: the build was made before, maybe even compiled
+            made = None
+        else:
             build = await new_build(session, changes, repo, Hook.model_validate(delivery.hook).cause)
-            delivery.build_id, delivery.status = build.id, "built"
-            await update_delivery(session, delivery)
-    await compile_build(hangar, build.id or 0, last_try=last_try)
+            await mark_built(session, delivery_id, build.id or 0)
+            made = (build, repo, await _secret_names(session, repo, build))
+    if made is None:
+        await compile_build(hangar, build.id or 0, last_try=last_try)
+    else:  # just made here: nothing to read again (the commit's transaction checks it is still to compile)
+        await _compile(hangar, *made, last_try=last_try)
     return build.id
 
 
@@ -71,7 +77,7 @@ async def new_build(
     """A pending build of `cause` with the repository's next number."""
     number = await next_build_number(session, repo.id or 0)
     build = Build(repo_id=repo.id or 0, number=number, parent=parent, **cause.model_dump())
-    await create_build(session, build, [])
+    await insert_build(session, build)
     changes.build(build)
     return build
 
@@ -85,18 +91,24 @@ async def compile_build(hangar: Services, build_id: int, *, last_try: bool = Tru
     async with hangar.reading() as session:
         build = await find_build_by_id(session, build_id)
         repo = await find_repo_by_id(session, build.repo_id) if build else None
-        if (
-            build is None
-            or repo is None
-            or build.finished is not None
-            or await list_stages(session, build_id)
-        ):
+        if build is None or repo is None or build.finished is not None or await has_stages(session, build_id):
             return
-        secrets = [
-            s.name
-            for s in await list_secrets(session, repo.id or 0)
-            if stage_secrets_allowed(build, s.pull_request)
-        ]
+        secrets = await _secret_names(session, repo, build)
+    await _compile(hangar, build, repo, secrets, last_try=last_try)
+
+
+async def _secret_names(session: AsyncSession, repo: Repo, build: Build) -> list[str]:
+    """The names of the repository's secrets the build may have (what the compiler is told)."""
+    return [
+        secret.name
+        for secret in await list_secrets(session, repo.id or 0)
+        if stage_secrets_allowed(build, secret.pull_request)
+    ]
+
+
+async def _compile(hangar: Services, build: Build, repo: Repo, secrets: list[str], *, last_try: bool) -> None:
+    """Compile the pipeline file of `build` (read, not finished, without stages) and store its stages."""
+    build_id = build.id or 0
     repo = await fresh_owner_token(hangar, repo)  # switched on from the forge: its owner's token clones it
     try:
         configuration, changed = await asyncio.to_thread(_read_commit, hangar, repo, build)
@@ -119,12 +131,12 @@ async def compile_build(hangar: Services, build_id: int, *, last_try: bool = Tru
         await _fail(hangar, build_id, f"internal error while reading the pipeline: {exc}")
         return
     async with hangar.transaction() as (session, changes):
-        build = await find_build_by_id(session, build_id, lock=True)
-        if build is None or build.finished is not None or await list_stages(session, build_id):
+        current = await find_build_by_id(session, build_id, lock=True)
+        if current is None or current.finished is not None or await has_stages(session, build_id):
             return  # ended meanwhile, or compiled by another (the sweep of stranded builds and a late retry)
-        build.context = context.model_dump(mode="json")
-        blocked = approval_needed(repo, build, configuration.text, hangar.cipher)
-        await store_stages(session, changes, build, compilation, blocked=blocked)
+        current.context = context.model_dump(mode="json")
+        blocked = approval_needed(repo, current, configuration.text, hangar.cipher)
+        await store_stages(session, changes, current, compilation, blocked=blocked)
 
 
 async def store_stages(
@@ -160,11 +172,7 @@ async def store_stages(
         return
     for stage, steps in stages:
         stage.build_id = build.id or 0
-        session.add(stage)
-        await session.flush()
-        for step in steps:
-            step.stage_id = stage.id or 0
-            session.add(step)
+        await insert_stage(session, stage, steps)
         changes.stage(stage)
     if blocked:
         build.status, build.error = Status.BLOCKED, blocked

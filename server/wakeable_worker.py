@@ -66,11 +66,15 @@ class WakeableWorker(Worker):
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         """Start the jobs one by one as arq does, giving back the slot a job took if Redis failed before it
-        started (arq would keep it: after `max_jobs` such failures the worker would take no more jobs)."""
+        started (arq would keep it: after `max_jobs` such failures the worker would take no more jobs). A job
+        this worker is running is passed over at once: every poll of a burst lists it again."""
         for job_id in job_ids:
+            task = self.tasks.get(job_id.decode())
+            if task is not None and not task.done():
+                continue  # running here (a job stays queued until it ends): arq would ask Redis three times
             if self.job_counter >= self.max_jobs:
                 return  # full: arq would stop here too
-            taken, task = self._slots_taken(), self.tasks.get(job_id.decode())
+            taken = self._slots_taken()
             try:
                 await super().start_jobs([job_id])
             except BaseException:

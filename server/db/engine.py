@@ -8,7 +8,13 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.db.one_trip import BEGIN_WRITE, BUSY_TIMEOUT_MS, OneTripConnection
+from server.db.one_trip import (
+    BEGIN_WRITE,
+    BUSY_TIMEOUT_MS,
+    OneTripConnection,
+    began_write_at_once,
+    sqlite_driver,
+)
 
 CACHE_KIB = 256
 """SQLite's page cache per connection (its default is 2 MiB). Each pooled connection keeps its own, up to 15
@@ -44,8 +50,12 @@ def create_engine(url: str) -> AsyncEngine:
         # Writers take the write lock up front: a deferred transaction that reads, then writes after another
         # connection committed, fails at once with SQLITE_BUSY instead of waiting its turn. Readers run
         # each statement on its own (autocommit), so in WAL mode they never block a writer, at no cost.
+        # The lock is taken straight on the sqlite3 connection when it is free (SQLAlchemy's statement
+        # machinery costs more than the BEGIN); when another process holds it, the BEGIN waits in the thread.
         if connection.get_execution_options().get(WRITE_OPTION, False):
-            connection.exec_driver_sql(BEGIN_WRITE)
+            driver = sqlite_driver(connection.connection.dbapi_connection)
+            if driver is None or not began_write_at_once(driver):
+                connection.exec_driver_sql(BEGIN_WRITE)
 
     return engine
 

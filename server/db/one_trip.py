@@ -68,7 +68,7 @@ class OneTripCursor:
         """Run the statement and fetch all its rows (in the connection's thread)."""
         if self._connection._conn.in_transaction:  # this connection holds the write lock: nothing to wait for
             outcome = _run(self._connection, sql, parameters, False)
-        elif sql == BEGIN_WRITE and _began_at_once(self._connection._conn):
+        elif sql == BEGIN_WRITE and began_write_at_once(self._connection._conn):
             outcome = (None, -1, None, [])
         elif _QUICK_READS.get() and (quick := _read_at_once(self._connection, sql, parameters)) is not None:
             outcome = quick
@@ -139,7 +139,13 @@ def _read_at_once(connection: Any, sql: str, parameters: Any) -> Outcome | None:
         driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
-def _began_at_once(driver: sqlite3.Connection) -> bool:
+def sqlite_driver(dbapi_connection: Any) -> sqlite3.Connection | None:
+    """The sqlite3 connection under SQLAlchemy's adapted aiosqlite connection (None if it is not one)."""
+    wrapped = getattr(dbapi_connection, "_connection", None)  # tests/test_dependency_internals.py
+    return wrapped._wrapped._conn if isinstance(wrapped, OneTripConnection) else None
+
+
+def began_write_at_once(driver: sqlite3.Connection) -> bool:
     """Take the write lock here if it is free (no other process writes, mostly); False when it is held, and
     the caller waits for it in the connection's thread (a trip there costs more than the BEGIN itself)."""
     driver.execute("PRAGMA busy_timeout=0")
@@ -177,8 +183,7 @@ async def writing_driver(session: AsyncSession) -> sqlite3.Connection | None:
         driver = None
         if session.sync_session.get_bind().dialect.name == "sqlite":
             raw = await (await session.connection()).get_raw_connection()
-            wrapped = getattr(raw.dbapi_connection, "_connection", None)  # tests/test_dependency_internals.py
-            driver = wrapped._wrapped._conn if isinstance(wrapped, OneTripConnection) else None
+            driver = sqlite_driver(raw.dbapi_connection)
         kept = session.info[_DRIVER_KEPT] = (transaction, driver)
     driver = kept[1]
     return driver if driver is not None and driver.in_transaction else None

@@ -35,6 +35,24 @@ _SELECT_BY_ID: dict[type[SQLModel], Any] = {
     Build: select(Build).options(WITHOUT_CONTEXT).where(col(Build.id) == bindparam(_ROW_ID)),
     Stage: select(Stage).options(WITHOUT_PLAN).where(col(Stage.id) == bindparam(_ROW_ID)),
 }
+_STAGES_OF_BUILD = (
+    select(Stage)
+    .options(WITHOUT_PLAN)
+    .where(col(Stage.build_id) == bindparam("build_id"))
+    .order_by(col(Stage.number))
+)
+_BUILDS = SQLModel.metadata.tables[Build.__tablename__]
+_REPOS = SQLModel.metadata.tables[Repo.__tablename__]
+_NUMBER_AND_SLUG = (
+    select(_BUILDS.c.number, _REPOS.c.owner, _REPOS.c.name)
+    .join(_REPOS, _REPOS.c.id == _BUILDS.c.repo_id)
+    .where(_BUILDS.c.id == bindparam(_ROW_ID))
+)
+_STAGE_HOLD = select(_STAGES.c.runner, _STAGES.c.lease, _STAGES.c.finished, _STAGES.c.cancel_requested).where(
+    _STAGES.c.id == bindparam(_ROW_ID)
+)
+_STAGE_PLAN = select(_STAGES.c.plan).where(_STAGES.c.id == bindparam(_ROW_ID))
+"""Built once, as the statements above: each is run for every runner report, offer or cancel check."""
 _STEPS_OF_STAGE = select(Step).where(col(Step.stage_id) == bindparam("stage_id"))
 Changed = TypeVar("Changed", Build, Stage, Step)
 Held = TypeVar("Held", Build, Stage)
@@ -73,12 +91,7 @@ async def find_build_by_id(session: AsyncSession, build_id: int, *, lock: bool =
 
 async def build_number_and_slug(session: AsyncSession, build_id: int) -> tuple[int, str]:
     """A build's number and its repository's `owner/name`, in one query."""
-    query = (
-        select(Build.number, Repo.owner, Repo.name)
-        .join(Repo, col(Repo.id) == col(Build.repo_id))
-        .where(col(Build.id) == build_id)
-    )
-    number, owner, name = (await session.exec(query)).one()
+    number, owner, name = (await session.execute(_NUMBER_AND_SLUG, {_ROW_ID: build_id})).one()
     return number, f"{owner}/{name}"
 
 
@@ -181,9 +194,13 @@ async def list_stranded_builds(session: AsyncSession, older_than: float) -> list
 
 async def list_stages(session: AsyncSession, build_id: int) -> Sequence[Stage]:
     """A build's stages in order."""
-    query = select(Stage).options(WITHOUT_PLAN).where(Stage.build_id == build_id)
-    result = await session.exec(query.order_by(col(Stage.number)))
-    return result.all()
+    return (await session.exec(_STAGES_OF_BUILD, params={"build_id": build_id})).all()
+
+
+async def has_stages(session: AsyncSession, build_id: int) -> bool:
+    """Whether the build was compiled (has any stage): one small Core query, no ORM rows."""
+    query = select(_STAGES.c.id).where(_STAGES.c.build_id == build_id).limit(1)
+    return (await session.execute(query)).first() is not None
 
 
 async def find_stage(session: AsyncSession, stage_id: int) -> Stage | None:
@@ -202,14 +219,13 @@ class StageHold(NamedTuple):
 
 async def stage_hold(session: AsyncSession, stage_id: int) -> StageHold | None:
     """The stage's holder and cancel flag, in one small Core query (no ORM row)."""
-    columns = (_STAGES.c.runner, _STAGES.c.lease, _STAGES.c.finished, _STAGES.c.cancel_requested)
-    row = (await session.execute(select(*columns).where(_STAGES.c.id == stage_id))).first()
+    row = (await session.execute(_STAGE_HOLD, {_ROW_ID: stage_id})).first()
     return StageHold(str(row[0]), str(row[1]), row[2], bool(row[3])) if row is not None else None
 
 
 async def stage_plan(session: AsyncSession, stage_id: int) -> dict[str, Any]:
     """The Plan (JSON) of a stage: loaded only when a runner takes the stage, it is the biggest column."""
-    plan = (await session.exec(select(Stage.plan).where(Stage.id == stage_id))).one()
+    plan = (await session.execute(_STAGE_PLAN, {_ROW_ID: stage_id})).scalar_one()
     return dict(plan)
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import tuple_
+from sqlalchemy import bindparam, tuple_
+from sqlalchemy import select as core_select
+from sqlalchemy import update as core_update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Delivery
-from server.store.rows import save
 
 
 @dataclass(frozen=True)
@@ -77,14 +78,35 @@ async def find_delivery(session: AsyncSession, repo_id: int, delivery: str) -> D
     return result.first()
 
 
-async def find_delivery_by_id(session: AsyncSession, delivery_id: int) -> Delivery | None:
-    """The delivery row with that primary key."""
-    return await session.get(Delivery, delivery_id)
+class DeliveryToBuild(NamedTuple):
+    """What the trigger job reads of a recorded delivery."""
+
+    repo_id: int
+    build_id: int | None
+    hook: dict[str, Any]
 
 
-async def update_delivery(session: AsyncSession, delivery: Delivery) -> Delivery:
-    """Save a delivery's status and build."""
-    return await save(session, delivery)
+_DELIVERIES = SQLModel.metadata.tables[Delivery.__tablename__]
+_TO_BUILD = core_select(_DELIVERIES.c.repo_id, _DELIVERIES.c.build_id, _DELIVERIES.c.hook).where(
+    _DELIVERIES.c.id == bindparam("delivery_id")
+)
+_MARK_BUILT = (
+    core_update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("delivery_id"))
+    .values(status="built", build_id=bindparam("build_id"))
+)
+"""Built once, run as Core statements (no ORM row: the trigger job reads and marks one delivery per build)."""
+
+
+async def delivery_to_build(session: AsyncSession, delivery_id: int) -> DeliveryToBuild | None:
+    """The repository, build (None: not built yet) and hook of the delivery with that primary key."""
+    row = (await session.execute(_TO_BUILD, {"delivery_id": delivery_id})).first()
+    return DeliveryToBuild(row[0], row[1], row[2]) if row is not None else None
+
+
+async def mark_built(session: AsyncSession, delivery_id: int, build_id: int) -> None:
+    """Record that the delivery became build `build_id`."""
+    await session.execute(_MARK_BUILT, {"delivery_id": delivery_id, "build_id": build_id})
 
 
 async def stale_deliveries(session: AsyncSession, older_than: float) -> list[int]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, update
 from sqlalchemy import select as core_select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, delete, select
+from sqlmodel import SQLModel, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import (
@@ -26,11 +26,13 @@ from server.db.models import (
 )
 from server.store.rows import kept, save
 
+_REPO_BY_SLUG = select(Repo).where(col(Repo.owner) == bindparam("owner"), col(Repo.name) == bindparam("name"))
+"""Built once: every API request about a repository finds it by its slug."""
+
 
 async def find_repo(session: AsyncSession, owner: str, name: str) -> Repo | None:
     """The repository `owner/name`, if registered."""
-    result = await session.exec(select(Repo).where(Repo.owner == owner, Repo.name == name))
-    return result.first()
+    return (await session.exec(_REPO_BY_SLUG, params={"owner": owner, "name": name})).first()
 
 
 _HOOK_REPO = core_select(col(Repo.id), col(Repo.webhook_secret)).where(
@@ -88,9 +90,17 @@ async def delete_repo(session: AsyncSession, repo: Repo) -> None:
     await session.flush()
 
 
+_REPOS = SQLModel.metadata.tables[Repo.__tablename__]
+_NEXT_NUMBER = (
+    update(_REPOS)
+    .where(_REPOS.c.id == bindparam("repo_id"))
+    .values(counter=_REPOS.c.counter + 1)
+    .returning(_REPOS.c.counter)
+)
+"""Built once, a Core UPDATE (the ORM's UPDATE also looks for the row in the session, for every build)."""
+
+
 async def next_build_number(session: AsyncSession, repo_id: int) -> int:
     """Reserve the repository's next build number (atomic: two triggers never get the same)."""
-    result = await session.exec(
-        update(Repo).where(col(Repo.id) == repo_id).values(counter=Repo.counter + 1).returning(Repo.counter)  # type: ignore[call-overload]
-    )
+    result = await session.execute(_NEXT_NUMBER, {"repo_id": repo_id})
     return int(result.scalar_one())

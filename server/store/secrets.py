@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Secret
 from server.store.rows import save
 
+_SECRETS_OF_REPO = (
+    select(Secret).where(col(Secret.repo_id) == bindparam("repo_id")).order_by(col(Secret.name))
+)
+"""Built once: read for every build compiled and every stage taken."""
+
 
 async def list_secrets(session: AsyncSession, repo_id: int) -> Sequence[Secret]:
     """A repository's secrets, by name."""
-    result = await session.exec(select(Secret).where(Secret.repo_id == repo_id).order_by(col(Secret.name)))
-    return result.all()
+    return (await session.exec(_SECRETS_OF_REPO, params={"repo_id": repo_id})).all()
 
 
 async def find_secret(session: AsyncSession, repo_id: int, name: str) -> Secret | None:

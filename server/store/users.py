@@ -5,12 +5,25 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from sqlalchemy import bindparam
 from sqlmodel import col, delete, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.crypto import hash_token
 from server.db.models import Token, User
 from server.store.rows import save
+
+_USER_BY_TOKEN = (
+    select(User)
+    .join(Token)
+    .where(
+        col(Token.user_id) == col(User.id),
+        col(Token.token_hash) == bindparam("token_hash"),
+        col(Token.kind) == bindparam("kind"),
+        or_(col(Token.expires).is_(None), col(Token.expires) > bindparam("now")),
+    )
+)
+"""Built once: every API request signed by a token or a session cookie looks its user up."""
 
 
 async def find_user(session: AsyncSession, login: str) -> User | None:
@@ -27,18 +40,8 @@ async def list_users(session: AsyncSession) -> Sequence[User]:
 
 async def find_user_by_token(session: AsyncSession, token: str, kind: str = "api") -> User | None:
     """The owner of an unexpired token of that kind (`api` or `session`), if it is one."""
-    query = (
-        select(User)
-        .join(Token)
-        .where(
-            Token.user_id == User.id,
-            Token.token_hash == hash_token(token),
-            Token.kind == kind,
-            or_(col(Token.expires).is_(None), col(Token.expires) > time.time()),
-        )
-    )
-    result = await session.exec(query)
-    return result.first()
+    params = {"token_hash": hash_token(token), "kind": kind, "now": time.time()}
+    return (await session.exec(_USER_BY_TOKEN, params=params)).first()
 
 
 async def create_user(session: AsyncSession, user: User) -> User:

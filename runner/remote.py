@@ -69,7 +69,7 @@ class _Tests:
 _Item = _StageState | _StepState | _Lines | _Tests
 
 
-_TIME, _TEXT = itemgetter(1), itemgetter(2)  # of a LogLine
+_POS, _TIME, _TEXT = itemgetter(0), itemgetter(1), itemgetter(2)  # of a LogLine
 
 
 def _size(lines: Sequence[LogLine]) -> int:
@@ -385,12 +385,13 @@ class RemoteReporter:
         ending before position `expected` (consecutive, within the limits; a batch has one line at least),
         and their size. Whole runs at a time (a batch is thousands of lines), line by line only across a
         gap in positions."""
-        if item[0].pos != expected:
-            return [], 0
-        if item[-1].pos - expected != len(item) - 1:  # a gap inside: up to it
-            run = 1
-            while run < len(item) and item[run].pos == expected + run:
+        positions = list(map(_POS, item))
+        if positions != list(range(expected, expected + len(item))):  # a gap: up to it
+            run = 0
+            while run < len(item) and positions[run] == expected + run:
                 run += 1
+            if not run:
+                return [], 0
             item = item[:run]
         texts = list(map(_TEXT, item[: max(0, self.max_batch_lines - count)] if count else item))
         costs = list(accumulate(map(_LINE_OVERHEAD.__add__, map(len, texts))))

@@ -124,8 +124,6 @@ class RemoteReporter:
         """Set once the server has a finished state of the stage: a 409 after that means "over", not lost."""
         self._final_dropped = False
         self._batching = True
-        self._cut = False
-        """Set once the server took part of a batch (it keeps fewer lines a batch): no batch goes ahead."""
         self.linger, self.pace = linger, pace
         self._urgent = asyncio.Event()
         self._hurry = asyncio.Event()
@@ -361,24 +359,22 @@ class RemoteReporter:
         """Lines from the head of the outbox: consecutive ones of the same step, within the batch limits."""
         return self._batch_at(0)[0]
 
-    def _batch_at(self, start: int, skip: int = 0) -> tuple[LogBatch, int | None, int]:
-        """Consecutive lines of one step from outbox item `start` on (past its first `skip` lines), within the
-        limits; the index of the item after the last one taken whole (None when the batch ends inside an
-        item); the batch's size."""
+    def _batch_at(self, start: int) -> tuple[LogBatch, int | None, int]:
+        """Consecutive lines of one step from outbox item `start` on, within the limits; the index of the
+        item after the last one taken whole (None when the batch ends inside an item); the batch's size."""
         head = self._outbox[start]
         assert isinstance(head, _Lines)
-        step, first = head.step, head.lines[skip].pos
+        step, first = head.step, head.lines[0].pos
         lines: list[tuple[float, str]] = []
         size = 0
         for index in range(start, len(self._outbox)):
             item = self._outbox[index]
             if not isinstance(item, _Lines) or item.step != step:
                 return _log_batch(step, first, lines), index, size
-            item_lines = item.lines[skip:] if index == start and skip else item.lines
-            taken, added = self._take(item_lines, first + len(lines), len(lines), size)
+            taken, added = self._take(item.lines, first + len(lines), len(lines), size)
             lines += taken
             size += added
-            if len(taken) < len(item_lines):
+            if len(taken) < len(item.lines):
                 return _log_batch(step, first, lines), None, size
         return _log_batch(step, first, lines), len(self._outbox), size
 
@@ -406,54 +402,8 @@ class RemoteReporter:
         return list(zip(map(_TIME, item[:fits]), texts[:fits], strict=True)), costs[fits - 1] if fits else 0
 
     async def _send_many(self) -> None:
-        """Send what waits at the head of the outbox in one request (and the next whole batch of the lines it
-        ends with beside it); one at a time if the server cannot."""
+        """Send what waits at the head of the outbox in one request; one at a time if the server cannot."""
         entries, self._in_flight = self._collect()
-        ahead = self._ahead(entries)
-        sending = asyncio.create_task(self._send_ahead(ahead)) if ahead is not None else None
-        try:
-            await self._send_entries(entries)
-        except BaseException:
-            await stop_task(sending)
-            raise
-        if sending is not None and ahead is not None:
-            ack = await sending
-            if ack is not None and ack.next > ahead.first:  # else: it came first, or was lost; sent again
-                self._trim(ahead.step, ack.next)
-
-    def _ahead(self, entries: list[tuple[ReportItem, LogBatch | None]]) -> LogBatch | None:
-        """The batch after the request's last one, when the request ends inside a step's log and a whole
-        batch more of it waits: sent beside the request, so a big log is not one round trip at a time.
-
-        Only lines go ahead: the server stores them after the request's (by position) or refuses them when
-        they come first (a gap), and they are sent again; a state never overtakes what is before it."""
-        last = entries[-1][1] if entries else None
-        if last is None or not last.lines or self._cut:
-            return None
-        end = last.first + len(last.lines)
-        for index in (self._in_flight - 1, self._in_flight):
-            item = self._outbox[index] if 0 <= index < len(self._outbox) else None
-            if not isinstance(item, _Lines) or item.step != last.step:
-                continue
-            skip = end - item.lines[0].pos
-            if 0 <= skip < len(item.lines) and item.lines[skip].pos == end:
-                batch, _after, size = self._batch_at(index, skip)
-                whole = len(batch.lines) >= self.max_batch_lines or 2 * size >= self.max_batch_bytes
-                return batch if whole else None
-        return None
-
-    async def _send_ahead(self, batch: LogBatch) -> LogAck | None:
-        """Send a batch ahead; the server's ack, or None when it did not answer one (sent again later)."""
-        try:
-            answer = await self.client.reports(
-                self.stage_id, ReportBatch(items=[ReportItem(logs=batch)]), self.lease
-            )
-        except RunnerError:  # whatever it was, the lines stay queued: the ordinary delivery handles it
-            return None
-        return answer.acks[0] if len(answer.acks) == 1 else None
-
-    async def _send_entries(self, entries: list[tuple[ReportItem, LogBatch | None]]) -> None:
-        """Send report items in one request and apply the server's answer."""
         try:
             answer = await self.client.reports(
                 self.stage_id, ReportBatch(items=[i for i, _ in entries]), self.lease
@@ -472,7 +422,6 @@ class RemoteReporter:
             if batch is not None:
                 self._acknowledge(batch, ack or LogAck(next=batch.first))
                 if ack is None or ack.next < batch.first + len(batch.lines):
-                    self._cut = self._cut or (ack is not None and ack.next > batch.first)
                     return  # the rest stays queued, sent again from where the server stands
                 continue
             head = self._outbox[0] if self._outbox else None

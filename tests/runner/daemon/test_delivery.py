@@ -98,9 +98,8 @@ async def test_a_batch_retried_after_a_lost_answer_stores_no_line_twice(standin:
         await standin.wait_for(lambda: stage.final is not None)
     number = stage.plan.steps[0].number
     assert stage.lines(number) == [f"line {i}" for i in range(LINES)]
-    first, *later = [b for b in stage.batches if b.step == number]
-    retried = next(b for b in later if b.first == 0)  # (the batch sent ahead beside it may come between)
-    assert len(retried.lines) >= len(first.lines)  # sent again, in full
+    first, retried = [b for b in stage.batches if b.step == number][:2]
+    assert retried.first == 0 and len(retried.lines) >= len(first.lines)  # sent again, in full
 
 
 async def test_lines_the_server_did_not_keep_are_sent_again_from_where_it_says(standin: StandIn) -> None:
@@ -110,9 +109,7 @@ async def test_lines_the_server_did_not_keep_are_sent_again_from_where_it_says(s
         await standin.wait_for(lambda: stage.final is not None)
     number = stage.plan.steps[0].number
     assert stage.lines(number) == [f"line {i}" for i in range(LINES)]
-    starts = [b.first for b in stage.batches if b.step == number]
-    assert [first for first in starts if first < 1000][:3] == [0, 100, 200]
-    assert starts.count(5000) <= 2  # a batch sent ahead beside the first, not once the server cuts batches
+    assert [b.first for b in stage.batches if b.step == number][:3] == [0, 100, 200]
 
 
 async def test_batches_shrink_when_the_server_refuses_them_as_too_large(standin: StandIn) -> None:

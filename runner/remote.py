@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import itemgetter
 
 from pipelines.report import LogLine, StageReport, StepReport
 from pipelines.runner_api import LogAck, LogBatch, ReportBatch, ReportItem, TestBatch
@@ -66,8 +69,11 @@ class _Tests:
 _Item = _StageState | _StepState | _Lines | _Tests
 
 
+_POS, _TIME, _TEXT = itemgetter(0), itemgetter(1), itemgetter(2)  # of a LogLine
+
+
 def _size(lines: Sequence[LogLine]) -> int:
-    return sum(len(line.out) + _LINE_OVERHEAD for line in lines)
+    return sum(map(len, map(_TEXT, lines))) + _LINE_OVERHEAD * len(lines)
 
 
 def _log_batch(step: int, first: int, lines: list[tuple[float, str]]) -> LogBatch:
@@ -353,26 +359,47 @@ class RemoteReporter:
         """Lines from the head of the outbox: consecutive ones of the same step, within the batch limits."""
         return self._batch_at(0)[0]
 
-    def _batch_at(self, start: int) -> tuple[LogBatch, int | None]:
-        """Consecutive lines of one step from outbox item `start` on, within the limits; and the index of the
-        item after the last one taken whole (None when the batch ends inside an item)."""
+    def _batch_at(self, start: int) -> tuple[LogBatch, int | None, int]:
+        """Consecutive lines of one step from outbox item `start` on, within the limits; the index of the
+        item after the last one taken whole (None when the batch ends inside an item); the batch's size."""
         head = self._outbox[start]
         assert isinstance(head, _Lines)
         step, first = head.step, head.lines[0].pos
         lines: list[tuple[float, str]] = []
-        size, expected = 0, first
-        max_lines, max_bytes = self.max_batch_lines, self.max_batch_bytes
+        size = 0
         for index in range(start, len(self._outbox)):
             item = self._outbox[index]
             if not isinstance(item, _Lines) or item.step != step:
-                return _log_batch(step, first, lines), index
-            for line in item.lines:
-                size += len(line.out) + _LINE_OVERHEAD
-                if line.pos != expected or (lines and (expected - first >= max_lines or size > max_bytes)):
-                    return _log_batch(step, first, lines), None
-                lines.append((line.time, line.out))
-                expected += 1
-        return _log_batch(step, first, lines), len(self._outbox)
+                return _log_batch(step, first, lines), index, size
+            taken, added = self._take(item.lines, first + len(lines), len(lines), size)
+            lines += taken
+            size += added
+            if len(taken) < len(item.lines):
+                return _log_batch(step, first, lines), None, size
+        return _log_batch(step, first, lines), len(self._outbox), size
+
+    def _take(
+        self, item: list[LogLine], expected: int, count: int, size: int
+    ) -> tuple[list[tuple[float, str]], int]:
+        """The (time, text) of an item's first lines that join a batch of `count` lines and `size` bytes
+        ending before position `expected` (consecutive, within the limits; a batch has one line at least),
+        and their size. Whole runs at a time (a batch is thousands of lines), line by line only across a
+        gap in positions."""
+        positions = list(map(_POS, item))
+        if positions != list(range(expected, expected + len(item))):  # a gap: up to it
+            run = 0
+            while run < len(item) and positions[run] == expected + run:
+                run += 1
+            if not run:
+                return [], 0
+            item = item[:run]
+        texts = list(map(_TEXT, item[: max(0, self.max_batch_lines - count)] if count else item))
+        costs = list(accumulate(map(_LINE_OVERHEAD.__add__, map(len, texts))))
+        fits = bisect_right(costs, self.max_batch_bytes - size)
+        if not count:
+            fits = max(fits, 1)
+            fits = min(fits, self.max_batch_lines, len(item))
+        return list(zip(map(_TIME, item[:fits]), texts[:fits], strict=True)), costs[fits - 1] if fits else 0
 
     async def _send_many(self) -> None:
         """Send what waits at the head of the outbox in one request; one at a time if the server cannot."""
@@ -421,9 +448,9 @@ class RemoteReporter:
             elif isinstance(item, _Tests):
                 entries.append((ReportItem(tests=item.batch), None))
             else:
-                batch, after = self._batch_at(index)
+                batch, after, batch_size = self._batch_at(index)
                 entries.append((ReportItem(logs=batch), batch))
-                size += sum(len(text) + _LINE_OVERHEAD for _, text in batch.lines)
+                size += batch_size
                 if after is None:
                     return entries, index + 1
                 index = after

@@ -10,11 +10,12 @@ import asyncio
 import functools
 import json
 import math
+import operator
 import time
 from array import array
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, repeat
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -192,20 +193,27 @@ class RenderedLines:
 
 
 def render(first: int, lines: Iterable[Sequence[Any]]) -> RenderedLines:
-    """Lines ([seconds, text] each) from position `first` as `line` events."""
-    events = [
-        _line(position, float(seconds), str(text)) for position, (seconds, text) in enumerate(lines, first)
-    ]
+    """Lines ([seconds, text] each) from position `first` as `line` events: `sse("line",
+    json.dumps(line_view(...)), position)` each, written directly and a batch at a time (a million-line log
+    is a million of them per viewer: C-level maps, no Python call per line)."""
+    rows = lines if isinstance(lines, list) else list(lines)
+    seconds = list(map(float, map(_SECONDS, rows)))
+    times = map(repr, seconds) if all(map(math.isfinite, seconds)) else map(_time_json, seconds)
+    texts = map(encode_basestring_ascii, map(str, map(_TEXT, rows)))
+    positions = range(first, first + len(rows))
+    fields = zip(positions, positions, times, texts, strict=True)
+    events = list(map(operator.mod, repeat(_LINE_EVENT), fields))
     starts = array("q", accumulate(map(len, events), initial=0))  # ASCII: as many bytes as characters
     return RenderedLines(first, "".join(events).encode("ascii"), starts)
 
 
-def _line(position: int, seconds: float, text: str) -> str:
-    """The `line` event of a log line: `sse("line", json.dumps(line_view(...)), position)`, written directly
-    (a million-line log is a million of them per viewer)."""
-    time_json = repr(seconds) if math.isfinite(seconds) else json.dumps(seconds)
-    out = encode_basestring_ascii(text)
-    return f'event: line\nid: {position}\ndata: {{"pos": {position}, "time": {time_json}, "out": {out}}}\n\n'
+_SECONDS, _TEXT = operator.itemgetter(0), operator.itemgetter(1)
+_LINE_EVENT = 'event: line\nid: %d\ndata: {"pos": %d, "time": %s, "out": %s}\n\n'
+
+
+def _time_json(seconds: float) -> str:
+    """A line's seconds as JSON (as json.dumps writes a float: repr, or Infinity, NaN)."""
+    return repr(seconds) if math.isfinite(seconds) else json.dumps(seconds)
 
 
 def _decode(message: str) -> dict[str, Any]:
@@ -225,7 +233,7 @@ def _rendered(message: str) -> RenderedLines | None:
     data = _decode(message)
     try:
         rendered = render(int(data["first"]), data["lines"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, IndexError, TypeError, ValueError):
         return None
     return rendered if rendered.events else None
 

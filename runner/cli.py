@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from rich.console import Console
 
 from pipelines import BuildContext, Compilation, ConfigError, Plan
 from pipelines.cli import default_config_file, read_configuration
@@ -25,7 +24,7 @@ from pipelines.status import Status
 from runner.artifact_stores import FolderArtifacts
 from runner.artifacts import ArtifactOptions
 from runner.caches.setup import disk_setup, local_policy, user_cache_dir
-from runner.console import ConsoleReporter
+from runner.console import ConsoleReporter, PipeSafeConsole
 from runner.docker import DockerEngine
 from runner.docker.config import OWNER_LABEL
 from runner.docker.leftovers import owner_label, remove_orphans
@@ -34,7 +33,7 @@ from runner.executor import StageOptions, run_stage
 from runner.rules import stage_order
 from runner.workspace import local_workspace
 
-_console = Console(stderr=True, highlight=False)
+_console = PipeSafeConsole(stderr=True, highlight=False)
 EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
 
 

@@ -69,6 +69,7 @@ def exec_command(
 ) -> None:
     """Run a pipeline locally, like `drone exec`: each step in a fresh container, this folder as workspace
     (a Woodpecker folder or file runs its workflows, a matrix as its combinations)."""
+    gc.freeze()  # what start-up made lives until the end: the collections of the run need not walk it
     path = file or default_config_file()
     secret_values = _pairs(secrets, "--secret")
     environment = _pairs(extra_env, "--env")

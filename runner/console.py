@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from operator import itemgetter
-from typing import TextIO
+from typing import IO, TextIO
 
 from rich.console import Console
 from rich.text import Text
@@ -25,12 +27,35 @@ SYMBOLS = {
 _PALETTE = ("cyan", "magenta", "blue", "yellow", "green")
 
 
+class PipeSafeConsole(Console):
+    """A console that stops printing quietly once its reader has gone (`hangar exec 2>&1 | head`), as other
+    command-line tools do: rich's default raises SystemExit from whatever task was printing."""
+
+    def on_broken_pipe(self) -> None:
+        """Drop this and every later print; what is still buffered for the stream goes to /dev/null."""
+        self.quiet = True
+        discard_stream(self.file)
+
+
+def discard_stream(stream: IO[str]) -> None:
+    """Point the stream's file descriptor at /dev/null, so its buffered text and the interpreter's last flush
+    no longer fail on a closed pipe (a stream without a descriptor is left as it is)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, stream.fileno())
+        finally:
+            os.close(devnull)
+
+
 class ConsoleReporter:
     """Prints a stage as it runs; the log text goes to `out` untouched (ANSI colours pass through)."""
 
     def __init__(self, console: Console, out: TextIO | None = None) -> None:
         self.console = console
         self.out = out or sys.stdout
+        self._reader_gone = False
+        """Set once the log text met a closed pipe (`hangar exec | head`): the run goes on unprinted."""
         self._colours: dict[str, str] = {}
         self._prefixes: dict[str, str] = {}
         """Per step, what starts each of its lines (asked of the console once: a step may print millions)."""
@@ -53,12 +78,18 @@ class ConsoleReporter:
             self.console.print(self.outcome(step.name, step.status, step.started, step.finished, detail))
 
     async def step_output(self, step: StepReport, lines: Sequence[LogLine]) -> None:
-        """Each line as `[step] text`."""
+        """Each line as `[step] text`; nothing once the reader of the output has gone."""
+        if self._reader_gone:
+            return
         prefix = self._prefixes.get(step.name)
         if prefix is None:
             prefix = self._prefixes[step.name] = self._prefix(step.name)
-        self.out.write(prefix + f"\n{prefix}".join(map(_TEXT, lines)) + "\n")
-        self.out.flush()
+        try:
+            self.out.write(prefix + f"\n{prefix}".join(map(_TEXT, lines)) + "\n")
+            self.out.flush()
+        except BrokenPipeError:
+            self._reader_gone = True
+            discard_stream(self.out)
 
     async def step_tests(self, step: StepReport, batch: TestBatch) -> None:
         """Each failing test on a line of its own, then the counts."""

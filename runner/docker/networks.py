@@ -38,6 +38,8 @@ class NetworkPool:
         self._held: dict[str, str] = {}
         self._stray: list[str] = []
         """Networks that could not be removed when given back: tried again at close."""
+        self._retiring: dict[str, asyncio.Task[bool]] = {}
+        """The removals retire() began, by network: awaited at close."""
 
     async def take(self, stage_id: str, labels: Mapping[str, str]) -> str:
         """A network for the stage: an idle one, else a new one labelled with `labels` (the stage's own)."""
@@ -56,7 +58,7 @@ class NetworkPool:
         it is tried again at close, and a later start-up's sweep removes it if this runner dies first.
         """
         name = self._held.pop(stage_id, None)
-        if name is None:
+        if name is None or name in self._retiring:
             return True
         if len(self._idle) < self._idle_limit and await self._unused(name):
             self._idle.append(name)
@@ -66,9 +68,23 @@ class NetworkPool:
         self._stray.append(name)
         return False
 
+    def retire(self) -> None:
+        """Begin removing every network now, held ones included, instead of at close: no stage takes one any
+        more and the stages holding one have stopped their containers (an exited container does not keep its
+        network from being removed, so this overlaps the removal of the containers). Close awaits it."""
+        names = [*self._idle, *self._stray, *self._held.values()]
+        self._idle, self._stray = [], []
+        for name in names:
+            if name not in self._retiring:
+                self._retiring[name] = asyncio.create_task(remove_network(self._docker, name))
+
     async def close(self) -> None:
-        """Remove the idle networks and those that could not be removed before."""
-        names, self._idle, self._stray = [*self._idle, *self._stray], [], []
+        """Remove the idle networks and those that could not be removed before; end what retire() began
+        (trying again what it could not remove)."""
+        retiring, self._retiring = self._retiring, {}
+        removed = await asyncio.gather(*retiring.values(), return_exceptions=True)
+        names = [name for name, done in zip(retiring, removed, strict=True) if done is not True]
+        names, self._idle, self._stray = [*names, *self._idle, *self._stray], [], []
         await asyncio.gather(*(remove_network(self._docker, name) for name in names), return_exceptions=True)
 
     async def _create(self, labels: Mapping[str, str]) -> str:

@@ -67,6 +67,14 @@ def containers_of(pid: int) -> list[str]:
     return listing.stdout.split()
 
 
+def networks_of(pid: int) -> list[str]:
+    owner = f"label=io.hangar.owner={socket.gethostname()}:{pid}"
+    listing = subprocess.run(
+        ["docker", "network", "ls", "-q", "--filter", owner], capture_output=True, text=True, check=True
+    )
+    return listing.stdout.split()
+
+
 def test_exec_runs_a_pipeline_with_this_folder_as_workspace(tmp_path: Path) -> None:
     folder = project(tmp_path, PIPELINE)
     result = hangar(folder, "--pipeline", "build", "--secret", "token=abcdef123", "--env", "MODE=local")
@@ -222,3 +230,50 @@ def test_exec_runs_a_woodpecker_folder_a_matrix_as_its_combinations(tmp_path: Pa
     assert result.stdout.index("[done] done") > max(
         result.stdout.index("hello ada"), result.stdout.index("hello bob")
     )
+
+
+CLOSED_EARLY = """
+kind: pipeline
+name: closed
+steps:
+  - {name: loud, image: busybox, commands: ["seq 1 200000"]}
+  - {name: after, image: busybox, commands: ["echo after", "exit $AFTER_STATUS"]}
+"""
+"""More output than a pipe holds: the first step is still writing when the reader goes away."""
+
+
+def test_exec_whose_reader_goes_away_runs_on_quietly_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [HANGAR, "exec", "--env", "AFTER_STATUS=0"],
+        cwd=project(tmp_path, CLOSED_EARLY),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith("[clone] ")
+    process.stdout.close()  # as `hangar exec | head -1` does
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 0, stderr
+    assert "Traceback" not in stderr
+    assert "✓ loud  success" in stderr
+    assert "✓ after  success" in stderr
+    assert "✓ closed  success" in stderr
+    assert containers_of(process.pid) == []
+    assert networks_of(process.pid) == []
+
+
+def test_exec_whose_output_and_errors_go_nowhere_exits_with_the_pipelines_status(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [HANGAR, "exec", "--env", "AFTER_STATUS=3"],
+        cwd=project(tmp_path, CLOSED_EARLY),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline()
+    process.stdout.close()  # as `hangar exec 2>&1 | head -1` does
+    assert process.wait(timeout=120) == 1
+    assert containers_of(process.pid) == []
+    assert networks_of(process.pid) == []

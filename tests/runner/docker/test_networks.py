@@ -97,3 +97,21 @@ async def test_the_idle_networks_of_a_dead_runner_are_removed_at_start_up(docker
     assert name in networks()
     await remove_orphans(docker)
     assert name not in networks()
+
+
+async def test_retired_networks_go_while_the_stages_exited_containers_are_still_there(docker: Docker) -> None:
+    pool = NetworkPool(docker)
+    held = await pool.take("s1", {OWNER_LABEL: owner_label()})
+    idle = await pool.take("s2", {OWNER_LABEL: owner_label()})
+    await pool.give_back("s2")
+    body: dict[str, Any] = {"Image": "busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": held}}
+    container = await docker.containers.run(body)
+    try:
+        await container.wait()
+        pool.retire()  # the last stage ended: its steps' containers have exited, not yet been removed
+        assert await pool.give_back("s1"), "its removal is under way"
+        await pool.close()
+        assert held not in networks() and idle not in networks()
+        assert (await container.show())["State"]["Status"] == "exited"
+    finally:
+        await container.delete(force=True)

@@ -2,7 +2,7 @@
 
 Run: `.venv/bin/python bench/exec_vs_docker_run.py [--rounds N]` (starts the test services if needed).
 The two are alternated round by round in the same run, with a third: the executor alone (run_stage on the
-Docker engine, in this process, without the command's start-up); ratios of medians are printed (goal <= 0.9, issue 21).
+Docker engine, in this process, without the command's start-up); ratios of medians are printed (goal <= 0.9).
 Then a step prints 100 MB of log lines: the peak RSS of the `hangar exec` process is reported against the
 same command running a silent step, and its wall time against `docker run` printing the same 100 MB.
 """

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Error as PlaywrightError
 
 from tests.browser import open_browser
 from tests.e2e.processes import Hangar, hangar_up
@@ -72,7 +73,15 @@ def wait_for_status(hangar: Hangar, number: int, status: str, timeout: float = 6
 
 async def log_shows(page: Page, hangar: Hangar, number: int, text: str) -> None:
     """The log of the build's `show` step (stage 1, step 2, after the clone) has the line."""
-    await page.goto(f"{hangar.url}/octo/app/{number}/1/2")
+    step_page = f"{hangar.url}/octo/app/{number}/1/2"
+    for attempt in range(3):
+        try:
+            await page.goto(step_page)
+            break
+        except PlaywrightError as exc:  # the page being left, still catching up on its events, moved on
+            if "interrupted by another navigation" not in str(exc) or attempt == 2:  # by itself meanwhile
+                raise  # (the build page follows the running step: `?auto`; a page drawn early reloads once)
+            await page.wait_for_load_state()
     await expect(page.get_by_text(text, exact=True)).to_be_visible(timeout=30_000)
 
 

@@ -198,7 +198,10 @@ def render(first: int, lines: Iterable[Sequence[Any]]) -> RenderedLines:
     is a million of them per viewer: C-level maps, no Python call per line)."""
     rows = lines if isinstance(lines, list) else list(lines)
     seconds = list(map(float, map(_SECONDS, rows)))
-    times = map(repr, seconds) if all(map(math.isfinite, seconds)) else map(_time_json, seconds)
+    # A batch's lines share a few times (a runner stamps each read it makes): each is written once.
+    distinct = set(seconds)
+    written = dict(zip(distinct, map(_time_json, distinct), strict=True))
+    times = map(written.__getitem__, seconds)
     texts = map(encode_basestring_ascii, map(str, map(_TEXT, rows)))
     positions = range(first, first + len(rows))
     fields = zip(positions, positions, times, texts, strict=True)
@@ -224,12 +227,29 @@ def _decode(message: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+_PUBLISHED: dict[str, tuple[int, Sequence[Sequence[Any]]]] = {}
+"""The lines of the last live log messages this process published, by message: a viewer served by the same
+process renders them as they are, rather than decoding the message's JSON again (it took longer than the
+rendering). A hint only: a message published elsewhere, or dropped from here, is decoded."""
+PUBLISHED_HINTS = 2
+
+
+def published(message: str, first: int, lines: Sequence[Sequence[Any]]) -> None:
+    """Say that `message` (a live log message about to be published) holds `lines` from position `first`."""
+    while len(_PUBLISHED) >= PUBLISHED_HINTS:
+        del _PUBLISHED[next(iter(_PUBLISHED))]
+    _PUBLISHED[message] = (first, lines)
+
+
 @functools.lru_cache(maxsize=2)
 def _rendered(message: str) -> RenderedLines | None:
     """A live log message's lines as `line` events (None when it is not one: the step's end).
 
     Every viewer of the step gets the same message object: it is decoded and rendered once for all of them.
     """
+    if (known := _PUBLISHED.pop(message, None)) is not None:
+        rendered = render(*known)
+        return rendered if rendered.events else None
     data = _decode(message)
     try:
         rendered = render(int(data["first"]), data["lines"])

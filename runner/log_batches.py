@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from operator import itemgetter
+from typing import cast
 
 from pipelines.report import LogLine
 from pipelines.runner_api import LogBatch
@@ -14,7 +15,17 @@ from pipelines.runner_api import LogBatch
 LINE_OVERHEAD = 16
 """Bytes counted per line beside its text: its position and time in the batch."""
 
-_POS, _TIME, _TEXT = itemgetter(0), itemgetter(1), itemgetter(2)  # of a LogLine
+_POS, _TIME, _TEXT = itemgetter(0), itemgetter(1), itemgetter(2)  # of a Line
+
+Line = tuple[int, float, str]
+"""A LogLine held in an outbox, as a plain tuple (position, seconds, text): the garbage collector stops
+tracking a plain tuple of an int, a float and a str, whereas it walks every NamedTuple at each full collection
+(a big log holds hundreds of thousands of lines while the server takes them)."""
+
+
+def plain(lines: Sequence[LogLine]) -> list[Line]:
+    """The lines as plain tuples."""
+    return cast(list[Line], list(map(tuple, lines)))
 
 
 @dataclass
@@ -22,10 +33,10 @@ class QueuedLines:
     """Lines of one step waiting in a reporter's outbox, with consecutive positions."""
 
     step: int
-    lines: list[LogLine]
+    lines: list[Line]
 
 
-def lines_size(lines: Sequence[LogLine]) -> int:
+def lines_size(lines: Sequence[Line]) -> int:
     """The bytes lines count for in a batch (their text and LINE_OVERHEAD each)."""
     return sum(map(len, map(_TEXT, lines))) + LINE_OVERHEAD * len(lines)
 
@@ -42,7 +53,7 @@ def batch_at(
     of the item after the last one taken whole (None when the batch ends inside an item); the batch's size."""
     head = outbox[start]
     assert isinstance(head, QueuedLines)
-    step, first = head.step, head.lines[0].pos
+    step, first = head.step, head.lines[0][0]
     lines: list[tuple[float, str]] = []
     size = 0
     for index in range(start, len(outbox)):
@@ -58,7 +69,7 @@ def batch_at(
 
 
 def take(
-    item: list[LogLine], expected: int, count: int, size: int, max_lines: int, max_bytes: int
+    item: list[Line], expected: int, count: int, size: int, max_lines: int, max_bytes: int
 ) -> tuple[list[tuple[float, str]], int]:
     """The (time, text) of an item's first lines that join a batch of `count` lines and `size` bytes ending
     before position `expected` (consecutive, within the limits; a batch has one line at least), and their

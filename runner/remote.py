@@ -20,7 +20,7 @@ from runner.client import (
     TooLarge,
     Unauthorized,
 )
-from runner.log_batches import QueuedLines, batch_at, lines_size
+from runner.log_batches import QueuedLines, batch_at, lines_size, plain
 from runner.tasks import stop_task
 
 MAX_UNSENT_BYTES = 32 * 1024 * 1024
@@ -141,13 +141,13 @@ class RemoteReporter:
         if (
             isinstance(tail, QueuedLines)
             and tail.step == step.number
-            and tail.lines[-1].pos + 1 == lines[0].pos
+            and tail.lines[-1][0] + 1 == lines[0].pos
             and len(tail.lines) < self.max_batch_lines
         ):
-            tail.lines.extend(lines)
+            tail.lines.extend(plain(lines))
             self._put(None)
         else:
-            self._put(QueuedLines(step.number, list(lines)))
+            self._put(QueuedLines(step.number, plain(lines)))
         self._unsent += lines_size(lines)
         while self._unsent > self.max_unsent and not self.lost.is_set():
             self._room.clear()
@@ -415,7 +415,7 @@ class RemoteReporter:
             head = self._outbox[0]
             if not isinstance(head, QueuedLines) or head.step != step:
                 break
-            cut = max(0, before - head.lines[0].pos)  # an item's lines have consecutive positions
+            cut = max(0, before - head.lines[0][0])  # an item's lines have consecutive positions
             self._release(lines_size(head.lines[:cut]))
             if cut < len(head.lines):
                 del head.lines[:cut]
@@ -437,10 +437,10 @@ class RemoteReporter:
         for item in self._outbox:
             if not isinstance(item, QueuedLines) or item.step != batch.step:
                 break
-            for index, line in enumerate(item.lines):
-                if batch.first <= line.pos < end:
-                    self._release(len(line.out) - len(note))
-                    item.lines[index] = LogLine(line.pos, line.time, note)
+            for index, (position, seconds, text) in enumerate(item.lines):
+                if batch.first <= position < end:
+                    self._release(len(text) - len(note))
+                    item.lines[index] = (position, seconds, note)
 
     def _drop_head(self, head: _Item, *, refused: bool = False) -> None:
         if self._outbox and self._outbox[0] is head:

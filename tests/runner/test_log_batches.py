@@ -8,7 +8,7 @@ import random
 import pytest
 
 from pipelines.report import LogLine
-from runner.log_batches import QueuedLines, batch_at
+from runner.log_batches import QueuedLines, batch_at, plain
 
 
 def reference_batch(outbox: list[list[LogLine]], max_lines: int, max_bytes: int) -> list[tuple[float, str]]:
@@ -35,7 +35,7 @@ def test_a_batch_takes_consecutive_lines_within_the_limits_as_taken_line_by_line
             position += randoms.choice([1] * 20 + [2, 0])  # now and then a gap, or a position repeated
             lines.append(LogLine(position, 0.1, "y" * randoms.randint(0, 40)))
         items.append(lines)
-    outbox: list[object] = [QueuedLines(1, lines) for lines in items]
+    outbox: list[object] = [QueuedLines(1, plain(lines)) for lines in items]
     batch, _after, _size = batch_at(outbox, 0, max_lines, max_bytes)
     assert batch.first == items[0][0].pos
     assert batch.lines == reference_batch(items, max_lines, max_bytes)

@@ -87,15 +87,22 @@ async def test_a_build_is_stored_with_its_stages_and_steps_newest_first(
         assert [s.name for s in await list_steps(session, [stages[0].id or 0])] == ["clone", "test"]
 
 
-async def test_log_lines_are_stored_once_whatever_the_retries(sessions: Sessions) -> None:
+async def new_step(sessions: Sessions) -> Step:
+    """The one step of a new build's one stage, in a new repository."""
     repo_id = await new_repo(sessions)
     async with sessions() as session, session.begin():
         stage = Stage(build_id=0, repo_id=0, number=1, name="s")
         await create_build(
             session, Build(repo_id=repo_id, number=1), [(stage, [Step(stage_id=0, number=1, name="x")])]
         )
+    async with sessions() as session:
+        return (await list_steps(session, [stage.id or 0]))[0]
+
+
+async def test_log_lines_are_stored_once_whatever_the_retries(sessions: Sessions) -> None:
+    step = await new_step(sessions)
     async with sessions() as session, session.begin():
-        step = (await list_steps(session, [stage.id or 0]))[0]
+        step = await session.merge(step)
         assert await append_lines(session, step, 0, [(0.0, "a"), (0.1, "b")]) == 2
         assert await append_lines(session, step, 0, [(0.0, "a"), (0.1, "b")]) == 2
         assert await append_lines(session, step, 1, [(0.1, "b"), (0.2, "c")]) == 3
@@ -112,15 +119,10 @@ async def test_log_lines_are_stored_once_whatever_the_retries(sessions: Sessions
 
 
 async def test_log_lines_come_back_as_sent_whatever_their_characters(sessions: Sessions) -> None:
-    repo_id = await new_repo(sessions)
-    async with sessions() as session, session.begin():
-        stage = Stage(build_id=0, repo_id=0, number=1, name="s")
-        await create_build(
-            session, Build(repo_id=repo_id, number=1), [(stage, [Step(stage_id=0, number=1, name="x")])]
-        )
+    step = await new_step(sessions)
     sent = [(0.001, 'quote " back \\ tab \t'), (1e-05, "é ☃ 𝄞 \u2028"), (2.5, ""), (3.0, "\u001b[31mred")]
     async with sessions() as session, session.begin():
-        step = (await list_steps(session, [stage.id or 0]))[0]
+        step = await session.merge(step)
         assert await append_lines(session, step, 0, sent) == len(sent)
     async with sessions() as session:
         assert [(seconds, text) for _, seconds, text in await read_lines(session, step.id or 0)] == sent

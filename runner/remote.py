@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
-from operator import itemgetter
 
 from pipelines.report import LogLine, StageReport, StepReport
 from pipelines.runner_api import LogAck, LogBatch, ReportBatch, ReportItem, TestBatch
@@ -23,6 +20,7 @@ from runner.client import (
     TooLarge,
     Unauthorized,
 )
+from runner.log_batches import QueuedLines, batch_at, lines_size, plain
 from runner.tasks import stop_task
 
 MAX_UNSENT_BYTES = 32 * 1024 * 1024
@@ -42,7 +40,6 @@ MAX_ANSWERED_FAILURES = 60
 """Answers (5xx, 429) refusing one report before it is given up (the backoff makes that about 5 minutes)."""
 PLACEHOLDER = "[hangar]"
 MAX_PLACEHOLDER = 300
-_LINE_OVERHEAD = 16  # bytes counted per line beside its text: its position and time in the batch
 
 
 @dataclass
@@ -56,29 +53,11 @@ class _StepState:
 
 
 @dataclass
-class _Lines:
-    step: int
-    lines: list[LogLine]
-
-
-@dataclass
 class _Tests:
     batch: TestBatch
 
 
-_Item = _StageState | _StepState | _Lines | _Tests
-
-
-_POS, _TIME, _TEXT = itemgetter(0), itemgetter(1), itemgetter(2)  # of a LogLine
-
-
-def _size(lines: Sequence[LogLine]) -> int:
-    return sum(map(len, map(_TEXT, lines))) + _LINE_OVERHEAD * len(lines)
-
-
-def _log_batch(step: int, first: int, lines: list[tuple[float, str]]) -> LogBatch:
-    """A LogBatch of lines made here (typed already): not validated again, line by line."""
-    return LogBatch.model_construct(step=step, first=first, lines=lines)
+_Item = _StageState | _StepState | QueuedLines | _Tests
 
 
 def _ignore(text: str) -> None:
@@ -160,16 +139,16 @@ class RemoteReporter:
             return
         tail = self._outbox[-1] if self._outbox else None
         if (
-            isinstance(tail, _Lines)
+            isinstance(tail, QueuedLines)
             and tail.step == step.number
-            and tail.lines[-1].pos + 1 == lines[0].pos
+            and tail.lines[-1][0] + 1 == lines[0].pos
             and len(tail.lines) < self.max_batch_lines
         ):
-            tail.lines.extend(lines)
+            tail.lines.extend(plain(lines))
             self._put(None)
         else:
-            self._put(_Lines(step.number, list(lines)))
-        self._unsent += _size(lines)
+            self._put(QueuedLines(step.number, plain(lines)))
+        self._unsent += lines_size(lines)
         while self._unsent > self.max_unsent and not self.lost.is_set():
             self._room.clear()
             await self._room.wait()
@@ -241,7 +220,7 @@ class RemoteReporter:
         return (
             self._unsent >= self.max_batch_bytes
             or len(self._outbox) >= MAX_BATCH_ITEMS
-            or (isinstance(tail, _Lines) and len(tail.lines) >= self.max_batch_lines)
+            or (isinstance(tail, QueuedLines) and len(tail.lines) >= self.max_batch_lines)
         )
 
     async def _keep_pace(self) -> None:
@@ -319,7 +298,7 @@ class RemoteReporter:
             return False
         self._answered_failures = 0
         self.warn(f"stage {self.stage_id}: {error}, {MAX_ANSWERED_FAILURES} times; that report is dropped")
-        if isinstance(head, _Lines):
+        if isinstance(head, QueuedLines):
             self._skip(self._batch(head.step), error)
         else:
             self._drop_head(head, refused=True)
@@ -357,49 +336,7 @@ class RemoteReporter:
 
     def _batch(self, step: int) -> LogBatch:
         """Lines from the head of the outbox: consecutive ones of the same step, within the batch limits."""
-        return self._batch_at(0)[0]
-
-    def _batch_at(self, start: int) -> tuple[LogBatch, int | None, int]:
-        """Consecutive lines of one step from outbox item `start` on, within the limits; the index of the
-        item after the last one taken whole (None when the batch ends inside an item); the batch's size."""
-        head = self._outbox[start]
-        assert isinstance(head, _Lines)
-        step, first = head.step, head.lines[0].pos
-        lines: list[tuple[float, str]] = []
-        size = 0
-        for index in range(start, len(self._outbox)):
-            item = self._outbox[index]
-            if not isinstance(item, _Lines) or item.step != step:
-                return _log_batch(step, first, lines), index, size
-            taken, added = self._take(item.lines, first + len(lines), len(lines), size)
-            lines += taken
-            size += added
-            if len(taken) < len(item.lines):
-                return _log_batch(step, first, lines), None, size
-        return _log_batch(step, first, lines), len(self._outbox), size
-
-    def _take(
-        self, item: list[LogLine], expected: int, count: int, size: int
-    ) -> tuple[list[tuple[float, str]], int]:
-        """The (time, text) of an item's first lines that join a batch of `count` lines and `size` bytes
-        ending before position `expected` (consecutive, within the limits; a batch has one line at least),
-        and their size. Whole runs at a time (a batch is thousands of lines), line by line only across a
-        gap in positions."""
-        positions = list(map(_POS, item))
-        if positions != list(range(expected, expected + len(item))):  # a gap: up to it
-            run = 0
-            while run < len(item) and positions[run] == expected + run:
-                run += 1
-            if not run:
-                return [], 0
-            item = item[:run]
-        texts = list(map(_TEXT, item[: max(0, self.max_batch_lines - count)] if count else item))
-        costs = list(accumulate(map(_LINE_OVERHEAD.__add__, map(len, texts))))
-        fits = bisect_right(costs, self.max_batch_bytes - size)
-        if not count:
-            fits = max(fits, 1)
-            fits = min(fits, self.max_batch_lines, len(item))
-        return list(zip(map(_TIME, item[:fits]), texts[:fits], strict=True)), costs[fits - 1] if fits else 0
+        return batch_at(self._outbox, 0, self.max_batch_lines, self.max_batch_bytes)[0]
 
     async def _send_many(self) -> None:
         """Send what waits at the head of the outbox in one request; one at a time if the server cannot."""
@@ -448,7 +385,9 @@ class RemoteReporter:
             elif isinstance(item, _Tests):
                 entries.append((ReportItem(tests=item.batch), None))
             else:
-                batch, after, batch_size = self._batch_at(index)
+                batch, after, batch_size = batch_at(
+                    self._outbox, index, self.max_batch_lines, self.max_batch_bytes
+                )
                 entries.append((ReportItem(logs=batch), batch))
                 size += batch_size
                 if after is None:
@@ -474,10 +413,10 @@ class RemoteReporter:
         """Remove the step's lines positioned before `before` from the head of the outbox."""
         while self._outbox:
             head = self._outbox[0]
-            if not isinstance(head, _Lines) or head.step != step:
+            if not isinstance(head, QueuedLines) or head.step != step:
                 break
-            cut = max(0, before - head.lines[0].pos)  # an item's lines have consecutive positions
-            self._release(_size(head.lines[:cut]))
+            cut = max(0, before - head.lines[0][0])  # an item's lines have consecutive positions
+            self._release(lines_size(head.lines[:cut]))
             if cut < len(head.lines):
                 del head.lines[:cut]
                 break
@@ -496,20 +435,20 @@ class RemoteReporter:
         self.warn(f"stage {self.stage_id}: {error}; {lines} replaced by a note")
         note = f"{PLACEHOLDER} this line was not delivered: {error}"[:MAX_PLACEHOLDER]
         for item in self._outbox:
-            if not isinstance(item, _Lines) or item.step != batch.step:
+            if not isinstance(item, QueuedLines) or item.step != batch.step:
                 break
-            for index, line in enumerate(item.lines):
-                if batch.first <= line.pos < end:
-                    self._release(len(line.out) - len(note))
-                    item.lines[index] = LogLine(line.pos, line.time, note)
+            for index, (position, seconds, text) in enumerate(item.lines):
+                if batch.first <= position < end:
+                    self._release(len(text) - len(note))
+                    item.lines[index] = (position, seconds, note)
 
     def _drop_head(self, head: _Item, *, refused: bool = False) -> None:
         if self._outbox and self._outbox[0] is head:
             self._outbox.popleft()
             if refused and isinstance(head, _StageState) and head.report.status.is_done:
                 self._final_dropped = True  # the server never got the stage's end: not delivered
-            if isinstance(head, _Lines):
-                self._release(_size(head.lines))
+            if isinstance(head, QueuedLines):
+                self._release(lines_size(head.lines))
 
     def _release(self, size: int) -> None:
         self._unsent -= size

@@ -13,6 +13,7 @@ from pipelines.report import StageReport, StepReport
 from pipelines.runner_api import BatchAck, LogAck, LogBatch, ReportBatch, TestBatch
 from server.api.auth import held, runner_name
 from server.api.common import int_param, model_response, read_model, services
+from server.api.streams import published
 from server.changes import Changes
 from server.db.models import Stage
 from server.keys import log_channel
@@ -31,6 +32,7 @@ async def store_logs(session: AsyncSession, changes: Changes, stage: Stage, batc
     after, stored = await append_lines_json(session, step, batch.first, batch.lines)
     if stored:  # the lines' JSON as stored, not encoded again
         message = f'{{"first": {have}, "lines": {stored}, "stage": {stage.number}, "step": {batch.step}}}'
+        published(message, have, batch.lines[have - batch.first : after - batch.first])
         changes.messages.append((log_channel(step.id), message))
     return LogAck(next=after)
 

@@ -15,7 +15,7 @@ import time
 from array import array
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, repeat
+from itertools import accumulate, chain, repeat
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -197,18 +197,35 @@ def render(first: int, lines: Iterable[Sequence[Any]]) -> RenderedLines:
     json.dumps(line_view(...)), position)` each, written directly and a batch at a time (a million-line log
     is a million of them per viewer: C-level maps, no Python call per line)."""
     rows = lines if isinstance(lines, list) else list(lines)
+    count = len(rows)
     seconds = list(map(float, map(_SECONDS, rows)))
-    times = map(repr, seconds) if all(map(math.isfinite, seconds)) else map(_time_json, seconds)
-    texts = map(encode_basestring_ascii, map(str, map(_TEXT, rows)))
-    positions = range(first, first + len(rows))
-    fields = zip(positions, positions, times, texts, strict=True)
-    events = list(map(operator.mod, repeat(_LINE_EVENT), fields))
-    starts = array("q", accumulate(map(len, events), initial=0))  # ASCII: as many bytes as characters
-    return RenderedLines(first, "".join(events).encode("ascii"), starts)
+    # A batch's lines share a few times (a runner stamps each read it makes): each is written once.
+    distinct = set(seconds)
+    written = dict(zip(distinct, map(_time_json, distinct), strict=True))
+    times = list(map(written.__getitem__, seconds))
+    texts = list(map(encode_basestring_ascii, map(str, map(_TEXT, rows))))
+    ids = list(map(str, range(first, first + count)))
+    # The events' pieces in order, joined at once (a third faster than formatting each event).
+    pieces = zip(
+        repeat(_EVENT_ID, count), ids, repeat(_POS, count), ids, repeat(_TIME, count), times,
+        repeat(_OUT, count), texts, repeat(_END, count), strict=True,
+    )  # fmt: skip
+    events = "".join(chain.from_iterable(pieces)).encode("ascii")
+    id_sizes = list(map(len, ids))
+    sizes = map(sum, zip(id_sizes, id_sizes, map(len, times), map(len, texts), repeat(_FIXED), strict=False))
+    return RenderedLines(first, events, array("q", accumulate(sizes, initial=0)))  # ASCII: bytes = characters
 
 
 _SECONDS, _TEXT = operator.itemgetter(0), operator.itemgetter(1)
-_LINE_EVENT = 'event: line\nid: %d\ndata: {"pos": %d, "time": %s, "out": %s}\n\n'
+_EVENT_ID, _POS, _TIME, _OUT, _END = (
+    "event: line\nid: ",
+    '\ndata: {"pos": ',
+    ', "time": ',
+    ', "out": ',
+    "}\n\n",
+)
+"""A line event's fixed pieces: `event: line`, `id: N`, `data: {"pos": N, "time": T, "out": TEXT}`."""
+_FIXED = sum(map(len, (_EVENT_ID, _POS, _TIME, _OUT, _END)))
 
 
 def _time_json(seconds: float) -> str:
@@ -224,12 +241,29 @@ def _decode(message: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+_PUBLISHED: dict[str, tuple[int, Sequence[Sequence[Any]]]] = {}
+"""The lines of the last live log messages this process published, by message: a viewer served by the same
+process renders them as they are, rather than decoding the message's JSON again (it took longer than the
+rendering). A hint only: a message published elsewhere, or dropped from here, is decoded."""
+PUBLISHED_HINTS = 2
+
+
+def published(message: str, first: int, lines: Sequence[Sequence[Any]]) -> None:
+    """Say that `message` (a live log message about to be published) holds `lines` from position `first`."""
+    while len(_PUBLISHED) >= PUBLISHED_HINTS:
+        del _PUBLISHED[next(iter(_PUBLISHED))]
+    _PUBLISHED[message] = (first, lines)
+
+
 @functools.lru_cache(maxsize=2)
 def _rendered(message: str) -> RenderedLines | None:
     """A live log message's lines as `line` events (None when it is not one: the step's end).
 
     Every viewer of the step gets the same message object: it is decoded and rendered once for all of them.
     """
+    if (known := _PUBLISHED.pop(message, None)) is not None:
+        rendered = render(*known)
+        return rendered if rendered.events else None
     data = _decode(message)
     try:
         rendered = render(int(data["first"]), data["lines"])

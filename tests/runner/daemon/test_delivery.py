@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import random
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from pipelines.report import LogLine, StepReport
 from pipelines.status import Status
 from runner.client import RunnerClient
-from runner.remote import MAX_BATCH_LINES, RemoteReporter, _Lines
+from runner.remote import MAX_BATCH_LINES, RemoteReporter
 from tests.runner.daemon.standin import TOKEN, StandIn, StandInStage
 from tests.runner.daemon.support import RUNNER, GatedEngine, one_step, running_daemon
 from tests.runner.fake_engine import Behaviour
@@ -186,35 +185,3 @@ async def test_reports_go_together_and_one_at_a_time_to_a_server_without_batches
     assert stage.step_states("build") == ["running", "success"]
     together = [r for r in standin.received if r.path.endswith("/reports") and r.status == 200]
     assert bool(together) == batches
-
-
-def reference_batch(outbox: list[list[LogLine]], max_lines: int, max_bytes: int) -> list[tuple[float, str]]:
-    """A batch as taken line by line: consecutive positions, within the limits, one line at least."""
-    first = outbox[0][0].pos
-    lines: list[tuple[float, str]] = []
-    size = 0
-    for line in itertools.chain.from_iterable(outbox):
-        size += len(line.out) + 16
-        if line.pos != first + len(lines) or (lines and (len(lines) >= max_lines or size > max_bytes)):
-            break
-        lines.append((line.time, line.out))
-    return lines
-
-
-@pytest.mark.parametrize("seed", range(60))
-async def test_a_batch_takes_consecutive_lines_within_the_limits_as_taken_line_by_line(seed: int) -> None:
-    randoms = random.Random(seed)
-    reporter = RemoteReporter(RunnerClient("http://127.0.0.1:9", TOKEN, RUNNER), 1)
-    reporter.max_batch_lines, reporter.max_batch_bytes = randoms.randint(1, 30), randoms.randint(1, 400)
-    step, position, items = StepReport(number=1, name="build"), randoms.randint(0, 5), []
-    for _ in range(randoms.randint(1, 5)):
-        lines = []
-        for _ in range(randoms.randint(1, 15)):
-            position += randoms.choice([1] * 20 + [2, 0])  # now and then a gap, or a position repeated
-            lines.append(LogLine(position, 0.1, "y" * randoms.randint(0, 40)))
-        items.append(lines)
-        reporter._outbox.append(_Lines(step.number, lines))
-    batch = reporter._batch(step.number)
-    assert batch.first == items[0][0].pos
-    assert batch.lines == reference_batch(items, reporter.max_batch_lines, reporter.max_batch_bytes)
-    await reporter.close()

@@ -246,3 +246,20 @@ def test_rendered_lines_are_the_line_events_from_any_position_in_writes_of_bound
             for at, (seconds, text) in enumerate(lines[position - 7 :], position)
         )
         assert b"".join(writes).decode() == expected
+
+
+def test_a_live_message_published_by_this_process_renders_as_the_same_message_decoded() -> None:
+    lines = [(0.5, "plain"), (0.5, 'quote " é ☃'), (1.25, "")]
+    message = json.dumps({"first": 40, "lines": lines, "stage": 1, "step": 2})
+    streams._rendered.cache_clear()
+    decoded = streams._rendered(message)
+    streams._rendered.cache_clear()
+    streams.published(message, 40, lines)
+    known = streams._rendered(message)
+    streams._rendered.cache_clear()
+    assert decoded is not None and known is not None
+    assert (known.first, known.events, list(known.starts)) == (40, decoded.events, list(decoded.starts))
+    assert message not in streams._PUBLISHED, "taken once: every viewer shares the rendered lines"
+    for first in range(5):  # the hints of messages nobody rendered are bounded
+        streams.published(f"message {first}", first, lines)
+    assert len(streams._PUBLISHED) == streams.PUBLISHED_HINTS

@@ -32,7 +32,7 @@ from server.store.builds import (
     update_step,
 )
 from server.store.deliveries import create_delivery
-from server.store.logs import append_lines, last_lines, read_chunk_texts, read_lines
+from server.store.logs import append_lines, last_lines, lines_json, read_chunk_texts, read_lines
 from server.store.repos import create_repo, find_repo, next_build_number
 from server.store.runners import create_runner, find_runner_by_token
 from server.store.users import create_token, create_user, find_user_by_token
@@ -87,15 +87,22 @@ async def test_a_build_is_stored_with_its_stages_and_steps_newest_first(
         assert [s.name for s in await list_steps(session, [stages[0].id or 0])] == ["clone", "test"]
 
 
-async def test_log_lines_are_stored_once_whatever_the_retries(sessions: Sessions) -> None:
+async def new_step(sessions: Sessions) -> Step:
+    """The one step of a new build's one stage, in a new repository."""
     repo_id = await new_repo(sessions)
     async with sessions() as session, session.begin():
         stage = Stage(build_id=0, repo_id=0, number=1, name="s")
         await create_build(
             session, Build(repo_id=repo_id, number=1), [(stage, [Step(stage_id=0, number=1, name="x")])]
         )
+    async with sessions() as session:
+        return (await list_steps(session, [stage.id or 0]))[0]
+
+
+async def test_log_lines_are_stored_once_whatever_the_retries(sessions: Sessions) -> None:
+    step = await new_step(sessions)
     async with sessions() as session, session.begin():
-        step = (await list_steps(session, [stage.id or 0]))[0]
+        step = await session.merge(step)
         assert await append_lines(session, step, 0, [(0.0, "a"), (0.1, "b")]) == 2
         assert await append_lines(session, step, 0, [(0.0, "a"), (0.1, "b")]) == 2
         assert await append_lines(session, step, 1, [(0.1, "b"), (0.2, "c")]) == 3
@@ -109,6 +116,24 @@ async def test_log_lines_are_stored_once_whatever_the_retries(sessions: Sessions
         assert [(first, json.loads(text)) for first, text in chunks] == [(0, [[0.0, "a"], [0.1, "b"]])]
         chunks = await read_chunk_texts(session, step.id or 0, start=1, at_least=5)
         assert [first for first, _text in chunks] == [0, 2], "whole chunks, undecoded, up to the end"
+
+
+async def test_log_lines_come_back_as_sent_whatever_their_characters(sessions: Sessions) -> None:
+    step = await new_step(sessions)
+    sent = [(0.001, 'quote " back \\ tab \t'), (1e-05, "é ☃ 𝄞 \u2028"), (2.5, ""), (3.0, "\u001b[31mred")]
+    async with sessions() as session, session.begin():
+        step = await session.merge(step)
+        assert await append_lines(session, step, 0, sent) == len(sent)
+    async with sessions() as session:
+        assert [(seconds, text) for _, seconds, text in await read_lines(session, step.id or 0)] == sent
+        chunks = await read_chunk_texts(session, step.id or 0, start=0, at_least=len(sent))
+        assert [json.loads(text) for _, text in chunks] == [[list(line) for line in sent]]
+
+
+def test_lines_json_writes_what_json_dumps_reads_back_also_a_lone_surrogate_or_no_time() -> None:
+    lines = [(float("inf"), "\ud800 alone"), (float("-inf"), "é"), (0.5, "\x00")]
+    decoded = json.loads(lines_json(lines))
+    assert [(seconds, text) for seconds, text in decoded] == lines
 
 
 async def test_cancel_skips_waiting_stages_and_asks_running_ones_to_stop(sessions: Sessions) -> None:

@@ -20,6 +20,8 @@ from runner.labels import pool_network_body
 _CREATED = 201
 _TIMEOUT = 30.0
 _UNIX = "unix://"
+_DEFAULT_SOCKETS = ("/run/docker.sock", "/var/run/docker.sock")
+"""Where Docker's client looks when `DOCKER_HOST` is not set (in this order, as aiodocker does)."""
 
 
 class EarlyNetwork:
@@ -36,9 +38,11 @@ class EarlyNetwork:
 
     @classmethod
     def begin(cls, labels: Mapping[str, str]) -> EarlyNetwork | None:
-        """Begin creating the network when `DOCKER_HOST` names the engine's unix socket (else None: the stage
-        creates its network as usual)."""
-        host = os.environ.get("DOCKER_HOST", "")
+        """Begin creating the network on the engine's unix socket: `DOCKER_HOST`'s, else Docker's default one
+        if there is one (None otherwise: the stage creates its network as usual). An engine that connected
+        elsewhere (a Docker context chose another) does not adopt it, and it is discarded."""
+        default = next((_UNIX + path for path in _DEFAULT_SOCKETS if os.path.exists(path)), "")
+        host = os.environ.get("DOCKER_HOST") or default
         return cls(host.removeprefix(_UNIX), labels) if host.startswith(_UNIX) else None
 
     def name(self) -> str | None:

@@ -48,6 +48,7 @@ async def test_an_early_network_no_engine_adopted_is_removed() -> None:
     before = networks()
     early = EarlyNetwork.begin({OWNER_LABEL: owner_label()})
     assert early is not None
-    assert networks() == before | {early.name()}
+    name = early.name()
+    assert name is not None and networks() == before | {name}
     early.discard()
     assert networks() == before

@@ -24,12 +24,19 @@ def networks() -> set[str]:
     return set(subprocess.run(listed, capture_output=True, text=True, check=True).stdout.split())
 
 
-async def test_the_first_stage_runs_on_the_early_network_and_it_is_removed_at_the_end() -> None:
-    before = networks()
+def made_early() -> tuple[EarlyNetwork, str]:
+    """An early network, once made (it is there, one of this process's)."""
     early = EarlyNetwork.begin({OWNER_LABEL: owner_label()})
     assert early is not None
     name = early.name()
-    assert name is not None and networks() == before | {name}
+    assert name is not None and name in networks()
+    return early, name
+
+
+async def test_the_first_stage_runs_on_the_early_network_and_it_is_removed_at_the_end() -> None:
+    before = networks()
+    early, name = made_early()
+    assert networks() == before | {name}
     async with await DockerEngine.connect() as engine:
         await engine.adopt_network(early)
         reporter = RecordingReporter()
@@ -46,9 +53,7 @@ async def test_no_early_network_unless_docker_host_is_a_unix_socket(monkeypatch:
 
 async def test_an_early_network_no_engine_adopted_is_removed() -> None:
     before = networks()
-    early = EarlyNetwork.begin({OWNER_LABEL: owner_label()})
-    assert early is not None
-    name = early.name()
-    assert name is not None and networks() == before | {name}
+    early, name = made_early()
+    assert networks() == before | {name}
     early.discard()
     assert networks() == before

@@ -6,12 +6,10 @@ import asyncio
 import atexit
 import gc
 import os
-import signal
 import sys
 import threading
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 import click
 
@@ -19,23 +17,9 @@ from pipelines import BuildContext, Compilation, ConfigError, Plan
 from pipelines.cli import default_config_file, read_configuration
 from pipelines.configuration import compile_configuration
 from pipelines.local import local_context
-from pipelines.report import StageReport
-from pipelines.stage_rules import stage_should_run
-from pipelines.status import Status
-from runner.artifact_stores import FolderArtifacts
-from runner.artifacts import ArtifactOptions
-from runner.caches.setup import disk_setup, local_policy, user_cache_dir
-from runner.console import ConsoleReporter, PipeSafeConsole
-from runner.docker import DockerEngine
-from runner.docker.config import OWNER_LABEL
-from runner.docker.leftovers import owner_label, remove_orphans
-from runner.engine import EngineError
-from runner.executor import StageOptions, run_stage
-from runner.rules import stage_order
-from runner.workspace import local_workspace
-
-if TYPE_CHECKING:
-    from rich.console import Console
+from runner.console import PipeSafeConsole
+from runner.early_network import EarlyNetwork
+from runner.labels import OWNER_LABEL, owner_label
 
 _console = PipeSafeConsole(stderr=True, highlight=False)
 EXIT_FAILED, EXIT_CONFIG, EXIT_INTERRUPTED = 1, 2, 130
@@ -73,7 +57,6 @@ def exec_command(
 ) -> None:
     """Run a pipeline locally, like `drone exec`: each step in a fresh container, this folder as workspace
     (a Woodpecker folder or file runs its workflows, a matrix as its combinations)."""
-    gc.freeze()  # what start-up made lives until the end: the collections of the run need not walk it
     path = file or default_config_file()
     secret_values = _pairs(secrets, "--secret")
     environment = _pairs(extra_env, "--env")
@@ -86,23 +69,28 @@ def exec_command(
         sys.exit(EXIT_CONFIG)
     except OSError as exc:
         raise click.FileError(str(path), exc.strerror) from None
-    plans = _selected(compilation, pipelines)
-    options = StageOptions(
-        secrets=secret_values,
-        labels={OWNER_LABEL: owner_label()},
-        timeout=timeout * 60,
-        artifacts=ArtifactOptions(FolderArtifacts(artifacts_dir.resolve())) if artifacts_dir else None,
-    )
-    plans = [_with_environment(plan, environment) for plan in plans]
-
-    if not no_cache:  # caches on this machine, a folder per project
-        policy = local_policy(Path.cwd(), context.branch, context.repo.default_branch)
-        options = replace(options, cache=disk_setup(policy, user_cache_dir("exec")))
+    plans = [_with_environment(plan, environment) for plan in _selected(compilation, pipelines)]
+    early = EarlyNetwork.begin({OWNER_LABEL: owner_label()})  # made while the runner's modules load
     try:
-        ok = asyncio.run(_run_all(plans, options, Path.cwd()))
+        from runner.exec_run import run_pipelines  # noqa: PLC0415 (~200 ms of imports, beside the network's)
+
+        gc.freeze()  # what start-up made lives until the end: the collections of the run need not walk it
+        ok = run_pipelines(
+            plans,
+            context,
+            _console,
+            secrets=secret_values,
+            timeout=timeout,
+            artifacts_dir=artifacts_dir,
+            no_cache=no_cache,
+            early=early,
+        )
     except (asyncio.CancelledError, KeyboardInterrupt):
         _console.print("[yellow]killed: every container, network and volume of the run was removed[/]")
         sys.exit(EXIT_INTERRUPTED)
+    finally:
+        if early is not None:
+            early.discard()
     if not ok:
         sys.exit(EXIT_FAILED)
     _leave(0)
@@ -130,84 +118,6 @@ def _flush_or_exit(code: int) -> None:
         sys.stderr.flush()
     except (OSError, ValueError):
         sys.exit(code)
-
-
-async def _run_all(plans: list[Plan], options: StageOptions, root: Path) -> bool:
-    """Run the pipelines one after another, respecting their `depends_on`; True when all succeeded."""
-    try:
-        engine = await DockerEngine.connect()
-    except EngineError as exc:
-        _console.print(f"[red]error:[/] {exc}")
-        return False
-    cancel = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    current = asyncio.current_task()
-    presses = 0
-
-    def interrupted() -> None:
-        nonlocal presses
-        presses += 1
-        if presses == 1:
-            _console.print("[yellow]stopping: the running steps get a grace period (Ctrl-C again to kill)[/]")
-            cancel.set()
-        elif current is not None:
-            current.cancel()
-
-    loop.add_signal_handler(signal.SIGINT, interrupted)
-    loop.add_signal_handler(signal.SIGTERM, interrupted)
-    outcomes: dict[str, Status] = {}
-    try:
-        sweep = asyncio.create_task(_sweep(engine))  # runs beside the first stage: it touches only orphans
-        by_name = {plan.stage.name: plan for plan in plans}
-        order = stage_order({name: plan.stage.depends_on for name, plan in by_name.items()})
-        reporter = _ExecReporter(_console, engine, last_stage=order[-1])
-        for name in order:
-            plan = by_name[name]
-            upstream = [outcomes[dep] for dep in plan.stage.depends_on if dep in outcomes]
-            if cancel.is_set() or not stage_should_run(plan.stage.run_policy, upstream):
-                outcomes[name] = Status.SKIPPED
-                _console.print(reporter.outcome(name, Status.SKIPPED, None, None))
-                continue
-            report = await run_stage(
-                engine, reporter, plan, workspace=local_workspace(root), options=options, cancel=cancel
-            )
-            outcomes[plan.stage.name] = report.status
-        await sweep
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
-        loop.remove_signal_handler(signal.SIGTERM)
-        await engine.close()
-    return (
-        all(status in (Status.SUCCESS, Status.SKIPPED) for status in outcomes.values())
-        and not cancel.is_set()
-    )
-
-
-class _ExecReporter(ConsoleReporter):
-    """The console reporter; once the last stage has ended, the engine removes the stage networks while the
-    stage's containers are removed (not after: 0.2-0.3 s of the engine's time at the end of every run)."""
-
-    def __init__(self, console: Console, engine: DockerEngine, *, last_stage: str) -> None:
-        super().__init__(console)
-        self._engine = engine
-        self._last_stage = last_stage
-
-    async def stage_updated(self, stage: StageReport) -> None:
-        """Print it; the last stage's end (its containers all stopped) retires the networks."""
-        if stage.status.is_done and stage.name == self._last_stage:
-            self._engine.retire_networks()
-        await super().stage_updated(stage)
-
-
-async def _sweep(engine: DockerEngine) -> None:
-    """Remove stages left by crashed runs on this host, and say so."""
-    try:
-        removed = await remove_orphans(engine.docker)
-    except EngineError as exc:
-        _console.print(f"[yellow]could not look for leftovers of crashed runs: {exc}[/]")
-        return
-    if removed:
-        _console.print(f"[dim]removed {len(removed)} stage(s) left by crashed runs[/]")
 
 
 def _context(root: Path, event: str, branch: str, trusted: bool, secret_names: list[str]) -> BuildContext:

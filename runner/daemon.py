@@ -31,10 +31,9 @@ from runner.caches.stage import CacheSetup
 from runner.caches.store import CacheStore
 from runner.client import Backoff, RunnerClient, RunnerError, ServerUnavailable, StageLost, Unauthorized
 from runner.clone import Netrc
-from runner.docker.config import OWNER_LABEL, RUNNER_LABEL
-from runner.docker.leftovers import owner_label
 from runner.engine import Engine
 from runner.executor import StageOptions, WorkspaceSource, run_stage
+from runner.labels import OWNER_LABEL, RUNNER_LABEL, owner_label
 from runner.remote import RemoteReporter
 from runner.settings import RunnerSettings
 from runner.workspace import cloned_workspace

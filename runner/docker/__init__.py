@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from runner.docker.engine import DockerEngine
+from runner.docker.tls import import_aiohttp
+
+import_aiohttp()  # before the engine's modules import it: the CA certificates are read when first needed
+
+from runner.docker.engine import DockerEngine  # noqa: E402
 
 __all__ = ["DockerEngine"]

@@ -11,12 +11,7 @@ from pipelines.script import SHELL_ENTRYPOINT
 from runner.caches.auto import CACHE_DIR
 from runner.engine import ContainerSpec, StageSpec
 from runner.environment import REPORTS_DIR
-
-MANAGED_LABEL = "io.hangar.managed"
-STAGE_LABEL = "io.hangar.stage"
-STEP_LABEL = "io.hangar.step"
-OWNER_LABEL = "io.hangar.owner"
-RUNNER_LABEL = "io.hangar.runner"
+from runner.labels import MANAGED_LABEL, STAGE_LABEL, STEP_LABEL
 
 ARMED_SCRIPT = 'read -r _ && { cd "$PWD" 2>/dev/null || :; } && exec "$@"'
 """An armed container's shell: wait for the go line (EOF without it exits 1, running nothing), re-enter the

@@ -35,7 +35,9 @@ from runner.docker.host_folders import (
 from runner.docker.images import ImagePuller, PullRequest
 from runner.docker.late_removal import LateRemoval
 from runner.docker.networks import NetworkPool
+from runner.early_network import EarlyNetwork
 from runner.engine import ContainerSpec, EngineError, Exit, FolderArchive, PathSink, StageSpec
+from runner.labels import STAGE_LABEL
 from runner.registry_auth import auth_for_image
 
 PLACEHOLDER_IMAGE = "hangar/workspace:1"
@@ -90,6 +92,16 @@ class DockerEngine:
         await self._images.close()
         await self._late_removal.close()
         await self.docker.close()
+
+    async def adopt_network(self, early: EarlyNetwork) -> None:
+        """Take a network begun before this engine connected (`hangar exec`'s) into the pool, for the next
+        stage (unless it was made on another engine than this one: a Docker context chose it)."""
+        name = await asyncio.to_thread(early.name)
+        if name is None:
+            return
+        if early.socket_path == self._socket_path():
+            self._networks.adopt(name)
+            early.adopted = True
 
     def retire_networks(self) -> None:
         """No stage starts any more and the running ones have stopped their containers: begin removing the
@@ -223,7 +235,7 @@ class DockerEngine:
             await self._attached.pop(handle)[1].close()
         network = self._networks.network_of(stage.id)
         try:
-            left = await remove_labelled(self.docker, {config.STAGE_LABEL: stage.id})
+            left = await remove_labelled(self.docker, {STAGE_LABEL: stage.id})
         except (DockerError, aiohttp.ClientError, OSError) as exc:
             self._late_removal.add(stage.id)  # the engine is away: removed once it answers again
             await self._networks.give_back(stage.id)

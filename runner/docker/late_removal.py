@@ -11,7 +11,7 @@ from aiodocker import Docker
 from aiodocker.exceptions import DockerError
 
 from runner.docker.cleanup import remove_labelled
-from runner.docker.config import STAGE_LABEL
+from runner.labels import STAGE_LABEL
 from runner.tasks import stop_task
 
 FIRST_PAUSE = 1.0

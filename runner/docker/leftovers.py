@@ -12,14 +12,9 @@ from aiodocker import Docker
 from aiodocker.exceptions import DockerError
 
 from runner.docker.cleanup import remove_labelled
-from runner.docker.config import MANAGED_LABEL, OWNER_LABEL, RUNNER_LABEL, STAGE_LABEL
-from runner.docker.networks import POOL_LABEL, remove_network
+from runner.docker.networks import remove_network
 from runner.engine import EngineError
-
-
-def owner_label() -> str:
-    """This process as an owner: `host:pid`."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+from runner.labels import MANAGED_LABEL, OWNER_LABEL, POOL_LABEL, RUNNER_LABEL, STAGE_LABEL
 
 
 def is_orphan(labels: dict[str, str], runner: str | None) -> bool:

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from secrets import token_hex
 
 import aiohttp
 from aiodocker import Docker
 from aiodocker.exceptions import DockerError
 
-from runner.docker.config import MANAGED_LABEL, STAGE_LABEL
-
-POOL_LABEL = "io.hangar.pool"
-"""On every network of a pool: it belongs to no one stage (its stage label is not set)."""
+from runner.labels import pool_network_body
 
 IDLE_LIMIT = 4
 """Networks kept idle at most: more are removed when given back (a runner rarely runs more stages at once)."""
@@ -87,16 +83,14 @@ class NetworkPool:
         names, self._idle, self._stray = [*names, *self._idle, *self._stray], [], []
         await asyncio.gather(*(remove_network(self._docker, name) for name in names), return_exceptions=True)
 
+    def adopt(self, name: str) -> None:
+        """Keep a pool network made elsewhere (`hangar exec`'s early one) as idle, for the next stage."""
+        self._idle.append(name)
+
     async def _create(self, labels: Mapping[str, str]) -> str:
-        own = {key: value for key, value in labels.items() if key != STAGE_LABEL}
-        name = f"hangar-net-{token_hex(6)}"
-        body = {
-            "Name": name,
-            "Driver": "bridge",
-            "Labels": {**own, MANAGED_LABEL: "true", POOL_LABEL: "true"},
-        }
+        body = pool_network_body(labels)
         await self._docker.networks.create(body)
-        return name
+        return str(body["Name"])
 
     async def _unused(self, name: str) -> bool:
         try:

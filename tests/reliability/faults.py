@@ -11,8 +11,7 @@ from typing import Any
 
 import httpx
 
-from runner.docker.config import MANAGED_LABEL, RUNNER_LABEL
-from runner.docker.networks import POOL_LABEL
+from runner.labels import MANAGED_LABEL, POOL_LABEL, RUNNER_LABEL
 from tests.conftest import SERVICES
 from tests.e2e.processes import Hangar
 from tests.leftovers import outside_session_environment

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from aiodocker import Docker
 
-from runner.docker.config import STAGE_LABEL
 from runner.docker.engine import DockerEngine
 from runner.engine import EngineError, StageSpec
+from runner.labels import STAGE_LABEL
 from tests.e2e.processes import hangar_runner, hangar_up
 from tests.e2e.test_production import start_build
 from tests.reliability.faults import (

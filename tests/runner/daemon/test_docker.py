@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from pipelines.status import Status
-from runner.docker.config import MANAGED_LABEL, RUNNER_LABEL, STAGE_LABEL
+from runner.labels import MANAGED_LABEL, RUNNER_LABEL, STAGE_LABEL
 from tests.runner.daemon.standin import TOKEN, StandIn
 from tests.runner.daemon.support import pipeline
 from tests.runner.support import plan_of

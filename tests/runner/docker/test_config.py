@@ -10,9 +10,6 @@ from hypothesis import strategies as st
 
 from pipelines.plan import Plan, StepPlan
 from runner.docker.config import (
-    MANAGED_LABEL,
-    STAGE_LABEL,
-    STEP_LABEL,
     aliases,
     container_body,
     container_name,
@@ -22,6 +19,7 @@ from runner.docker.config import (
     workspace_volume,
 )
 from runner.engine import ContainerSpec, StageSpec
+from runner.labels import MANAGED_LABEL, STAGE_LABEL, STEP_LABEL
 from tests.runner.support import plan_of
 
 PIPELINE = """

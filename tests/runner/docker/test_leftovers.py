@@ -8,8 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from runner.docker.config import OWNER_LABEL, RUNNER_LABEL, STAGE_LABEL
-from runner.docker.leftovers import is_orphan, owner_label
+from runner.docker.leftovers import is_orphan
+from runner.labels import OWNER_LABEL, RUNNER_LABEL, STAGE_LABEL, owner_label
 
 
 def dead_pid() -> int:

@@ -10,10 +10,10 @@ import pytest
 from aiodocker import Docker
 
 from runner.docker import DockerEngine
-from runner.docker.config import OWNER_LABEL, STAGE_LABEL
-from runner.docker.leftovers import owner_label, remove_orphans
-from runner.docker.networks import POOL_LABEL, NetworkPool
+from runner.docker.leftovers import remove_orphans
+from runner.docker.networks import NetworkPool
 from runner.executor import run_stage
+from runner.labels import OWNER_LABEL, POOL_LABEL, STAGE_LABEL, owner_label
 from tests.runner.docker.test_leftovers import dead_pid
 from tests.runner.support import RecordingReporter, plan_of
 

@@ -1,12 +1,13 @@
 """Benchmark: what one 1-step build costs the server, counted (not timed, so a busy machine does not move it):
 SQL statements and transactions, HTTP requests by route, arq jobs queued and run, Redis round trips, by phase.
 
-Run: `.venv/bin/python -m bench.server_counts [--builds N]` (starts the test services if they are not
-running). The server and its worker run in this process (as `hangar up` runs them: SQLite in a temporary
+Run: `.venv/bin/python -m bench.server_counts [--builds N] [--burst]` (starts the test services if they are
+not running). The server and its worker run in this process (as `hangar up` runs them: SQLite in a temporary
 folder, uvicorn, the arq worker; the test Redis), the real `hangar runner` (4 slots) beside it. After a
 warm-up build, N commits are built one after the other (each hook sent once the last build has finished and
-its jobs have run); the counts over those N builds are divided by N. Background work (the runner's idle
-long-poll, the worker's crons and polls, the heartbeat) is counted in its own phase.
+its jobs have run), or with `--burst` their N webhooks are sent at once; the counts over those N builds are
+divided by N. Background work (the runner's idle long-poll, the worker's crons and polls, the heartbeat) is
+counted in its own phase. ORM rows: objects SQLAlchemy made from rows read (tens of microseconds each).
 """
 
 from __future__ import annotations
@@ -50,8 +51,21 @@ async def wait_finished(api: httpx.AsyncClient, number: int, timeout: float = 12
     raise TimeoutError(f"build #{number} did not finish")
 
 
-async def measure(folder: Path, builds: int) -> Counts:
-    """The counts over `builds` builds (the bench's own polls of the build taken off)."""
+async def build_all(api: httpx.AsyncClient, repo: PushedRepo, numbers: list[int]) -> None:
+    """Push a commit per build number, send their hooks at once, wait until every build has finished."""
+    hooks = []
+    for number in numbers:
+        before, sha = repo.push({".ci.yml": PIPELINE, "change.txt": str(number)}, str(number))
+        hooks.append(github_push(OWNER, NAME, before, sha, str(number)))
+    sent = [api.post("/hook", content=hook, headers=github_headers(hook)) for hook in hooks]
+    assert all(answer.status_code == 202 for answer in await asyncio.gather(*sent))
+    for number in numbers:
+        await wait_finished(api, number)
+    await asyncio.sleep(SETTLE_SECONDS)
+
+
+async def measure(folder: Path, builds: int, burst: bool) -> Counts:
+    """The counts over `builds` builds, one at a time or all at once (the bench's own polls taken off)."""
     port = free_port()
     settings = Settings(
         data=folder / "data", url=f"http://127.0.0.1:{port}", port=port, admin_token=ADMIN_TOKEN,
@@ -83,15 +97,11 @@ async def measure(folder: Path, builds: int) -> Counts:
                 counting(hangar, worker, counts),
                 hangar_runner(settings.url, "count-runner", folder / "runner.log", SLOTS),
             ):
-                for number in range(1, builds + 2):
-                    if number == 2:
-                        start = counts.copy()
-                    before, sha = repo.push({".ci.yml": PIPELINE, "change.txt": str(number)}, str(number))
-                    hook = github_push(OWNER, NAME, before, sha, str(number))
-                    answer = await api.post("/hook", content=hook, headers=github_headers(hook))
-                    assert answer.status_code == 202, answer.text
-                    await wait_finished(api, number)
-                    await asyncio.sleep(SETTLE_SECONDS)
+                await build_all(api, repo, [1])  # the warm-up
+                start = counts.copy()
+                numbers = list(range(2, builds + 2))
+                for group in [numbers] if burst else [[number] for number in numbers]:
+                    await build_all(api, repo, group)
                 return (counts.copy() - start).without(f"GET /api/repos/{SLUG}/builds/{{n}}")
     finally:
         server.should_exit = True
@@ -103,10 +113,23 @@ async def measure(folder: Path, builds: int) -> Counts:
         await hangar.close()
 
 
-def table(counts: Counts, builds: int) -> Table:
+def table(counts: Counts, builds: int, burst: bool) -> Table:
     """Per build, by phase: statements (of which transactions), requests, jobs queued, Redis round trips."""
-    result = Table(title=f"per build (mean of {builds} 1-step builds, one at a time); SQL without PRAGMA")
-    for column in ("phase", "SQL", "SELECT", "write", "BEGIN", "PRAGMA", "requests", "jobs queued", "Redis"):
+    how = "their webhooks sent at once" if burst else "one at a time"
+    result = Table(title=f"per build (mean of {builds} 1-step builds, {how}); SQL without PRAGMA")
+    columns = (
+        "phase",
+        "SQL",
+        "SELECT",
+        "write",
+        "BEGIN",
+        "PRAGMA",
+        "ORM rows",
+        "requests",
+        "jobs queued",
+        "Redis",
+    )
+    for column in columns:
         result.add_column(column, justify="left" if column == "phase" else "right")
     writes = ("INSERT", "UPDATE", "DELETE")
     for phase in [*counts.phases(), "total"]:
@@ -115,9 +138,10 @@ def table(counts: Counts, builds: int) -> Table:
         requests = sum(n for each, n in counts.requests.items() if which in (None, each))
         queued = sum(n for (each, _), n in counts.queued.items() if which in (None, each))
         redis = sum(n for each, n in counts.redis.items() if which in (None, each))
+        rows = sum(n for each, n in counts.rows.items() if which in (None, each))
         row = [
             statements, counts.sql(which, "SELECT"), sum(counts.sql(which, kind) for kind in writes),
-            counts.sql(which, "BEGIN"), counts.sql(which, "PRAGMA"), requests, queued, redis,
+            counts.sql(which, "BEGIN"), counts.sql(which, "PRAGMA"), rows, requests, queued, redis,
         ]  # fmt: skip
         result.add_row(phase, *(f"{value / builds:.1f}" for value in row))
     return result
@@ -129,11 +153,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--builds", type=int, default=5, help="builds counted (default 5)")
+    parser.add_argument("--burst", action="store_true", help="send their webhooks at once")
     args = parser.parse_args()
     console.width = max(console.width, 130)
     with running_services(), tempfile.TemporaryDirectory(prefix="hangar-counts-") as folder:
-        counts = asyncio.run(measure(Path(folder), args.builds))
-    console.print(table(counts, args.builds))
+        counts = asyncio.run(measure(Path(folder), args.builds, args.burst))
+    console.print(table(counts, args.builds, args.burst))
     kinds = sorted({kind for _, kind in counts.statements})
     by_kind = ", ".join(f"{kind} {counts.sql(kind=kind) / args.builds:.1f}" for kind in kinds)
     console.print(f"statements by kind: {by_kind}")

@@ -16,6 +16,7 @@ import git
 from pipelines.git_env import git_environment
 
 _ZERO = re.compile(r"^0*$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 class MirrorError(Exception):
@@ -55,10 +56,11 @@ class Mirror:
         """Make sure commit `sha` (and `ref`, and `more_refs`) are in the mirror.
 
         A push's new commit is fetched straight away and found in FETCH_HEAD: one git process. A commit the
-        mirror's own ref already names needs none; any other case asks git whether the commit is there."""
+        mirror's own ref already names, or one stored here unpacked, needs none; any other case asks git
+        whether the commit is there."""
         with _locked(self.folder):
             repo = self._open()
-            if not more_refs and self._ref_names(ref, sha):
+            if not more_refs and (self._ref_names(ref, sha) or self._loose(sha)):
                 return
             refs = [name for name in (ref, *more_refs) if name.startswith("refs/")]
             refspecs = [f"+{name}:{name}" for name in refs]
@@ -162,6 +164,13 @@ class Mirror:
             return (self.folder / ref).read_text().strip() == sha
         except (OSError, UnicodeDecodeError):
             return False
+
+    def _loose(self, sha: str) -> bool:
+        """Whether the object is here, unpacked (no git process): a fetch of a few commits leaves them so, and
+        the hooks of a burst of pushes name commits the first one's fetch brought."""
+        if not _SHA.match(sha):
+            return False
+        return (self.folder / "objects" / sha[:2] / sha[2:]).is_file()
 
     def _fetched(self, sha: str) -> bool:
         """Whether the fetch just made brought the commit (FETCH_HEAD names it)."""

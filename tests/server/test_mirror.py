@@ -93,7 +93,12 @@ async def test_the_commits_of_a_burst_of_pushes_are_fetched_once(
     for sha in shas:  # their hooks came after the three pushes: the first fetch brings them all
         mirror.fetch("refs/heads/main", sha)
         assert mirror.read_file(sha, "a.txt") == str(shas.index(sha))
+    git(tmp_path / "mirror.git", "repack", "-adq")  # as a fetch of many objects leaves them: in a pack
+    for sha in shas:
+        mirror.fetch("refs/heads/main", sha)
     assert len(fetches) == 1
+    with pytest.raises(MirrorError, match="cannot fetch"):  # one that is not here is still fetched
+        mirror.fetch("refs/heads/main", "1" * 40)
 
 
 async def test_a_commit_the_forge_does_not_have_is_a_clear_error(forge: Path, tmp_path: Path) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import mmap
 import re
+import struct
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ import git
 from pipelines.git_env import git_environment
 
 _ZERO = re.compile(r"^0*$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 class MirrorError(Exception):
@@ -55,10 +58,11 @@ class Mirror:
         """Make sure commit `sha` (and `ref`, and `more_refs`) are in the mirror.
 
         A push's new commit is fetched straight away and found in FETCH_HEAD: one git process. A commit the
-        mirror's own ref already names needs none; any other case asks git whether the commit is there."""
+        mirror's own ref already names, or one stored here unpacked, needs none; any other case asks git
+        whether the commit is there."""
         with _locked(self.folder):
             repo = self._open()
-            if not more_refs and self._ref_names(ref, sha):
+            if not more_refs and (self._ref_names(ref, sha) or self._loose(sha)):
                 return
             refs = [name for name in (ref, *more_refs) if name.startswith("refs/")]
             refspecs = [f"+{name}:{name}" for name in refs]
@@ -163,6 +167,16 @@ class Mirror:
         except (OSError, UnicodeDecodeError):
             return False
 
+    def _loose(self, sha: str) -> bool:
+        """Whether the object is here, loose or in a pack (read from the files, no git process): the hooks of
+        a burst of pushes name commits the first one's fetch brought."""
+        if not _SHA.match(sha):
+            return False
+        objects = self.folder / "objects"
+        if (objects / sha[:2] / sha[2:]).is_file():
+            return True
+        return any(_in_pack_index(index, bytes.fromhex(sha)) for index in (objects / "pack").glob("*.idx"))
+
     def _fetched(self, sha: str) -> bool:
         """Whether the fetch just made brought the commit (FETCH_HEAD names it)."""
         try:
@@ -178,6 +192,28 @@ class Mirror:
         except git.GitCommandError:
             return False
         return True
+
+
+def _in_pack_index(index: Path, binary: bytes) -> bool:
+    """Whether a pack's index (version 2: a fan-out table of 256 counts, then the sorted object names) names
+    the object; False for an index it cannot read."""
+    try:
+        with index.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if data[:8] != b"\377tOc\0\0\0\2":
+                return False
+            first = binary[0]
+            low = struct.unpack_from(">I", data, 8 + 4 * (first - 1))[0] if first else 0
+            high = struct.unpack_from(">I", data, 8 + 4 * first)[0]
+            names = 8 + 256 * 4
+            while low < high:
+                middle = (low + high) // 2
+                name = data[names + 20 * middle : names + 20 * middle + 20]
+                if name == binary:
+                    return True
+                low, high = (middle + 1, high) if name < binary else (low, middle)
+            return False
+    except (OSError, ValueError, struct.error):
+        return False
 
 
 @contextlib.contextmanager

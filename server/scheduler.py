@@ -30,6 +30,9 @@ from server.store.builds import (
 )
 
 OFFER_PAGE = 200
+FIRST_OFFER_PAGE = 8
+"""The first page is small: its first stage is nearly always the one offered, and every row read is an ORM
+object made (a burst's long-polls each read the whole queue of pending stages otherwise)."""
 
 
 def runner_may_take(stage: Stage, info: RunnerInfo) -> bool:
@@ -73,22 +76,24 @@ _OFFERS = (
     .where(or_(col(Stage.arch) == "", col(Stage.arch) == bindparam("arch")))
     .where(col(Stage.id) > bindparam("after"))
     .order_by(col(Stage.id))
-    .limit(OFFER_PAGE)
 )
+_FIRST_OFFERS, _MORE_OFFERS = _OFFERS.limit(FIRST_OFFER_PAGE), _OFFERS.limit(OFFER_PAGE)
 """Built once: every runner's long-poll runs it whenever a stage may have become ready."""
 
 
 async def next_offer(session: AsyncSession, info: RunnerInfo, exclude: Collection[int] = ()) -> Stage | None:
     """The oldest pending stage this runner may take (platform in SQL, labels page by page)."""
     params = {"exclude": list(exclude), "os": info.platform.os, "arch": info.platform.arch, "after": 0}
+    query, size = _FIRST_OFFERS, FIRST_OFFER_PAGE
     while True:
-        page = list(await session.exec(_OFFERS, params=params))
+        page = list(await session.exec(query, params=params))
         for stage in page:
             if runner_may_take(stage, info) and await may_start(session, stage):
                 return stage
-        if len(page) < OFFER_PAGE:
+        if len(page) < size:
             return None
         params["after"] = page[-1].id or 0
+        query, size = _MORE_OFFERS, OFFER_PAGE
 
 
 async def lock_stage(session: AsyncSession, stage_id: int) -> Stage | None:

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.db.models import Build, Repo, Stage, Step
 from server.db.one_trip import writing_driver
+from server.store.new_rows import insert_build, insert_stage
 from server.store.rows import kept, save
 
 WITHOUT_PLAN = defer(Stage.plan)  # type: ignore[arg-type]
@@ -154,19 +155,12 @@ async def previous_build(session: AsyncSession, build: Build) -> Build | None:
 async def create_build(
     session: AsyncSession, build: Build, stages: Sequence[tuple[Stage, Sequence[Step]]]
 ) -> Build:
-    """Store a build with its stages and their steps."""
-    session.add(build)
-    await session.flush()
-    assert build.id is not None
+    """Store a build with its stages and their steps, by the INSERTs the trigger stores them with; on return
+    every row has its id and is held by the session as if read."""
+    await insert_build(session, build)
     for stage, steps in stages:
-        stage.build_id, stage.repo_id = build.id, build.repo_id
-        session.add(stage)
-        await session.flush()
-        assert stage.id is not None
-        for step in steps:
-            step.stage_id = stage.id
-            session.add(step)
-    await session.flush()
+        stage.build_id, stage.repo_id = build.id or 0, build.repo_id
+        await insert_stage(session, stage, steps, held=True)
     return build
 
 

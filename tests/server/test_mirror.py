@@ -6,7 +6,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import git as git_library
 import pytest
 
 from server.mirror import Mirror, MirrorError
@@ -71,6 +73,31 @@ async def test_a_commit_already_in_the_mirror_needs_no_forge(forge: Path, tmp_pa
     mirror.fetch("refs/heads/main", old)  # here, though its ref names another commit
     assert mirror.read_file(old, "a.txt") == "a"
     with pytest.raises(MirrorError, match="cannot fetch"):
+        mirror.fetch("refs/heads/main", "1" * 40)
+
+
+async def test_the_commits_of_a_burst_of_pushes_are_fetched_once(
+    forge: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shas = [commit(forge, {"a.txt": str(n).encode()}) for n in range(3)]
+    mirror = Mirror(tmp_path / "mirror.git", str(forge))
+    fetches: list[tuple[str, ...]] = []
+    execute = git_library.cmd.Git.execute
+
+    def counted(self: git_library.cmd.Git, command: Any, *args: Any, **kwargs: Any) -> Any:
+        if "fetch" in command:
+            fetches.append(tuple(command))
+        return execute(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(git_library.cmd.Git, "execute", counted)
+    for sha in shas:  # their hooks came after the three pushes: the first fetch brings them all
+        mirror.fetch("refs/heads/main", sha)
+        assert mirror.read_file(sha, "a.txt") == str(shas.index(sha))
+    git(tmp_path / "mirror.git", "repack", "-adq")  # as a fetch of many objects leaves them: in a pack
+    for sha in shas:
+        mirror.fetch("refs/heads/main", sha)
+    assert len(fetches) == 1
+    with pytest.raises(MirrorError, match="cannot fetch"):  # one that is not here is still fetched
         mirror.fetch("refs/heads/main", "1" * 40)
 
 

@@ -5,7 +5,7 @@ and named by `X-Hangar-Runner: <runner name>`:
 
 | verb and path | body | answer |
 |---|---|---|
-| `POST /stages/request` (long-poll) | `RunnerInfo` | 200 `StageOffer`, or 204 when nothing came in time |
+| `POST /stages/request` (long-poll) | `RunnerInfo` | 200 `StageOffer` (`TakenStage`: see below), or 204 |
 | `POST /stages/{id}/accept` | `AcceptRequest` | 200 `Assignment`; 409 when another runner took it |
 | `POST /stages/{id}/lease` | — | 200 `LeaseReply`; 409 when the stage is no longer this runner's |
 | `GET /stages/{id}/watch` (long-poll) | — | 200 `LeaseReply` with `cancel` true, or 204 |
@@ -54,6 +54,13 @@ class RunnerInfo(_Message):
     labels: dict[str, str] = Field(default_factory=dict)
     capacity: int = 1
     version: str = ""
+    take_lease: str = Field(default="", max_length=64)
+    """Set: the server accepts the stage it would offer, under this lease id, in the same request, and answers
+    a `TakenStage` (one round trip instead of offer then accept). A server older than that answers a
+    `StageOffer`, to accept as before."""
+    retry: bool = False
+    """The last request under `take_lease` got no answer (it may have taken a stage): the stage this runner
+    holds under that lease comes back first, so a lost answer never leaves a stage nobody runs."""
 
 
 class StageOffer(_Message):
@@ -138,6 +145,14 @@ class Assignment(_Message):
     link: str = ""
     cache: CachePolicy | None = None
     """None: this stage uses no cache (a server older than caches)."""
+
+
+class TakenStage(_Message):
+    """A stage offered and accepted in one request (`RunnerInfo.take_lease`): what was offered, and its
+    Assignment (as `accept` answers it)."""
+
+    offer: StageOffer
+    assignment: Assignment
 
 
 class LeaseReply(_Message):

@@ -30,6 +30,7 @@ from pipelines.runner_api import (
     ReportBatch,
     RunnerInfo,
     StageOffer,
+    TakenStage,
     TestBatch,
 )
 
@@ -130,6 +131,21 @@ class RunnerClient:
         if response.status_code == _NO_CONTENT:
             return None
         return self._parse(response, StageOffer, "asking for work")
+
+    async def take(self, info: RunnerInfo, lease: str, retry: bool = False) -> TakenStage | StageOffer | None:
+        """Ask for a stage and accept it under `lease` in the same request (long-poll): the stage taken; a
+        StageOffer to `accept` when the server is older than that; None when nothing came in time. `retry`:
+        the last take under this lease got no answer (the server gives back the stage it may have taken)."""
+        body = info.model_copy(update={"take_lease": lease, "retry": retry})
+        what = "asking for work"
+        response = await self._send(
+            "POST", "/stages/request", body, what, poll=True, lost_on=(), empty_on_timeout=False
+        )
+        if response.status_code == _NO_CONTENT:
+            return None
+        if b'"assignment"' in response.content:
+            return self._parse(response, TakenStage, what)
+        return self._parse(response, StageOffer, what)
 
     async def accept(self, stage_id: int, version: int, lease: str = "") -> Assignment | None:
         """Accept an offered stage under `lease` (the same in a retry); None when it was taken first."""
@@ -302,15 +318,18 @@ class RunnerClient:
         lost_on: tuple[int, ...] = (_CONFLICT,),
         taken_on: tuple[int, ...] = (),
         lease: str = "",
+        empty_on_timeout: bool = True,
     ) -> httpx.Response:
-        """The server's answer; a long-poll silent past its read timeout counts as 204 (nothing happened)."""
+        """The server's answer; a long-poll silent past its read timeout counts as 204 (nothing happened),
+        unless not `empty_on_timeout` (a take may have happened: ServerUnavailable)."""
         content = body.model_dump_json() if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else {}
         if lease:
             headers[LEASE_HEADER] = lease
         timeout = self.poll_timeout if poll else httpx.USE_CLIENT_DEFAULT
         request = self._http.build_request(method, path, content=content, headers=headers, timeout=timeout)
-        return await self._exchange(request, what, poll=poll, lost_on=lost_on, taken_on=taken_on)
+        empty = poll and empty_on_timeout
+        return await self._exchange(request, what, poll=empty, lost_on=lost_on, taken_on=taken_on)
 
     async def _exchange(
         self,

@@ -1,10 +1,10 @@
 """The runner daemon: take stages from the server and run them, `capacity` at a time, until it is stopped.
 
-Each slot loops: ask for a stage (long-poll), accept it, run it while renewing its lease and watching for a
-cancel, deliver its final report, ask again while the stage's containers, network and volumes are removed
-(a slot's previous removal must end before it hands over the next one). A stop lets the running stages
-finish; a second one cancels them (their teardown still completes). The daemon returns once every removal
-has ended.
+Each slot loops: ask for a stage and take it in the same request (long-poll), run it while renewing its lease
+and watching for a cancel, deliver its final report, ask again while the stage's containers, network and
+volumes are removed (a slot's previous removal must end before it hands over the next one). A stop lets the
+running stages finish; a second one cancels them (their teardown still completes). The daemon returns once
+every removal has ended.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol, TypeVar
 
 from pipelines.report import StageReport
-from pipelines.runner_api import Assignment, RunnerInfo, StageOffer
+from pipelines.runner_api import Assignment, RunnerInfo, StageOffer, TakenStage
 from pipelines.status import Status
 from runner.artifact_stores import ServerArtifacts
 from runner.artifacts import ArtifactOptions
@@ -169,16 +169,25 @@ class Daemon:
     # -- a slot -------------------------------------------------------------------------------------
 
     async def _slot(self, engine: Engine) -> None:
-        """Ask, accept, run, again, until stopped."""
+        """Ask for a stage and take it in one request (or accept an older server's offer), run it, again,
+        until stopped."""
         backoff = Backoff()
         removal: asyncio.Task[None] | None = None
+        lease, retry = secrets.token_hex(8), False
         while not self._stopping.is_set():
             try:
-                offer = await self._until_stopped(self.client.request(self.info))
-                if offer is None:
+                got = await self._until_stopped(self.client.take(self.info, lease, retry), _is_taken)
+                retry = False  # a clean answer: nothing else was taken under this lease
+                assignment: Assignment | None
+                if isinstance(got, TakenStage):
+                    offer, assignment = got.offer, got.assignment
+                    lease = secrets.token_hex(8)
+                elif got is None:
                     continue
-                assignment = await self._accept(offer)
+                else:  # a server older than one-request takes
+                    offer, assignment = got, await self._accept(got)
             except ServerUnavailable as exc:
+                retry = True  # the take may have happened: ask for that stage first (same lease)
                 self._unavailable(str(exc))
                 await self._pause(backoff.delay())
                 continue
@@ -186,6 +195,7 @@ class Daemon:
                 self._fail(exc)
                 return
             except RunnerError as exc:
+                retry = True
                 self.listener.warning(str(exc))
                 await self._pause(backoff.delay())
                 continue
@@ -374,8 +384,11 @@ class Daemon:
 
     # -- helpers ------------------------------------------------------------------------------------
 
-    async def _until_stopped(self, work: Awaitable[T]) -> T | None:
-        """The work's result, or None if the daemon is stopped first (the work is then cancelled)."""
+    async def _until_stopped(
+        self, work: Awaitable[T], keep: Callable[[T], bool] = lambda _: False
+    ) -> T | None:
+        """The work's result, or None if the daemon is stopped first (the work is then cancelled); a result
+        that came with the stop is kept if `keep` says so (a stage taken must be run)."""
         task = asyncio.ensure_future(work)
         stopping = asyncio.create_task(self._stopping.wait())
         try:
@@ -385,7 +398,8 @@ class Daemon:
         if task.cancelled():
             return None
         if self._stopping.is_set():  # an offer not accepted is simply left for another runner
-            task.exception()
+            if task.exception() is None and keep(task.result()):
+                return task.result()
             return None
         return task.result()
 
@@ -409,6 +423,10 @@ class Daemon:
         if self._fatal is None:
             self._fatal = error
         self.kill()
+
+
+def _is_taken(got: TakenStage | StageOffer | None) -> bool:
+    return isinstance(got, TakenStage)
 
 
 def _final_report(run: _Run, reporter: RemoteReporter) -> StageReport:

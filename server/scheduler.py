@@ -147,6 +147,17 @@ async def accept_stage(
     return stage
 
 
+async def taken_under(session: AsyncSession, runner: str, lease: str) -> Stage | None:
+    """The running stage `runner` took under `lease` (a take whose answer was lost), if any."""
+    query = (
+        select(Stage.id)
+        .where(col(Stage.lease) == lease, col(Stage.runner) == runner, col(Stage.status) == Status.RUNNING)
+        .limit(1)
+    )
+    stage_id = (await session.exec(query)).first()
+    return None if stage_id is None else await lock_stage(session, stage_id)
+
+
 async def held_stage(session: AsyncSession, stage_id: int, runner: str, lease: str = "") -> Stage | None:
     """The stage (locked) if `runner` still holds it under `lease` (running, not reaped), else None."""
     stage = await lock_stage(session, stage_id)

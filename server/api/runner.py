@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -25,11 +26,13 @@ from pipelines.runner_api import (
     LeaseReply,
     RunnerInfo,
     StageOffer,
+    TakenStage,
 )
 from pipelines.status import Status
 from server.api.auth import held, runner_name
 from server.api.common import int_param, model_response, read_model, services
 from server.caches.policy import cache_policy
+from server.changes import Changes
 from server.db.models import Build, Repo, Stage
 from server.db.one_trip import quick_reads
 from server.keys import STAGES_CHANNEL, cancel_channel
@@ -39,56 +42,77 @@ from server.scheduler import (
     next_offer,
     renew_lease,
     stage_secrets_allowed,
+    taken_under,
 )
 from server.services import Services
 from server.store.builds import build_number_and_slug, find_build_by_id, stage_hold, stage_plan
 from server.store.repos import find_repo_by_id
 from server.store.secrets import list_secrets
 
+T = TypeVar("T")
 RECHECK_SECONDS = 2.0
 """Long-polls read the database at least this often, so a lost wake-up only delays."""
 
 
 async def long_poll(
-    request: Request, channel: str, check: Callable[[AsyncSession], Awaitable[Response | None]]
+    request: Request,
+    channel: str,
+    check: Callable[[AsyncSession], Awaitable[T | None]],
+    respond: Callable[[T], Awaitable[Response | None]],
 ) -> Response:
-    """`check`'s response as soon as it has one (woken by `channel`), or 204 after the poll time."""
+    """`respond`'s answer to what `check` found as soon as it finds something (woken by `channel`), or 204
+    after the poll time; `respond` runs outside the read session, and None from it means: look again now."""
     hangar = services(request)
     deadline = time.monotonic() + hangar.settings.poll_seconds
     async with hangar.broker.listen(channel) as wake_ups:
         while True:
             with quick_reads():  # a few reads by index, again and again
                 async with hangar.reading() as session:
-                    answer = await check(session)
+                    found = await check(session)
+            answer = None if found is None else await respond(found)
             if answer is not None:
                 return answer
             remaining = deadline - time.monotonic()
             if remaining <= 0 or await request.is_disconnected():
                 return Response(status_code=204)
+            if found is not None:
+                continue  # another runner took it first: the next one, at once
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake_ups.get(), min(remaining, RECHECK_SECONDS))
 
 
+async def _as_is(response: Response) -> Response:
+    return response
+
+
 async def request_stage(request: Request) -> Response:
-    """Long-poll for a stage this runner may take: 200 with an offer, or 204 when none came in time."""
-    await runner_name(request)
+    """Long-poll for a stage this runner may take: 200 with an offer (with `take_lease`: the stage taken, a
+    TakenStage), or 204 when none came in time."""
+    name = await runner_name(request)
     info = await read_model(request, RunnerInfo)
-
     offers = services(request).offers
+    if info.take_lease and info.retry:  # the answer to the last take may have been lost: that stage first
+        taken = await _take(request, name, info.take_lease, None)
+        if taken is not None:
+            return taken
 
-    async def offer(session: AsyncSession) -> Response | None:
+    async def offer(session: AsyncSession) -> StageOffer | None:
         async with offers.choosing:
             stage = await next_offer(session, info, offers.current())
             if stage is None:
                 return None
             offers.add(stage.id or 0)
-        number, slug = await build_number_and_slug(session, stage.build_id)
-        stage_id, version = stage.id or 0, stage.version
-        return model_response(
-            StageOffer(stage_id=stage_id, version=version, repo=slug, build=number, name=stage.name)
-        )
+        found = StageOffer(stage_id=stage.id or 0, version=stage.version, repo="", build=0, name=stage.name)
+        if not info.take_lease:  # else the take reads them with the build and repository
+            found.build, found.repo = await build_number_and_slug(session, stage.build_id)
+        return found
 
-    return await long_poll(request, STAGES_CHANNEL, offer)
+    async def respond(offered: StageOffer) -> Response | None:
+        if info.take_lease:
+            return await _take(request, name, info.take_lease, offered)
+        return model_response(offered)
+
+    return await long_poll(request, STAGES_CHANNEL, offer, respond)
 
 
 async def accept(request: Request) -> Response:
@@ -97,23 +121,61 @@ async def accept(request: Request) -> Response:
     stage_id = int_param(request, "stage_id")
     body = await read_model(request, AcceptRequest)
     hangar = services(request)
-    lease = hangar.settings.lease_seconds
-    unreadable = ""
     async with hangar.transaction() as (session, changes):
-        stage = await accept_stage(session, changes, stage_id, body, name, lease)
+        stage = await accept_stage(session, changes, stage_id, body, name, hangar.settings.lease_seconds)
         if stage is None:
             raise HTTPException(409, "another runner took this stage, or it was cancelled")
-        build = await find_build_by_id(session, stage.build_id)
-        repo = await find_repo_by_id(session, stage.repo_id)
-        assert build is not None and repo is not None
-        try:
-            assignment = await _assignment(hangar, session, stage, build, repo)
-        except ValidationError as exc:  # e.g. stored by a Hangar whose Plan differed: it can never run
-            unreadable = f"the stage's plan could not be read ({_first(exc)})"
-            await finish_stage(session, changes, stage, Status.ERROR, unreadable)
-    if unreadable:  # the stage ended in error (committed above) rather than being offered again and again
-        raise HTTPException(409, unreadable)
-    return model_response(assignment)
+        assigned = await _assign(hangar, session, changes, stage)
+    if isinstance(assigned, str):  # the stage ended in error (committed above), not offered again and again
+        raise HTTPException(409, assigned)
+    return model_response(assigned[0])
+
+
+class _Gone(Exception):
+    """The runner hung up before its take was committed: the take is rolled back."""
+
+
+async def _take(request: Request, name: str, lease: str, offered: StageOffer | None) -> Response | None:
+    """Accept the offered stage under `lease` for runner `name` (None: the one it took under `lease` already)
+    and answer a TakenStage; None when it is gone (another runner took it, or its plan is unreadable)."""
+    hangar = services(request)
+    try:
+        async with hangar.transaction() as (session, changes):
+            if offered is None:
+                stage = await taken_under(session, name, lease)
+            else:
+                body = AcceptRequest(version=offered.version, lease=lease)
+                seconds = hangar.settings.lease_seconds
+                stage = await accept_stage(session, changes, offered.stage_id, body, name, seconds)
+            if stage is None:
+                return None
+            assigned = await _assign(hangar, session, changes, stage)
+            if offered is not None and await request.is_disconnected():
+                raise _Gone  # nobody would run it: it stays pending
+    except _Gone:
+        return None
+    if isinstance(assigned, str):
+        return None
+    assignment, build, repo = assigned
+    version = stage.version - 1  # the version it was offered at
+    offer = StageOffer(stage_id=assignment.stage_id, version=version, repo=repo, build=build, name=stage.name)
+    return model_response(TakenStage(offer=offer, assignment=assignment))
+
+
+async def _assign(
+    hangar: Services, session: AsyncSession, changes: Changes, stage: Stage
+) -> tuple[Assignment, int, str] | str:
+    """The accepted stage's Assignment, build number and repository slug; or, when its plan cannot be read
+    (stored by a Hangar whose Plan differed: it can never run), why: the stage ended in error."""
+    build = await find_build_by_id(session, stage.build_id)
+    repo = await find_repo_by_id(session, stage.repo_id)
+    assert build is not None and repo is not None
+    try:
+        return await _assignment(hangar, session, stage, build, repo), build.number, repo.slug
+    except ValidationError as exc:
+        unreadable = f"the stage's plan could not be read ({_first(exc)})"
+        await finish_stage(session, changes, stage, Status.ERROR, unreadable)
+        return unreadable
 
 
 def _first(error: ValidationError) -> str:
@@ -180,7 +242,7 @@ async def watch(request: Request) -> Response:
             return model_response(LeaseReply(cancel=True, lease_seconds=lease))
         return None
 
-    return await long_poll(request, cancel_channel(stage_id), cancelled)
+    return await long_poll(request, cancel_channel(stage_id), cancelled, _as_is)
 
 
 routes = [

@@ -70,9 +70,10 @@ def environment(assignment: dict[str, Any]) -> dict[str, str]:
 
 
 async def nothing_offered(client: httpx.AsyncClient) -> bool:
-    """No stage is offered to a runner (the long-poll times out)."""
+    """No stage is offered to a runner, nor taken by one asking to take it (the long-polls time out)."""
     offer = await client.post("/api/runner/stages/request", json=INFO, headers=RUNNER)
-    return offer.status_code == 204
+    taken = await client.post("/api/runner/stages/request", json={**INFO, "take_lease": "x"}, headers=RUNNER)
+    return offer.status_code == taken.status_code == 204
 
 
 async def test_a_custom_build_of_a_branch_gets_its_parameters(client: httpx.AsyncClient, first: str) -> None:

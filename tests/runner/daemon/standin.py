@@ -1,7 +1,8 @@
 """A stand-in Hangar server speaking the runner API: minimal, honest, and recording everything it receives.
 
 It keeps a log the way the real server does (a line is stored once, by position; a batch past the end is
-refused) and can be told to fail: answer 503, refuse accepts or leases, lose answers, cut batches.
+refused) and can be told to fail: answer 503, refuse accepts or leases, lose answers, cut batches, or only
+offer (as an older server does).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pipelines.runner_api import (
     ReportBatch,
     RunnerInfo,
     StageOffer,
+    TakenStage,
 )
 
 TOKEN = "runner-token"
@@ -97,6 +99,11 @@ class StandIn:
         """Answer 503 to everything."""
         self.batches = True
         """Take several reports in one request (`/reports`); off: answer it 404, as an older server does."""
+        self.takes = True
+        """Offer and accept in one request when the runner asks so (`take_lease`); off: offer only, as an
+        older server does."""
+        self.lose_takes = 0
+        """Take that many stages in a request, then answer 503 as if the answer were lost on the way."""
         self.refuse_accepts = 0
         """Answer 409 to that many accepts (as if another runner took the stage: it is offered again)."""
         self.lose_answers = 0
@@ -191,16 +198,30 @@ class StandIn:
         received, _, refusal = await self._check(request)
         if refusal is not None:
             return refusal
-        self.infos.append(RunnerInfo.model_validate_json(received.body))
+        info = RunnerInfo.model_validate_json(received.body)
+        self.infos.append(info)
+        take = info.take_lease if self.takes else ""
+        if take and info.retry:
+            held = [s for s in self.stages.values() if s.state == "running" and s.lease == take]
+            if held and held[0].runner == received.runner:
+                return self._reply(received, 200, self._taken(held[0]))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.poll
         while not self._closing:
             stage = next((s for s in self.stages.values() if s.state == "pending"), None)
-            if stage is not None:
+            if stage is not None and not take:
                 offer = StageOffer(
                     stage_id=stage.stage_id, version=stage.version, repo="octo/hello", build=1, name="default"
                 )
                 return self._reply(received, 200, offer)
+            if stage is not None:
+                stage.accepts += 1
+                if self._accepted(stage, AcceptRequest(version=stage.version, lease=take), received.runner):
+                    if self.lose_takes:
+                        self.lose_takes -= 1
+                        return self._reply(received, 503)
+                    return self._reply(received, 200, self._taken(stage))
+                continue
             if loop.time() >= deadline:
                 break
             pulse = self._pulse
@@ -214,16 +235,24 @@ class StandIn:
             return refusal
         assert stage is not None
         stage.accepts += 1
-        accept = AcceptRequest.model_validate_json(received.body)
-        again = stage.state == "running" and stage.runner == received.runner and stage.lease == accept.lease
-        if not again and (stage.state != "pending" or accept.version != stage.version):
+        if not self._accepted(stage, AcceptRequest.model_validate_json(received.body), received.runner):
             return self._reply(received, 409)
+        return self._reply(received, 200, self._assignment(stage))
+
+    def _accepted(self, stage: StandInStage, accept: AcceptRequest, runner: str) -> bool:
+        """Give the stage to the runner (True), or refuse (the stage is gone, or refusals were asked for)."""
+        again = stage.state == "running" and stage.runner == runner and stage.lease == accept.lease
+        if not again and (stage.state != "pending" or accept.version != stage.version):
+            return False
         if self.refuse_accepts:
             self.refuse_accepts -= 1
             stage.version += 1
-            return self._reply(received, 409)
-        stage.state, stage.runner, stage.lease = "running", received.runner, accept.lease
-        assignment = Assignment(
+            return False
+        stage.state, stage.runner, stage.lease = "running", runner, accept.lease
+        return True
+
+    def _assignment(self, stage: StandInStage) -> Assignment:
+        return Assignment(
             stage_id=stage.stage_id,
             lease=stage.lease,
             plan=stage.plan,
@@ -232,7 +261,12 @@ class StandIn:
             lease_seconds=stage.lease_seconds,
             timeout_minutes=stage.timeout_minutes,
         )
-        return self._reply(received, 200, assignment)
+
+    def _taken(self, stage: StandInStage) -> TakenStage:
+        offer = StageOffer(
+            stage_id=stage.stage_id, version=stage.version, repo="octo/hello", build=1, name="default"
+        )
+        return TakenStage(offer=offer, assignment=self._assignment(stage))
 
     async def _lease(self, request: Request) -> Response:
         received, stage, refusal = await self._check(request, held=True)

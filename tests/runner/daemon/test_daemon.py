@@ -9,7 +9,7 @@ import re
 import pytest
 
 from pipelines.report import StageReport, StepReport
-from pipelines.runner_api import LogBatch, ReportBatch, ReportItem
+from pipelines.runner_api import LogBatch, ReportBatch, ReportItem, RunnerInfo
 from pipelines.status import Status
 from runner.client import Unauthorized
 from runner.daemon import Daemon
@@ -93,7 +93,29 @@ async def test_a_stage_is_taken_run_and_reported_in_order(standin: StandIn) -> N
     assert engine.alive() == []
 
 
+async def test_a_stage_is_offered_and_taken_in_one_request(standin: StandIn) -> None:
+    stage = standin.add(plan_of(one_step()))
+    async with running_daemon(standin, FakeEngine()):
+        await standin.wait_for(lambda: stage.final is not None)
+    assert stage.final is not None and stage.final.status == Status.SUCCESS
+    assert not [r for r in standin.received if r.path.endswith("/accept")]
+    assert stage.accepts == 1
+
+
+async def test_a_lost_answer_to_a_take_gets_the_same_stage_back_and_runs_it_once(standin: StandIn) -> None:
+    standin.lose_takes = 1
+    stage = standin.add(plan_of(one_step()))
+    async with running_daemon(standin, FakeEngine()):
+        await standin.wait_for(lambda: stage.final is not None)
+    assert stage.final is not None and stage.final.status == Status.SUCCESS
+    asked = [RunnerInfo.model_validate_json(r.body) for r in standin.received if r.path.endswith("/request")]
+    assert asked[1].retry and asked[1].take_lease == asked[0].take_lease == stage.lease
+    assert stage.accepts == 1  # taken once: the retry was answered with the stage already taken
+    assert [str(r.status) for r in stage.reports] == ["running", "success"]
+
+
 async def test_a_refused_accept_sends_the_runner_back_to_asking(standin: StandIn) -> None:
+    standin.takes = False  # an older server: offers, then accepts
     standin.refuse_accepts = 1
     stage = standin.add(plan_of(one_step()))
     async with running_daemon(standin, FakeEngine()):

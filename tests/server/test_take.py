@@ -1,0 +1,100 @@
+"""A runner asks for a stage and takes it in one request (`RunnerInfo.take_lease`), through the real app,
+worker, SQLite/PostgreSQL and Redis; the two-request protocol (offer, then accept) is in test_flow."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from pipelines.runner_api import RUNNER_HEADER
+from pipelines.status import Status
+from server.services import Services
+from server.store.builds import list_stages
+from tests.server.support import PushedRepo, send_push
+from tests.server.test_flow import INFO, PIPELINE, RUNNER, build_of, run_jobs
+
+REQUEST = "/api/runner/stages/request"
+
+
+async def pushed_build(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    """One build of PIPELINE, its stage pending."""
+    before, sha = pushed.push({".ci.yml": PIPELINE}, "first")
+    assert (await send_push(client, "octo", "app", before, sha, "first")).status_code == 202
+    await run_jobs(hangar, redis_url)
+
+
+def take(lease: str, *, retry: bool = False) -> dict[str, Any]:
+    """A request body asking to take a stage under `lease`."""
+    return {**INFO, "take_lease": lease, "retry": retry}
+
+
+async def test_a_stage_is_offered_and_accepted_in_one_request(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    await pushed_build(client, hangar, redis_url, pushed)
+    answer = await client.post(REQUEST, json=take("lease-1"), headers=RUNNER)
+    assert answer.status_code == 200, answer.text
+    taken = answer.json()
+    assert taken["offer"] | {"stage_id": 0} == {
+        "stage_id": 0, "version": 0, "repo": "octo/app", "build": 1, "name": "test"
+    }  # fmt: skip
+    assignment = taken["assignment"]
+    assert assignment["lease"] == "lease-1" and assignment["stage_id"] == taken["offer"]["stage_id"]
+    assert [step["name"] for step in assignment["plan"]["steps"]] == ["clone", "hello", "world"]
+    assert assignment["link"] == "http://hangar.test/octo/app/1"
+    build = await build_of(hangar, 1)
+    async with hangar.reading() as session:
+        stage = (await list_stages(session, build.id or 0))[0]
+    assert build.status == Status.RUNNING and build.started
+    assert (stage.status, stage.runner, stage.lease) == (Status.RUNNING, "scripted", "lease-1")
+    renewed = await client.post(f"/api/runner/stages/{stage.id}/lease", headers=RUNNER)
+    assert renewed.status_code == 200, "reports under the take's lease are the runner's"
+
+
+async def test_a_lost_answer_asked_again_gets_the_same_stage_and_nobody_else_does(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    hangar.settings.poll_seconds = 0.3
+    await pushed_build(client, hangar, redis_url, pushed)
+    first = (await client.post(REQUEST, json=take("lease-1"), headers=RUNNER)).json()
+    again = await client.post(REQUEST, json=take("lease-1", retry=True), headers=RUNNER)
+    assert again.status_code == 200 and again.json() == first
+    other_runner = {**RUNNER, RUNNER_HEADER: "b"}
+    other = await client.post(REQUEST, json=take("lease-1", retry=True), headers=other_runner)
+    assert other.status_code == 204
+    assert (await client.post(REQUEST, json=take("lease-2", retry=True), headers=RUNNER)).status_code == 204
+    assert (await client.post(REQUEST, json=take("lease-1"), headers=RUNNER)).status_code == 204
+
+
+async def test_runners_taking_at_once_never_get_the_same_stage(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    hangar.settings.poll_seconds = 0.5
+    await pushed_build(client, hangar, redis_url, pushed)
+    answers = await asyncio.gather(
+        *(
+            client.post(REQUEST, json=take(f"lease-{i}"), headers={**RUNNER, RUNNER_HEADER: f"r{i}"})
+            for i in range(4)
+        )
+    )
+    assert sorted(answer.status_code for answer in answers) == [200, 204, 204, 204]
+
+
+async def test_a_runner_without_the_labels_is_not_given_the_stage(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    hangar.settings.poll_seconds = 0.3
+    labelled = PIPELINE + "node:\n  gpu: 'yes'\n"
+    before, sha = pushed.push({".ci.yml": labelled}, "first")
+    assert (await send_push(client, "octo", "app", before, sha, "first")).status_code == 202
+    await run_jobs(hangar, redis_url)
+    assert (await client.post(REQUEST, json=take("lease-1"), headers=RUNNER)).status_code == 204
+    async with hangar.reading() as session:
+        stage = (await list_stages(session, (await build_of(hangar, 1)).id or 0))[0]
+    assert stage.status == Status.PENDING, "a stage the runner may not take is not taken"
+    gpu = {**take("lease-1"), "labels": {"gpu": "yes"}}
+    assert (await client.post(REQUEST, json=gpu, headers=RUNNER)).status_code == 200

@@ -44,14 +44,25 @@ def runner_may_take(stage: Stage, info: RunnerInfo) -> bool:
     return all(info.labels.get(key) == value for key, value in stage.labels.items())
 
 
+OfferKey = tuple[str, str, tuple[tuple[str, str], ...]]
+"""What decides which stages a runner may take: its platform's os and arch, its labels."""
+
+
+def offer_key(info: RunnerInfo) -> OfferKey:
+    """The runner's platform and labels, as a key."""
+    return info.platform.os, info.platform.arch, tuple(sorted(info.labels.items()))
+
+
 class RecentOffers:
     """Stages this process offered in the last moments: the next requester gets another one, so runners
     waiting together do not all race to accept the same stage (an offer not accepted in time is offered
-    again)."""
+    again). It also remembers when a read last found nothing more for runners alike, so that long-polls
+    woken by the same message do not all read again what the first one found."""
 
     def __init__(self, seconds: float = 2.0) -> None:
         self.seconds = seconds
         self._until: dict[int, float] = {}
+        self._exhausted: dict[OfferKey, float] = {}
         self.choosing = asyncio.Lock()
         """Held while an offer is chosen and remembered: runners woken together get different stages (else
         all but one accept in vain, and ask again)."""
@@ -59,6 +70,15 @@ class RecentOffers:
     def add(self, stage_id: int) -> None:
         """Remember an offer."""
         self._until[stage_id] = time.monotonic() + self.seconds
+
+    def read_since(self, key: OfferKey, since: float) -> bool:
+        """Whether a read for runners like `key` that began after `since` found every stage they may take
+        offered already (so one woken before it began has nothing new to find)."""
+        return self._exhausted.get(key, -1.0) >= since
+
+    def exhausted(self, key: OfferKey, began: float) -> None:
+        """A read that began at `began` found nothing more for runners like `key` than what is offered."""
+        self._exhausted[key] = max(began, self._exhausted.get(key, -1.0))
 
     def current(self) -> set[int]:
         """The stages offered lately."""
@@ -83,15 +103,23 @@ _FIRST_OFFERS, _MORE_OFFERS = _OFFERS.limit(FIRST_OFFER_PAGE), _OFFERS.limit(OFF
 
 async def next_offer(session: AsyncSession, info: RunnerInfo, exclude: Collection[int] = ()) -> Stage | None:
     """The oldest pending stage this runner may take (platform in SQL, labels page by page)."""
+    return (await offer_and_rest(session, info, exclude))[0]
+
+
+async def offer_and_rest(
+    session: AsyncSession, info: RunnerInfo, exclude: Collection[int] = ()
+) -> tuple[Stage | None, bool]:
+    """The oldest pending stage this runner may take (platform in SQL, labels page by page), and whether
+    it is the last one there is (no pending stage after it: none, or it, is all the runner may take)."""
     params = {"exclude": list(exclude), "os": info.platform.os, "arch": info.platform.arch, "after": 0}
     query, size = _FIRST_OFFERS, FIRST_OFFER_PAGE
     while True:
         page = list(await session.exec(query, params=params))
-        for stage in page:
+        for index, stage in enumerate(page):
             if runner_may_take(stage, info) and await may_start(session, stage):
-                return stage
+                return stage, index == len(page) - 1 and len(page) < size
         if len(page) < size:
-            return None
+            return None, True
         params["after"] = page[-1].id or 0
         query, size = _MORE_OFFERS, OFFER_PAGE
 

@@ -39,7 +39,8 @@ from server.keys import STAGES_CHANNEL, cancel_channel
 from server.progress import finish_stage
 from server.scheduler import (
     accept_stage,
-    next_offer,
+    offer_and_rest,
+    offer_key,
     renew_lease,
     stage_secrets_allowed,
     taken_under,
@@ -96,12 +97,22 @@ async def request_stage(request: Request) -> Response:
         if taken is not None:
             return taken
 
+    key = offer_key(info)
+
     async def offer(session: AsyncSession) -> StageOffer | None:
+        woke = time.monotonic()
+        await asyncio.sleep(0)  # long-polls woken by the same message note when, before the first one reads
         async with offers.choosing:
-            stage = await next_offer(session, info, offers.current())
+            if offers.read_since(key, woke):  # woken with others: the first one's read found all there was
+                return None
+            began = time.monotonic()
+            stage, last = await offer_and_rest(session, info, offers.current())
+            if stage is not None:
+                offers.add(stage.id or 0)
+            if last:
+                offers.exhausted(key, began)
             if stage is None:
                 return None
-            offers.add(stage.id or 0)
         found = StageOffer(stage_id=stage.id or 0, version=stage.version, repo="", build=0, name=stage.name)
         if not info.take_lease:  # else the take reads them with the build and repository
             found.build, found.repo = await build_number_and_slug(session, stage.build_id)

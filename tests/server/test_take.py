@@ -4,18 +4,31 @@ worker, SQLite/PostgreSQL and Redis; the two-request protocol (offer, then accep
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+import server.api.runner as runner_api
 from pipelines.runner_api import RUNNER_HEADER
 from pipelines.status import Status
+from server.db.models import Build, Stage
+from server.scheduler import offer_and_rest
 from server.services import Services
-from server.store.builds import list_stages
-from tests.server.support import PushedRepo, send_push
+from server.settings import Settings
+from server.store.builds import create_build, list_stages
+from tests.server.conftest import make_settings
+from tests.server.support import PushedRepo, register_repo, send_push
 from tests.server.test_flow import INFO, PIPELINE, RUNNER, build_of, run_jobs
 
 REQUEST = "/api/runner/stages/request"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """SQLite and PostgreSQL: a take locks rows there."""
+    return make_settings(str(tmp_path), database_url)
 
 
 async def pushed_build(
@@ -98,3 +111,55 @@ async def test_a_runner_without_the_labels_is_not_given_the_stage(
     assert stage.status == Status.PENDING, "a stage the runner may not take is not taken"
     gpu = {**take("lease-1"), "labels": {"gpu": "yes"}}
     assert (await client.post(REQUEST, json=gpu, headers=RUNNER)).status_code == 200
+
+
+async def test_long_polls_woken_together_read_the_waiting_stages_once(
+    client: httpx.AsyncClient,
+    hangar: Services,
+    redis_url: str,
+    pushed: PushedRepo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hangar.settings.poll_seconds = 30.0
+    monkeypatch.setattr(runner_api, "RECHECK_SECONDS", 60.0)  # only the build's wake-up wakes them
+    reads: list[str] = []
+    read = offer_and_rest
+
+    async def counted(*args: Any) -> Any:
+        reads.append("read")
+        return await read(*args)
+
+    monkeypatch.setattr(runner_api, "offer_and_rest", counted)
+    before, sha = pushed.push({".ci.yml": PIPELINE}, "first")
+    assert (await send_push(client, "octo", "app", before, sha, "first")).status_code == 202
+    polls = [
+        asyncio.create_task(
+            client.post(REQUEST, json=take(f"lease-{i}"), headers={**RUNNER, RUNNER_HEADER: f"r{i}"})
+        )
+        for i in range(3)
+    ]
+    await asyncio.sleep(0.5)  # each has looked (or seen that another looked after it came) and waits
+    waiting = len(reads)
+    await run_jobs(hangar, redis_url)  # the build's stage is pending: every waiting runner is woken
+    done, others = await asyncio.wait(polls, return_when=asyncio.FIRST_COMPLETED, timeout=20)
+    await asyncio.sleep(0.3)
+    for poll in others:
+        poll.cancel()
+    await asyncio.gather(*others, return_exceptions=True)
+    assert [poll.result().status_code for poll in done] == [200] and len(others) == 2
+    assert len(reads) - waiting == 1, "the runners woken with the one that took it read the stages again"
+
+
+async def test_a_stage_whose_plan_cannot_be_read_ends_in_error_and_the_take_goes_on_to_the_next(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    old = await register_repo(hangar, "octo", "old", "/nowhere")
+    async with hangar.transaction() as (session, _changes):
+        stage = Stage(build_id=0, repo_id=0, number=1, name="from-an-older-hangar", plan={"steps": "?"})
+        await create_build(session, Build(repo_id=old.id or 0, number=1), [(stage, [])])
+    await pushed_build(client, hangar, redis_url, pushed)  # a stage after it
+    answer = await client.post(REQUEST, json=take("lease-1"), headers=RUNNER)
+    assert answer.status_code == 200 and answer.json()["offer"]["repo"] == "octo/app", answer.text
+    async with hangar.reading() as session:
+        unreadable = (await list_stages(session, stage.build_id))[0]
+    assert unreadable.status == Status.ERROR and "plan could not be read" in unreadable.error

@@ -17,5 +17,10 @@ def settle_start_up() -> None:
     longer walk the modules, schemas and services), and collect the young generation less often."""
     gc.collect()
     gc.freeze()
+    collect_young_less_often()
+
+
+def collect_young_less_often() -> None:
+    """Collect the youngest generation every `YOUNG_THRESHOLD` allocations (the older ones as they were)."""
     _young, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)

@@ -16,6 +16,7 @@ import click
 from pipelines import BuildContext, Compilation, ConfigError, Plan
 from pipelines.cli import default_config_file, read_configuration
 from pipelines.configuration import compile_configuration
+from pipelines.gc_tuning import collect_young_less_often
 from pipelines.local import local_context
 from runner.console import PipeSafeConsole
 from runner.early_network import EarlyNetwork
@@ -75,6 +76,7 @@ def exec_command(
         from runner.exec_run import run_pipelines  # noqa: PLC0415 (~200 ms of imports, beside the network's)
 
         gc.freeze()  # what start-up made lives until the end: the collections of the run need not walk it
+        collect_young_less_often()  # a big log is thousands of lines a read, in no cycle
         ok = run_pipelines(
             plans,
             context,

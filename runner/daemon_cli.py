@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
+from pipelines.gc_tuning import settle_start_up
 from pipelines.report import StageReport
 from pipelines.runner_api import StageOffer
 from runner.client import Unauthorized
@@ -188,4 +189,5 @@ def runner_command(
             (settings.server, "bold"),
         )
     )
+    settle_start_up()  # the daemon runs until it is stopped: what start-up made lives as long
     sys.exit(asyncio.run(serve(settings)))

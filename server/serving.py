@@ -19,6 +19,7 @@ import uvicorn
 import uvloop
 from rich.console import Console
 
+from pipelines.gc_tuning import settle_start_up
 from server.app import create_app
 from server.db.migrate import upgrade_async
 from server.embedded import embedded_redis, kept_secret
@@ -193,6 +194,7 @@ def run_worker() -> None:
     async def work() -> None:
         await _prepare_database(settings)
         worker = create_worker(settings, redis_url)
+        settle_start_up()
         try:
             await worker.async_run()
         finally:

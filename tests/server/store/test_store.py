@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from alembic import command
 from alembic.util.exc import CommandError
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -99,9 +100,13 @@ async def new_step(sessions: Sessions) -> Step:
         return (await list_steps(session, [stage.id or 0]))[0]
 
 
-async def test_log_lines_are_stored_once_whatever_the_retries(sessions: Sessions) -> None:
+@pytest.mark.parametrize("writing", [False, True], ids=["session", "write-transaction"])
+async def test_log_lines_are_stored_once_whatever_the_retries(sessions: Sessions, writing: bool) -> None:
+    """Also in the server's write transaction (on SQLite the statements go straight to the driver)."""
     step = await new_step(sessions)
     async with sessions() as session, session.begin():
+        if writing:
+            await session.connection(execution_options={WRITE_OPTION: True})
         step = await session.merge(step)
         assert await append_lines(session, step, 0, [(0.0, "a"), (0.1, "b")]) == 2
         assert await append_lines(session, step, 0, [(0.0, "a"), (0.1, "b")]) == 2

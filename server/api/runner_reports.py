@@ -13,10 +13,10 @@ from pipelines.report import StageReport, StepReport
 from pipelines.runner_api import BatchAck, LogAck, LogBatch, ReportBatch, TestBatch
 from server.api.auth import held, runner_name
 from server.api.common import int_param, model_response, read_model, services
-from server.api.streams import published
 from server.changes import Changes
 from server.db.models import Stage
 from server.keys import log_channel
+from server.live_hints import published
 from server.scheduler import report_stage, report_step
 from server.store.builds import find_build_by_id, find_stage, find_step, update_stage
 from server.store.logs import append_lines_json

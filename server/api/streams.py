@@ -30,6 +30,7 @@ from server.api.common import parse_number, query_int, services
 from server.changes import build_view
 from server.db.models import Step
 from server.keys import build_channel, log_channel
+from server.live_hints import take_published
 from server.services import Services
 from server.store.builds import find_build_by_id
 from server.store.logs import read_chunk_texts
@@ -241,27 +242,13 @@ def _decode(message: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-_PUBLISHED: dict[str, tuple[int, Sequence[Sequence[Any]]]] = {}
-"""The lines of the last live log messages this process published, by message: a viewer served by the same
-process renders them as they are, rather than decoding the message's JSON again (it took longer than the
-rendering). A hint only: a message published elsewhere, or dropped from here, is decoded."""
-PUBLISHED_HINTS = 2
-
-
-def published(message: str, first: int, lines: Sequence[Sequence[Any]]) -> None:
-    """Say that `message` (a live log message about to be published) holds `lines` from position `first`."""
-    while len(_PUBLISHED) >= PUBLISHED_HINTS:
-        del _PUBLISHED[next(iter(_PUBLISHED))]
-    _PUBLISHED[message] = (first, lines)
-
-
 @functools.lru_cache(maxsize=2)
 def _rendered(message: str) -> RenderedLines | None:
     """A live log message's lines as `line` events (None when it is not one: the step's end).
 
     Every viewer of the step gets the same message object: it is decoded and rendered once for all of them.
     """
-    if (known := _PUBLISHED.pop(message, None)) is not None:
+    if (known := take_published(message)) is not None:
         rendered = render(*known)
         return rendered if rendered.events else None
     data = _decode(message)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import ipaddress
+import json
 import subprocess
 import sys
 import zipfile
@@ -63,9 +65,19 @@ http.server.ThreadingHTTPServer(("0.0.0.0", int(sys.argv[1])), handler).serve_fo
 
 
 def bridge_gateway() -> str:
-    """The host's address on Docker's default bridge: where containers reach a server on the host."""
-    inspect = ["docker", "network", "inspect", "bridge", "-f", "{{(index .IPAM.Config 0).Gateway}}"]
-    return subprocess.run(inspect, capture_output=True, text=True, check=True).stdout.strip()
+    """The host's address on Docker's default bridge: where containers reach a server on the host.
+
+    The bridge's IPAM config names it, except when the engine found its bridge interface already there at
+    start-up (seen once here: the config held only the subnet); the bridge then has its subnet's first host.
+    """
+    inspect = ["docker", "network", "inspect", "bridge", "-f", "{{json .IPAM.Config}}"]
+    configs = json.loads(subprocess.run(inspect, capture_output=True, text=True, check=True).stdout)
+    for config in configs:
+        if config.get("Gateway"):
+            return str(config["Gateway"])
+    ipv4 = [ipaddress.ip_network(c["Subnet"]) for c in configs if ":" not in c.get("Subnet", ":")]
+    assert ipv4, f"Docker's default bridge has no IPv4 subnet: {configs}"
+    return str(ipv4[0][1])
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from pipelines.runner_api import RUNNER_HEADER
+from server import live_hints
 from server.api import streams
 from server.services import Services
 from server.store.builds import find_build_by_id, find_stage, find_step, update_build, update_step
@@ -254,12 +255,12 @@ def test_a_live_message_published_by_this_process_renders_as_the_same_message_de
     streams._rendered.cache_clear()
     decoded = streams._rendered(message)
     streams._rendered.cache_clear()
-    streams.published(message, 40, lines)
+    live_hints.published(message, 40, lines)
     known = streams._rendered(message)
     streams._rendered.cache_clear()
     assert decoded is not None and known is not None
     assert (known.first, known.events, list(known.starts)) == (40, decoded.events, list(decoded.starts))
-    assert message not in streams._PUBLISHED, "taken once: every viewer shares the rendered lines"
+    assert live_hints.take_published(message) is None, "taken once: every viewer shares the rendered lines"
     for first in range(5):  # the hints of messages nobody rendered are bounded
-        streams.published(f"message {first}", first, lines)
-    assert len(streams._PUBLISHED) == streams.PUBLISHED_HINTS
+        live_hints.published(f"message {first}", first, lines)
+    assert live_hints.remembered() == live_hints.PUBLISHED_HINTS

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from pipelines.runner_api import Assignment, CachePolicy
+from pipelines.runner_api import Assignment, CachePolicy, TakenStage
 from pipelines.status import Status
 from tests.runner.daemon.standin import Received, StandIn
 from tests.runner.daemon.support import pipeline, running_daemon
@@ -22,13 +22,16 @@ CACHE = "cache:\n  - key: deps-{{ os }}\n    paths: [.deps]\n"
 
 
 class CachingStandIn(StandIn):
-    """The stand-in server, handing out assignments with a cache policy."""
+    """The stand-in server, handing out assignments with a cache policy (accepted or taken)."""
 
     policy = CachePolicy(scope="repo-3", branch="main")
 
     def _reply(self, received: Received, status: int, body: BaseModel | None = None) -> Response:
         if isinstance(body, Assignment):
             body = body.model_copy(update={"cache": self.policy})
+        elif isinstance(body, TakenStage):  # a stage taken in one request: its assignment is inside
+            assignment = body.assignment.model_copy(update={"cache": self.policy})
+            body = body.model_copy(update={"assignment": assignment})
         return super()._reply(received, status, body)
 
 

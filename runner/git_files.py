@@ -26,20 +26,20 @@ def init_repository(dest: Path, branch: str) -> None:
     git_dir = dest / ".git"
     for folder in ("refs/heads", "refs/tags", "objects/pack", "objects/info"):
         (git_dir / folder).mkdir(parents=True)
-    (git_dir / "HEAD").write_text(f"ref: refs/heads/{branch}\n", encoding="utf-8")
-    config = git_dir / "config"
-    config.write_text("[core]\n\trepositoryformatversion = 0\n", encoding="utf-8")
+    head = git_dir / "HEAD"
+    head.write_text(f"ref: refs/heads/{branch}\n", encoding="utf-8")
     core = {
         "repositoryformatversion": "0",
-        "filemode": _true_or_false(_keeps_executable_bit(config)),
+        "filemode": _true_or_false(_keeps_executable_bit(head)),  # git probes its config file: same folder
         "bare": "false",
         "logallrefupdates": "true",
     }
     if not _makes_symbolic_links(git_dir):
         core["symlinks"] = "false"
-    if (git_dir / "CoNfIg").exists():
+    if (git_dir / "hEaD").exists():  # git looks for "CoNfIg"
         core["ignorecase"] = "true"
-    config.write_text("[core]\n" + "".join(f"\t{key} = {value}\n" for key, value in core.items()), "utf-8")
+    lines = "".join(f"\t{key} = {value}\n" for key, value in core.items())
+    (git_dir / "config").write_text(f"[core]\n{lines}", encoding="utf-8")
 
 
 def add_origin(dest: Path, url: str) -> None:

@@ -16,16 +16,27 @@ from git.exc import GitCommandNotFound
 
 from pipelines.git_env import git_environment
 from pipelines.plan import ClonePlan
+from runner.git_files import add_origin, commit_on_disk, fetched_first, init_repository
 
 RETRY_BACKOFF = 0.5
 """Seconds before the first fetch retry; doubled before each further one."""
 
 _TAIL_LINES = 3
 _MIN_SECRET = 2
-_FULL_SHA = 40
+_BRANCH = "main"
 _SHA = re.compile(r"[0-9a-fA-F]{4,64}")
 _TRACE = re.compile(r"^\d\d:\d\d:\d\d\.\d+ \S+:\d+ ")  # GIT_TRACE lines stay out of error messages
 _NOISE = re.compile(r"^(fatal|error|warning): ")
+
+
+_FETCH_SETTINGS = (
+    ("fetch.unpackLimit", "1"),  # keep the fetched pack (index-pack) as `git clone` does: unpacking a small
+    # fetch into loose objects costs more CPU than the whole rest of the clone
+    ("maintenance.auto", "false"),  # a fresh repository has nothing to maintain: no `git maintenance` process
+    ("gc.auto", "0"),  # the same for git before 2.29, which runs `git gc --auto` instead
+)
+"""Settings for the clone's own git processes only (environment variables: nothing lands in .git/config);
+git before 2.31 ignores them and clones as before."""
 
 
 class CloneError(Exception):
@@ -67,12 +78,15 @@ def clone_repository(
             log(f"netrc machine {netrc.machine} is not the remote's host {host}: its credentials stay unused")
     url = git.scrub(_redact_url(plan.remote_url))
 
-    status, tail = git.run("init", "--template=")  # no sample hooks to copy: a third of its time
-    if status:
-        raise CloneError(f"could not create a git repository in {dest}: {tail}")
+    log("+ git init --template=")  # written by hand, as git writes it: one git process less
+    try:
+        init_repository(dest, _BRANCH)
+    except OSError as err:
+        raise CloneError(f"could not create a git repository in {dest}: {err.strerror or err}") from err
+    log(f"Initialized empty Git repository in {dest.resolve() / '.git'}/")
     log(f"+ git remote add origin {url}")
     try:
-        _add_origin(dest, plan.remote_url)
+        add_origin(dest, plan.remote_url)
     except OSError as err:
         raise CloneError(f"could not add the remote {url}: {err.strerror or err}") from err
 
@@ -81,9 +95,11 @@ def clone_repository(
     def fetch(source: str, what: str) -> None:
         git.fetch([*depth, "origin", source], what=f"{what} from {url}", retries=plan.retries)
 
+    present = False
     if plan.ref:
         fetch(_refspec(plan.ref), plan.ref)
-        if plan.sha and not _fetched(dest, plan.sha) and not git.has_commit(plan.sha):
+        present = not plan.sha or git.has_commit(plan.sha)
+        if not present:
             shallow = f" (depth {plan.depth})" if depth else ""
             log(f"commit {plan.sha} is not in the fetched {plan.ref}{shallow}; fetching the commit itself")
             fetch(plan.sha, f"commit {plan.sha}")
@@ -91,7 +107,7 @@ def clone_repository(
         fetch(plan.sha, f"commit {plan.sha}")
     else:
         fetch("HEAD", "the default branch")
-    if plan.sha and not _fetched(dest, plan.sha) and not git.has_commit(plan.sha):
+    if plan.sha and not present and not git.has_commit(plan.sha):
         raise CloneError(f"commit {plan.sha} is not in what was fetched from {url}")
 
     target = plan.sha or "FETCH_HEAD"
@@ -106,6 +122,7 @@ class _Git:
     def __init__(
         self, dest: Path, env: dict[str, str], log: Callable[[str], None], secrets: list[str]
     ) -> None:
+        self._dest = dest
         self._git = Git(dest)
         self._env = env
         self._log = log
@@ -161,7 +178,10 @@ class _Git:
             pause *= 2
 
     def has_commit(self, sha: str) -> bool:
-        """Whether the commit is in the repository (not merely beyond a shallow boundary)."""
+        """Whether the commit is in the repository (not merely beyond a shallow boundary); git is asked only
+        when the files cannot tell."""
+        if fetched_first(self._dest, sha) or commit_on_disk(self._dest, sha):
+            return True
         status, _ = self.run("cat-file", "-e", f"{sha}^{{commit}}", quiet=True)
         return status == 0
 
@@ -199,32 +219,13 @@ def _prepare(dest: Path) -> None:
 
 
 def _environment(plan: ClonePlan, netrc: Netrc | None) -> dict[str, str]:
-    # A fixed initial branch name keeps `git init` from printing its ten-line hint; HEAD ends up detached.
     credentials = (netrc.machine, netrc.login, netrc.password) if netrc is not None else None
-    env = git_environment([("init.defaultBranch", "main")], credentials)
+    env = git_environment(_FETCH_SETTINGS, credentials)
     if plan.skip_verify:
         env["GIT_SSL_NO_VERIFY"] = "true"
     if plan.trace:
         env["GIT_TRACE"] = "1"
     return env
-
-
-def _add_origin(dest: Path, url: str) -> None:
-    """What `git remote add origin url` writes, without a git process: the remote and its fetch refspec."""
-    quoted = url.replace("\\", "\\\\").replace('"', '\\"')
-    section = f'[remote "origin"]\n\turl = "{quoted}"\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n'
-    with (dest / ".git" / "config").open("a", encoding="utf-8") as config:
-        config.write(section)
-
-
-def _fetched(dest: Path, sha: str) -> bool:
-    """Whether the last fetch brought `sha` itself (FETCH_HEAD's first line): then no `cat-file` is needed."""
-    try:
-        with (dest / ".git" / "FETCH_HEAD").open(encoding="ascii", errors="replace") as fetch_head:
-            first = fetch_head.readline()
-    except OSError:
-        return False
-    return len(sha) >= _FULL_SHA and first[:_FULL_SHA].lower() == sha.lower()[:_FULL_SHA]
 
 
 def _refspec(ref: str) -> str:

@@ -18,36 +18,9 @@ import pytest
 
 from pipelines.plan import ClonePlan
 from runner.clone import CloneError, Netrc, clone_repository
+from tests.runner.git_support import git, isolated_home
 
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(*args: str, cwd: Path | None = None) -> str:
-    """Run git for the fixtures, returning its stdout."""
-    done = subprocess.run(
-        [
-            "git",
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "tag.gpgsign=false",
-            *args,
-        ],
-        cwd=cwd,
-        env=os.environ | IDENTITY,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
+pytestmark = pytest.mark.usefixtures(isolated_home.__name__)
 
 
 @dataclass(frozen=True)
@@ -63,15 +36,6 @@ class Remote:
     @property
     def url(self) -> str:
         return self.path.as_uri()
-
-
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No user or system git configuration leaks into the clones."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
 
 @pytest.fixture(scope="module")
@@ -117,11 +81,16 @@ def test_checks_out_an_older_commit_of_the_branch(remote: Remote, tmp_path: Path
     assert head(dest) == remote.first
     assert (dest / "README").read_text() == "one\n"
     assert lines[0] == "+ git init --template="
+    assert lines[1] == f"Initialized empty Git repository in {dest.resolve() / '.git'}/"
     assert f"+ git remote add origin {remote.url}" in lines
     assert "+ git fetch origin +refs/heads/main:" in lines
     assert f"+ git checkout -qf {remote.first}" in lines
     assert any("FETCH_HEAD" in line for line in lines)  # git's own output is in the log
     assert git("status", "--porcelain", cwd=dest) == ""
+    assert git("fsck", "--strict", cwd=dest) == ""
+    assert git("log", "--format=%s", cwd=dest) == "first"
+    assert git("describe", "--always", cwd=dest) == remote.first[:7]
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=dest) == "HEAD"  # detached
 
 
 def test_origin_is_the_remote_git_would_have_added(remote: Remote, tmp_path: Path) -> None:

@@ -15,8 +15,9 @@ from git import Git
 from git.exc import GitCommandNotFound
 
 from pipelines.git_env import git_environment
+from pipelines.git_objects import has_commit
 from pipelines.plan import ClonePlan
-from runner.git_files import add_origin, commit_on_disk, fetched_first, init_repository
+from runner.git_files import add_origin, fetched_first, init_repository
 
 RETRY_BACKOFF = 0.5
 """Seconds before the first fetch retry; doubled before each further one."""
@@ -180,7 +181,7 @@ class _Git:
     def has_commit(self, sha: str) -> bool:
         """Whether the commit is in the repository (not merely beyond a shallow boundary); git is asked only
         when the files cannot tell."""
-        if fetched_first(self._dest, sha) or commit_on_disk(self._dest, sha):
+        if fetched_first(self._dest, sha) or has_commit(self._dest / ".git" / "objects", sha):
             return True
         status, _ = self.run("cat-file", "-e", f"{sha}^{{commit}}", quiet=True)
         return status == 0

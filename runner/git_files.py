@@ -1,23 +1,14 @@
 """What the clone would otherwise ask a git process for, done on the repository's files: `git init`,
-`git remote add`, and whether a fetched commit is there. Each writes what git writes (SHA-1 repositories), or
-reads only formats git has kept since 2007 (loose objects, pack index version 2); a look-up that cannot tell
-says so, and the clone asks git."""
+`git remote add`, and whether the fetch brought the commit itself (whether a commit is stored at all:
+pipelines.git_objects). Each writes what git writes (SHA-1 repositories)."""
 
 from __future__ import annotations
 
-import mmap
 import os
 import stat
-import zlib
 from pathlib import Path
 
 _SHA1_HEX = 40
-_SHA1_BYTES = 20
-_IDX_MAGIC = b"\377tOc\0\0\0\2"  # pack index version 2
-_FANOUT_AT = len(_IDX_MAGIC)
-_NAMES_AT = _FANOUT_AT + 256 * 4
-_LARGE_OFFSET = 0x80000000
-_OBJ_COMMIT = 1  # the type in a pack entry's first byte (bits 4-6)
 
 
 def init_repository(dest: Path, branch: str) -> None:
@@ -58,75 +49,6 @@ def fetched_first(dest: Path, sha: str) -> bool:
     except OSError:
         return False
     return len(sha) >= _SHA1_HEX and first[:_SHA1_HEX].lower() == sha.lower()[:_SHA1_HEX]
-
-
-def commit_on_disk(dest: Path, sha: str) -> bool:
-    """True when the full SHA-1 names a commit stored loose or whole in a pack; False when it may be absent
-    (or stored as a delta, or the sha is abbreviated): then only git can tell."""
-    if len(sha) != _SHA1_HEX:
-        return False
-    try:
-        name = bytes.fromhex(sha)
-    except ValueError:
-        return False
-    objects = dest / ".git" / "objects"
-    try:
-        return _loose_commit(objects / sha[:2].lower() / sha[2:].lower()) or any(
-            _packed_commit(index, name) for index in (objects / "pack").glob("pack-*.idx")
-        )
-    except (OSError, ValueError, zlib.error):
-        return False
-
-
-def _loose_commit(path: Path) -> bool:
-    try:
-        with path.open("rb") as loose:
-            head = zlib.decompressobj().decompress(loose.read(64))
-    except FileNotFoundError:
-        return False
-    return head.startswith(b"commit ")
-
-
-def _packed_commit(index: Path, name: bytes) -> bool:
-    with index.open("rb") as file:
-        if os.fstat(file.fileno()).st_size < _NAMES_AT:
-            return False
-        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as idx:
-            if idx[: len(_IDX_MAGIC)] != _IDX_MAGIC:
-                return False
-            offset = _pack_offset(idx, name)
-    if offset is None:
-        return False
-    with index.with_suffix(".pack").open("rb") as pack:
-        pack.seek(offset)
-        first = pack.read(1)
-    return len(first) == 1 and (first[0] >> 4) & 7 == _OBJ_COMMIT
-
-
-def _pack_offset(idx: mmap.mmap, name: bytes) -> int | None:
-    """Where the object starts in the pack, by a binary search of the index's sorted names."""
-
-    def fanout(byte: int) -> int:
-        return int.from_bytes(idx[_FANOUT_AT + 4 * byte : _FANOUT_AT + 4 * byte + 4], "big")
-
-    count = fanout(255)
-    low, high = (fanout(name[0] - 1) if name[0] else 0), fanout(name[0])
-    while low < high:
-        middle = (low + high) // 2
-        at = _NAMES_AT + _SHA1_BYTES * middle
-        found = idx[at : at + _SHA1_BYTES]
-        if found == name:
-            offsets_at = _NAMES_AT + (_SHA1_BYTES + 4) * count  # past the names and their CRC-32s
-            offset = int.from_bytes(idx[offsets_at + 4 * middle : offsets_at + 4 * middle + 4], "big")
-            if offset & _LARGE_OFFSET:
-                large_at = offsets_at + 4 * count + 8 * (offset & ~_LARGE_OFFSET)
-                offset = int.from_bytes(idx[large_at : large_at + 8], "big")
-            return offset
-        if found < name:
-            low = middle + 1
-        else:
-            high = middle
-    return None
 
 
 def _keeps_executable_bit(path: Path) -> bool:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import mmap
 import re
-import struct
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +14,7 @@ from urllib.parse import urlsplit
 import git
 
 from pipelines.git_env import git_environment
+from pipelines.git_objects import has_object
 
 _ZERO = re.compile(r"^0*$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -170,12 +169,7 @@ class Mirror:
     def _loose(self, sha: str) -> bool:
         """Whether the object is here, loose or in a pack (read from the files, no git process): the hooks of
         a burst of pushes name commits the first one's fetch brought."""
-        if not _SHA.match(sha):
-            return False
-        objects = self.folder / "objects"
-        if (objects / sha[:2] / sha[2:]).is_file():
-            return True
-        return any(_in_pack_index(index, bytes.fromhex(sha)) for index in (objects / "pack").glob("*.idx"))
+        return bool(_SHA.match(sha)) and has_object(self.folder / "objects", sha)
 
     def _fetched(self, sha: str) -> bool:
         """Whether the fetch just made brought the commit (FETCH_HEAD names it)."""
@@ -192,28 +186,6 @@ class Mirror:
         except git.GitCommandError:
             return False
         return True
-
-
-def _in_pack_index(index: Path, binary: bytes) -> bool:
-    """Whether a pack's index (version 2: a fan-out table of 256 counts, then the sorted object names) names
-    the object; False for an index it cannot read."""
-    try:
-        with index.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if data[:8] != b"\377tOc\0\0\0\2":
-                return False
-            first = binary[0]
-            low = struct.unpack_from(">I", data, 8 + 4 * (first - 1))[0] if first else 0
-            high = struct.unpack_from(">I", data, 8 + 4 * first)[0]
-            names = 8 + 256 * 4
-            while low < high:
-                middle = (low + high) // 2
-                name = data[names + 20 * middle : names + 20 * middle + 20]
-                if name == binary:
-                    return True
-                low, high = (middle + 1, high) if name < binary else (low, middle)
-            return False
-    except (OSError, ValueError, struct.error):
-        return False
 
 
 @contextlib.contextmanager

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.git_files import add_origin, commit_on_disk, init_repository
+from runner.git_files import add_origin, init_repository
 from tests.runner.git_support import git, isolated_home
 
 pytestmark = pytest.mark.usefixtures(isolated_home.__name__)
@@ -45,37 +45,3 @@ def test_an_initialised_repository_takes_every_later_git_command(tmp_path: Path)
     assert git("describe", cwd=dest) == "v1"
     assert git("symbolic-ref", "HEAD", cwd=dest) == "refs/heads/main"
     assert git("remote", "get-url", "origin", cwd=dest) == "https://example.com/octo/app.git"
-
-
-@pytest.fixture
-def repository(tmp_path: Path) -> Path:
-    """A repository with two commits, its objects loose."""
-    dest = tmp_path / "repo"
-    dest.mkdir()
-    git("init", "-q", cwd=dest)
-    for text in ("one\n", "two\n"):
-        (dest / "README").write_text(text)
-        git("add", "README", cwd=dest)
-        git("commit", "-qm", text.strip(), cwd=dest)
-    return dest
-
-
-def test_a_loose_commit_is_found_and_other_objects_are_not_commits(repository: Path) -> None:
-    commit = git("rev-parse", "HEAD", cwd=repository)
-    assert commit_on_disk(repository, commit)
-    assert commit_on_disk(repository, commit.upper())
-    assert not commit_on_disk(repository, git("rev-parse", "HEAD^{tree}", cwd=repository))
-    assert not commit_on_disk(repository, git("rev-parse", "HEAD:README", cwd=repository))
-
-
-def test_a_packed_commit_is_found_and_absent_or_abbreviated_shas_are_left_to_git(repository: Path) -> None:
-    first, second = git("rev-parse", "HEAD~1", "HEAD", cwd=repository).split()
-    git("repack", "-adq", cwd=repository)
-    assert not list((repository / ".git" / "objects").glob("??/*"))
-    assert commit_on_disk(repository, first)
-    assert commit_on_disk(repository, second)
-    assert not commit_on_disk(repository, git("rev-parse", "HEAD^{tree}", cwd=repository))
-    assert not commit_on_disk(repository, "0" * 40)
-    assert not commit_on_disk(repository, "f" * 40)
-    assert not commit_on_disk(repository, second[:12])
-    assert not commit_on_disk(repository, "z" * 40)

@@ -28,8 +28,15 @@ MAX_BATCH_BYTES = 1024 * 1024
 MAX_BATCH_LINES = 5000
 MIN_BATCH_BYTES = 16 * 1024
 """The smallest batch a 413 answer can shrink batches to."""
-LINGER_SECONDS = 0.05
-"""After a quiet spell, how long the first report waits for the ones that follow it into one request."""
+LINGER_SECONDS = 0.5
+"""After a quiet spell, how long the first report waits for those that follow it into one request (the stage's
+end and a full batch leave at once). A short step (`echo hi` in busybox: 0.07-0.56 s from its running state to
+the stage's end, measured here) then goes with its log and the stage's end in one request; a viewer waits
+half a second at most for a line or a state after a quiet spell (Drone's runner: a second for its logs)."""
+STAGE_START_SECONDS = 2.0
+"""How long the stage's running state waits for the first step's report, to go with it. The take already set
+the stage running at the server, with its start time: that state changes nothing anyone sees (a stage's first
+step started 0.3-1.5 s after the take here: its network, image and container first)."""
 PACE_SECONDS = 0.25
 """While a stage runs, its reports leave at most this often (its end, and a full batch, at once): the states
 and lines of a quarter second share one request (Drone's runner sends its live logs every second)."""
@@ -65,6 +72,7 @@ class RemoteReporter:
         backoff: Backoff | None = None,
         warn: Callable[[str], None] = _ignore,
         linger: float = LINGER_SECONDS,
+        stage_start: float = STAGE_START_SECONDS,
         pace: float = PACE_SECONDS,
     ) -> None:
         self.client, self.stage_id, self.lease = client, stage_id, lease
@@ -81,7 +89,9 @@ class RemoteReporter:
         self.final_delivered = asyncio.Event()
         """Set once the server has a finished state of the stage: a 409 after that means "over", not lost."""
         self._batching = True
-        self.linger, self.pace = linger, pace
+        self.linger, self.pace, self.stage_start = linger, pace, stage_start
+        self.cancelled = asyncio.Event()
+        """Set when a report's answer says the server cancelled the stage."""
         self._urgent = asyncio.Event()
         self._hurry = asyncio.Event()
         """Set when what waits should leave at once: the stage ended, or a whole batch waits."""
@@ -183,9 +193,28 @@ class RemoteReporter:
 
     async def _linger(self) -> None:
         """Let what happens next join the first report after a quiet spell (one request, not several), unless
-        the stage has ended: its end goes out at once."""
+        the stage has ended or a whole batch waits: those go at once. The stage's running state alone waits
+        for more (up to `stage_start`) before the linger starts."""
+        deadline = time.monotonic() + self.stage_start
+        while self._outbox.items and not self._news() and (left := deadline - time.monotonic()) > 0:
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), left)
+        await self._hold(self.linger)
+
+    def _news(self) -> bool:
+        """Whether something waits that the server does not know from the take (a step's state, lines, tests,
+        the stage's end): the stage's running state is not."""
+        items = self._outbox.items
+        return any(not isinstance(item, StageState) or item.report.status.is_done for item in items)
+
+    async def _hold(self, seconds: float) -> None:
+        """Wait so many seconds, unless the stage has ended or a whole batch waits (then not at all)."""
+        if seconds <= 0 or self._urgent.is_set() or self._full():
+            return
+        self._hurry.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._urgent.wait(), self.linger)
+            await asyncio.wait_for(self._hurry.wait(), seconds)
 
     def _full(self) -> bool:
         """Whether a whole batch waits (more log text or items than one request carries)."""
@@ -200,12 +229,7 @@ class RemoteReporter:
     async def _keep_pace(self) -> None:
         """Wait until `pace` seconds have passed since the last request, unless the stage has ended or a
         full batch waits: what happens meanwhile leaves with it."""
-        wait = self._last_request + self.pace - time.monotonic()
-        if wait <= 0 or self._urgent.is_set() or self._full():
-            return
-        self._hurry.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._hurry.wait(), wait)
+        await self._hold(self._last_request + self.pace - time.monotonic())
 
     def _supersede(self, item: Item) -> bool:
         """Put this state in place of the last queued one of the same step (or of the stage), if nothing was
@@ -226,22 +250,25 @@ class RemoteReporter:
 
     async def _deliver(self) -> None:
         """Send the head of the outbox until it is empty; then wait for more."""
+        quiet = True  # the stage's first report comes after a quiet spell too
         while True:
             if not self._outbox.items:
                 self._drained.set()
                 self._wakeup.clear()
                 await self._wakeup.wait()
-                if self._batching and self.linger > 0:
-                    await self._linger()
+                quiet = True
                 continue
             if self._batching and self.linger > 0:
+                if quiet:
+                    await self._linger()
                 await self._keep_pace()
+            quiet = False
             if not self._outbox.items:  # lost meanwhile
                 continue
             head = self._outbox.items[0]
             self._last_request = time.monotonic()
             try:
-                if self._batching and len(self._outbox.items) > 1:
+                if self._batching:  # one report too: its answer may say the stage was cancelled
                     await self._send_many()
                 else:
                     await self._send_head(head)
@@ -325,6 +352,8 @@ class RemoteReporter:
             return
         finally:
             self._in_flight = 1
+        if answer.cancel:
+            self.cancelled.set()
         if len(answer.acks) > len(entries):
             self._batching = False
             return

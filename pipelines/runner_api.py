@@ -13,7 +13,7 @@ and named by `X-Hangar-Runner: <runner name>`:
 | `POST /stages/{id}/logs` | `LogBatch` | 200 `LogAck` |
 | `POST /stages/{id}` | `StageReport` | 204 (a finished status ends the stage) |
 | `POST /stages/{id}/tests` | `TestBatch` | 200 `LogAck` (the next test position the server expects) |
-| `POST /stages/{id}/reports` | `ReportBatch` | 200 `BatchAck` (several of the above in one request) |
+| `POST /stages/{id}/reports` | `ReportBatch` | 200 `BatchAck` (several of the above; says a cancel too) |
 | `GET /stages/{id}/caches?key=K&prefix=P…&branch=B…` | — | 200 `CacheEntryInfo` (best shared entry), or 204 |
 | `GET /stages/{id}/caches/{entry}` | — | 200, the entry's archive (streamed) |
 | `PUT /stages/{id}/caches?key=K` | the archive, streamed | 201 `CacheEntryInfo`; 403 no saving; 409 exists |
@@ -213,3 +213,6 @@ class BatchAck(_Message):
     """
 
     acks: list[LogAck | None]
+    cancel: bool = False
+    """The stage was cancelled (a user cancelled its build): stop it. Sent only when true; a server older than
+    this never says it, and the runner's cancel watch (`/watch`) hears it then."""

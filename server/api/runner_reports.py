@@ -99,14 +99,15 @@ async def stage_update(request: Request) -> Response:
 
 
 async def reports(request: Request) -> Response:
-    """Several reports in order, in one transaction; the answer has a LogAck per log item."""
+    """Several reports in order, in one transaction; the answer has a LogAck per log item, and says whether
+    the stage was cancelled (read with the stage the reports need anyway: no query more)."""
     runner, stage_id = await runner_name(request), int_param(request, "stage_id")
     batch = await read_model(request, ReportBatch)
     acks: list[LogAck | None] = []
     async with services(request).transaction() as (session, changes):
         final = next((item.stage for item in reversed(batch.items) if item.stage is not None), None)
         if final is not None and await ended_already(session, changes, stage_id, runner, final):
-            return model_response(BatchAck(acks=await _stored(session, stage_id, batch)))
+            return _batch_answer(BatchAck(acks=await _stored(session, stage_id, batch)))
         stage: Stage | None = None
         for item in batch.items:
             if item.stage is not None and await ended_already(session, changes, stage_id, runner, item.stage):
@@ -128,7 +129,13 @@ async def reports(request: Request) -> Response:
             elif item.stage is not None:
                 await report_stage(session, changes, stage, item.stage)
             acks.append(None)
-    return model_response(BatchAck(acks=acks))
+        cancel = stage is not None and stage.finished is None and stage.cancel_requested
+    return _batch_answer(BatchAck(acks=acks, cancel=cancel))
+
+
+def _batch_answer(ack: BatchAck) -> Response:
+    """The BatchAck without `cancel` unless it is true (the answer an older runner knows, field for field)."""
+    return Response(ack.model_dump_json(exclude_defaults=True), media_type="application/json")
 
 
 async def _stored(session: AsyncSession, stage_id: int, batch: ReportBatch) -> list[LogAck | None]:

@@ -99,6 +99,8 @@ class StandIn:
         """Answer 503 to everything."""
         self.batches = True
         """Take several reports in one request (`/reports`); off: answer it 404, as an older server does."""
+        self.report_cancels = True
+        """Say in a report's answer that the stage was cancelled; off: never, as an older server."""
         self.takes = True
         """Offer and accept in one request when the runner asks so (`take_lease`); off: offer only, as an
         older server does."""
@@ -360,7 +362,8 @@ class StandIn:
         if self.lose_answers and any(item is not None for item in acks):
             self.lose_answers -= 1
             return self._reply(received, 503)
-        return self._reply(received, 200, BatchAck(acks=acks))
+        cancel = self.report_cancels and stage.cancelled and stage.state == "running"
+        return self._reply(received, 200, BatchAck(acks=acks, cancel=cancel))
 
     async def _check(
         self, request: Request, *, held: bool = False

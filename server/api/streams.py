@@ -14,7 +14,7 @@ import operator
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain, filterfalse, repeat
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -210,7 +210,11 @@ def render(first: int, lines: Iterable[Sequence[Any]]) -> RenderedLines:
     seconds = list(map(_SECONDS, rows))
     # A batch's lines share a few times (a runner stamps each read it makes): each is written once.
     distinct = set(seconds)
-    written = dict(zip(distinct, map(_time_json, distinct), strict=True))
+    written = dict(zip(distinct, map(repr, map(float, distinct)), strict=True))  # json.dumps writes repr
+    for stamp in filterfalse(
+        math.isfinite, distinct
+    ):  # but Infinity, NaN: rare, so checked by C, not written
+        written[stamp] = json.dumps(float(stamp))
     times = map(written.__getitem__, seconds)
     texts = map(encode_basestring_ascii, map(_TEXT, rows))
     ids = list(map(str, range(first, first + count)))
@@ -230,12 +234,6 @@ _EVENT_ID, _POS, _TIME, _OUT, _END = (
     "}\n\n",
 )
 """A line event's fixed pieces: `event: line`, `id: N`, `data: {"pos": N, "time": T, "out": TEXT}`."""
-
-
-def _time_json(stamp: Any) -> str:
-    """A line's seconds as JSON (as json.dumps writes a float: repr, or Infinity, NaN)."""
-    seconds = float(stamp)
-    return repr(seconds) if math.isfinite(seconds) else json.dumps(seconds)
 
 
 def _decode(message: str) -> dict[str, Any]:

@@ -17,19 +17,23 @@ from server.changes import Changes
 from server.db.models import Stage
 from server.keys import log_channel
 from server.live_hints import published
+from server.log_bodies import log_batch_with_text, report_batch_with_texts
 from server.scheduler import report_stage, report_step
 from server.store.builds import find_build_by_id, find_stage, find_step, update_stage
 from server.store.logs import append_lines_json
 from server.store.tests import store_tests
 
 
-async def store_logs(session: AsyncSession, changes: Changes, stage: Stage, batch: LogBatch) -> LogAck:
-    """Store the lines the step does not have yet; live viewers get them once the transaction commits."""
+async def store_logs(
+    session: AsyncSession, changes: Changes, stage: Stage, batch: LogBatch, text: str | None = None
+) -> LogAck:
+    """Store the lines the step does not have yet (`text`: their JSON as they came, if known); live viewers
+    get them once the transaction commits."""
     step = await find_step(session, stage.id or 0, batch.step)
     if step is None:
         raise HTTPException(404, f"stage {stage.id} has no step {batch.step}")
     have = step.log_lines
-    after, stored = await append_lines_json(session, step, batch.first, batch.lines)
+    after, stored = await append_lines_json(session, step, batch.first, batch.lines, text)
     if stored:  # the lines' JSON as stored, not encoded again
         message = f'{{"first": {have}, "lines": {stored}, "stage": {stage.number}, "step": {batch.step}}}'
         published(message, have, batch.lines[have - batch.first : after - batch.first])
@@ -73,9 +77,10 @@ async def step_update(request: Request) -> Response:
 async def logs(request: Request) -> Response:
     """Store a batch of log lines (idempotent by position) and send them to live viewers."""
     runner, stage_id = await runner_name(request), int_param(request, "stage_id")
-    batch = await read_model(request, LogBatch)
+    read = log_batch_with_text(await request.body())
+    batch, text = read if read is not None else (await read_model(request, LogBatch), None)
     async with services(request).transaction() as (session, changes):
-        ack = await store_logs(session, changes, await held(session, stage_id, runner, request), batch)
+        ack = await store_logs(session, changes, await held(session, stage_id, runner, request), batch, text)
     return model_response(ack)
 
 
@@ -102,21 +107,22 @@ async def reports(request: Request) -> Response:
     """Several reports in order, in one transaction; the answer has a LogAck per log item, and says whether
     the stage was cancelled (read with the stage the reports need anyway: no query more)."""
     runner, stage_id = await runner_name(request), int_param(request, "stage_id")
-    batch = await read_model(request, ReportBatch)
+    read = report_batch_with_texts(await request.body())
+    batch, texts = read if read is not None else (await read_model(request, ReportBatch), None)
     acks: list[LogAck | None] = []
     async with services(request).transaction() as (session, changes):
         final = next((item.stage for item in reversed(batch.items) if item.stage is not None), None)
         if final is not None and await ended_already(session, changes, stage_id, runner, final):
             return _batch_answer(BatchAck(acks=await _stored(session, stage_id, batch)))
         stage: Stage | None = None
-        for item in batch.items:
+        for index, item in enumerate(batch.items):
             if item.stage is not None and await ended_already(session, changes, stage_id, runner, item.stage):
                 acks.append(None)
                 continue
             stage = stage if stage is not None and stage.finished is None else None
             stage = stage or await held(session, stage_id, runner, request)
             if item.logs is not None:
-                ack = await store_logs(session, changes, stage, item.logs)
+                ack = await store_logs(session, changes, stage, item.logs, texts[index] if texts else None)
                 acks.append(ack)
                 if ack.next < item.logs.first + len(item.logs.lines):
                     break  # not taken whole: what follows waits until the missing lines come

@@ -12,10 +12,9 @@ import json
 import math
 import operator
 import time
-from array import array
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, chain, repeat
+from itertools import chain, filterfalse, repeat
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -177,20 +176,29 @@ class RenderedLines:
     """Consecutive log lines as `line` events, encoded once for every viewer of the step."""
 
     first: int
+    count: int
     events: bytes
-    starts: array[int]
-    """Where the event of line `first + i` starts in `events`; one more: the end."""
 
     @property
     def end(self) -> int:
         """The position after the last line."""
-        return self.first + len(self.starts) - 1
+        return self.first + self.count
 
     def since(self, position: int) -> Iterator[memoryview]:
         """The events from line `position` (at least `first`) on, in writes of `WRITE_BYTES`, not copied."""
         events = memoryview(self.events)
-        for offset in range(self.starts[max(0, position - self.first)], len(events), WRITE_BYTES):
+        for offset in range(self.start_of(position), len(events), WRITE_BYTES):
             yield events[offset : offset + WRITE_BYTES]
+
+    def start_of(self, position: int) -> int:
+        """Where the event of line `position` starts in `events` (its end when past the last line): found when
+        asked, as a viewer joins within a batch, rather than measured for every line of every batch."""
+        if position <= self.first:
+            return 0
+        if position >= self.end:
+            return len(self.events)
+        # An event's head holds newlines, which a line's text (JSON) cannot: it is found at its event only.
+        return self.events.find(b"%s%d\n" % (_EVENT_ID.encode(), position))
 
 
 def render(first: int, lines: Iterable[Sequence[Any]]) -> RenderedLines:
@@ -199,22 +207,22 @@ def render(first: int, lines: Iterable[Sequence[Any]]) -> RenderedLines:
     is a million of them per viewer: C-level maps, no Python call per line)."""
     rows = lines if isinstance(lines, list) else list(lines)
     count = len(rows)
-    seconds = list(map(float, map(_SECONDS, rows)))
+    seconds = list(map(_SECONDS, rows))
     # A batch's lines share a few times (a runner stamps each read it makes): each is written once.
     distinct = set(seconds)
-    written = dict(zip(distinct, map(_time_json, distinct), strict=True))
-    times = list(map(written.__getitem__, seconds))
-    texts = list(map(encode_basestring_ascii, map(str, map(_TEXT, rows))))
+    written = dict(zip(distinct, map(repr, map(float, distinct)), strict=True))  # json.dumps writes repr
+    for stamp in filterfalse(
+        math.isfinite, distinct
+    ):  # but Infinity, NaN: rare, so checked by C, not written
+        written[stamp] = json.dumps(float(stamp))
+    times = map(written.__getitem__, seconds)
+    texts = map(encode_basestring_ascii, map(_TEXT, rows))
     ids = list(map(str, range(first, first + count)))
     # The events' pieces in order, joined at once (a third faster than formatting each event).
     pieces = zip(
-        repeat(_EVENT_ID, count), ids, repeat(_POS, count), ids, repeat(_TIME, count), times,
-        repeat(_OUT, count), texts, repeat(_END, count), strict=True,
+        repeat(_EVENT_ID), ids, repeat(_POS), ids, repeat(_TIME), times, repeat(_OUT), texts, repeat(_END),
     )  # fmt: skip
-    events = "".join(chain.from_iterable(pieces)).encode("ascii")
-    id_sizes = list(map(len, ids))
-    sizes = map(sum, zip(id_sizes, id_sizes, map(len, times), map(len, texts), repeat(_FIXED), strict=False))
-    return RenderedLines(first, events, array("q", accumulate(sizes, initial=0)))  # ASCII: bytes = characters
+    return RenderedLines(first, count, "".join(chain.from_iterable(pieces)).encode("ascii"))
 
 
 _SECONDS, _TEXT = operator.itemgetter(0), operator.itemgetter(1)
@@ -226,12 +234,6 @@ _EVENT_ID, _POS, _TIME, _OUT, _END = (
     "}\n\n",
 )
 """A line event's fixed pieces: `event: line`, `id: N`, `data: {"pos": N, "time": T, "out": TEXT}`."""
-_FIXED = sum(map(len, (_EVENT_ID, _POS, _TIME, _OUT, _END)))
-
-
-def _time_json(seconds: float) -> str:
-    """A line's seconds as JSON (as json.dumps writes a float: repr, or Infinity, NaN)."""
-    return repr(seconds) if math.isfinite(seconds) else json.dumps(seconds)
 
 
 def _decode(message: str) -> dict[str, Any]:

@@ -31,17 +31,23 @@ async def append_lines(
 
 
 async def append_lines_json(
-    session: AsyncSession, step: Step, first: int, lines: Sequence[tuple[float, str]]
+    session: AsyncSession,
+    step: Step,
+    first: int,
+    lines: Sequence[tuple[float, str]],
+    text: str | None = None,
 ) -> tuple[int, str]:
     """`append_lines`, also giving the lines it stored as JSON text ('' when none): encoded once, for the
-    database and for the live viewers' message alike."""
+    database and for the live viewers' message alike; `text` is the lines' JSON as they came (stored as it is
+    when every line is new), if known."""
     have = step.log_lines
     if first > have:
         return have, ""
     fresh = lines[have - first :]
     if not fresh:
         return have, ""
-    after, stored = have + len(fresh), lines_json(fresh)
+    after = have + len(fresh)
+    stored = text if text is not None and first == have else lines_json(fresh)
     # Two statements, no ORM object for a chunk that may hold a megabyte; the text goes in as it is. On SQLite
     # (whose JSON is text) as plain SQL straight to the driver holding the write lock: SQLAlchemy's statement
     # machinery cost more than the two statements. Else Core statements built once (on PostgreSQL the text is

@@ -12,7 +12,7 @@ import httpx
 from sqlmodel import select
 
 from pipelines.report import StageReport, StepReport
-from pipelines.runner_api import LEASE_HEADER, RUNNER_HEADER
+from pipelines.runner_api import LEASE_HEADER, RUNNER_HEADER, LogBatch, ReportBatch, ReportItem
 from pipelines.status import Status
 from server.db.models import Build, Delivery, Secret, Stage
 from server.jobs import create_worker, reap_leases
@@ -20,7 +20,7 @@ from server.keys import HEARTBEAT_KEY
 from server.progress import cancel_build
 from server.services import Services
 from server.store.builds import find_build, list_stages, list_steps
-from server.store.logs import read_lines
+from server.store.logs import lines_json, read_chunk_texts, read_lines
 from tests.server.conftest import RUNNER_SECRET
 from tests.server.support import PushedRepo, git, github_headers, github_pull_request, github_push, send_push
 
@@ -134,6 +134,16 @@ async def test_a_push_becomes_a_build_that_a_runner_takes_runs_and_finishes(
     assert [(pos, text) for pos, _, text in lines] == [(0, "line 0"), (1, "line 1"), (2, "line 2")]
     late = await client.post(f"/api/runner/stages/{stage_id}/logs", json=first, headers=RUNNER)
     assert late.status_code == 409, "a finished stage is no longer the runner's"
+
+
+async def pushed_and_taken(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo, message: str
+) -> dict[str, Any]:
+    """A push of PIPELINE becomes a build whose stage the scripted runner takes: its assignment."""
+    before, sha = pushed.push({".ci.yml": PIPELINE})
+    await send_push(client, "octo", "app", before, sha, message)
+    await run_jobs(hangar, redis_url)
+    return await take_stage(client)
 
 
 async def take_stage_from(client: httpx.AsyncClient, offer: dict[str, Any]) -> dict[str, Any]:
@@ -282,10 +292,7 @@ async def test_a_runner_that_stops_renewing_loses_its_stage_with_a_reason(
     client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
 ) -> None:
     hangar.settings.lease_seconds = 0.5
-    before, sha = pushed.push({".ci.yml": PIPELINE})
-    await send_push(client, "octo", "app", before, sha, "lost")
-    await run_jobs(hangar, redis_url)
-    assignment = await take_stage(client)
+    assignment = await pushed_and_taken(client, hangar, redis_url, pushed, "lost")
     renewed = await client.post(f"/api/runner/stages/{assignment['stage_id']}/lease", headers=RUNNER)
     assert renewed.json()["cancel"] is False
     await asyncio.sleep(0.7)
@@ -305,10 +312,7 @@ async def test_cancel_reaches_the_runners_watch_at_once(
     client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
 ) -> None:
     hangar.settings.poll_seconds = 20
-    before, sha = pushed.push({".ci.yml": PIPELINE})
-    await send_push(client, "octo", "app", before, sha, "cancel")
-    await run_jobs(hangar, redis_url)
-    assignment = await take_stage(client)
+    assignment = await pushed_and_taken(client, hangar, redis_url, pushed, "cancel")
     watch = asyncio.create_task(
         client.get(f"/api/runner/stages/{assignment['stage_id']}/watch", headers=RUNNER)
     )
@@ -381,10 +385,7 @@ async def test_pull_requests_get_only_the_secrets_that_allow_them(
 async def test_several_reports_in_one_request_apply_in_order(
     client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
 ) -> None:
-    before, sha = pushed.push({".ci.yml": PIPELINE})
-    await send_push(client, "octo", "app", before, sha, "batch")
-    await run_jobs(hangar, redis_url)
-    stage_id = (await take_stage(client))["stage_id"]
+    stage_id = (await pushed_and_taken(client, hangar, redis_url, pushed, "batch"))["stage_id"]
     hello = StepReport(number=2, name="hello", status=Status.RUNNING, started=1.0)
     items = [
         {
@@ -414,3 +415,25 @@ async def test_several_reports_in_one_request_apply_in_order(
         lines = await read_lines(session, steps[1].id or 0)
     assert [text for _, _, text in lines] == ["a", "b", "c"]
     assert steps[1].status == "success" and steps[1].exit_code == 0
+
+
+async def test_a_runners_log_lines_are_stored_as_the_json_text_it_sent(
+    client: httpx.AsyncClient, hangar: Services, redis_url: str, pushed: PushedRepo
+) -> None:
+    stage_id = (await pushed_and_taken(client, hangar, redis_url, pushed, "as sent"))["stage_id"]
+    sent = [(0.5, 'a "lines":[ ]},"stage": ]]} text'), (0.75, "é ☃ \u0000 \u001b[31m"), (1.0, "c")]
+    first = LogBatch(step=2, first=0, lines=sent[:2])
+    overlapping = LogBatch(step=2, first=1, lines=sent[1:])  # a retry that brings one new line
+    body = ReportBatch(items=[ReportItem(logs=first)]).model_dump_json()
+    url = f"/api/runner/stages/{stage_id}"
+    answer = await client.post(url + "/reports", content=body, headers=RUNNER)
+    assert answer.json() == {"acks": [{"next": 2}]}
+    answer = await client.post(url + "/logs", content=overlapping.model_dump_json(), headers=RUNNER)
+    assert answer.json() == {"next": 3}
+    async with hangar.reading() as session:
+        step = (await list_steps(session, [stage_id]))[1]
+        chunks = await read_chunk_texts(session, step.id or 0, 0, 3)
+        lines = await read_lines(session, step.id or 0)
+    assert [text for _, text in chunks] == [lines_json(sent[:2]), lines_json(sent[2:])]
+    assert lines_json(sent[:2]) in body, "the text as it came"
+    assert [(seconds, text) for _, seconds, text in lines] == sent

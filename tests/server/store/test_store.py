@@ -33,7 +33,14 @@ from server.store.builds import (
     update_step,
 )
 from server.store.deliveries import create_delivery
-from server.store.logs import append_lines, last_lines, lines_json, read_chunk_texts, read_lines
+from server.store.logs import (
+    append_lines,
+    append_lines_json,
+    last_lines,
+    lines_json,
+    read_chunk_texts,
+    read_lines,
+)
 from server.store.repos import create_repo, find_repo, next_build_number
 from server.store.runners import create_runner, find_runner_by_token
 from server.store.users import create_token, create_user, find_user_by_token
@@ -133,6 +140,23 @@ async def test_log_lines_come_back_as_sent_whatever_their_characters(sessions: S
         assert [(seconds, text) for _, seconds, text in await read_lines(session, step.id or 0)] == sent
         chunks = await read_chunk_texts(session, step.id or 0, start=0, at_least=len(sent))
         assert [json.loads(text) for _, text in chunks] == [[list(line) for line in sent]]
+
+
+async def test_lines_text_as_they_came_is_stored_as_it_is_and_a_retrys_new_lines_are_encoded(
+    sessions: Sessions,
+) -> None:
+    step = await new_step(sessions)
+    sent = [(0.5, "é ☃"), (1.0, 'quote "'), (1.5, "c")]
+    text = '[[0.5,"é ☃"],[1,"quote \\""]]'  # as a runner may write it: a time without its ".0"
+    async with sessions() as session, session.begin():
+        step = await session.merge(step)
+        assert await append_lines_json(session, step, 0, sent[:2], text) == (2, text)
+        retried = '[[1.0,"quote \\""],[1.5,"c"]]'
+        assert await append_lines_json(session, step, 1, sent[1:], retried) == (3, lines_json(sent[2:]))
+    async with sessions() as session:
+        chunks = await read_chunk_texts(session, step.id or 0, start=0, at_least=3)
+        assert [chunk for _, chunk in chunks] == [text, lines_json(sent[2:])], "byte for byte"
+        assert [(seconds, line) for _, seconds, line in await read_lines(session, step.id or 0)] == sent
 
 
 def test_lines_json_writes_what_json_dumps_reads_back_also_a_lone_surrogate_or_no_time() -> None:

@@ -55,8 +55,10 @@ async def ended_already(
 ) -> bool:
     """A final report for a stage this runner already ended: a retry whose answer was lost, or the
     teardown's own error said afterwards (kept). True when that is what it is."""
+    if not report.status.is_done:  # only a final report can come after the end: no read for the others
+        return False
     stage = await find_stage(session, stage_id)
-    if stage is None or stage.runner != runner or stage.finished is None or not report.status.is_done:
+    if stage is None or stage.runner != runner or stage.finished is None:
         return False
     if report.error and report.error != stage.error:
         stage.error = report.error

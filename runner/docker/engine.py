@@ -53,13 +53,13 @@ _PREFETCHED = 2
 class DockerEngine:
     """The Engine protocol on the Docker Engine API; `DOCKER_HOST` (or the default socket) says where."""
 
-    def __init__(self, docker: Docker, *, arm: bool = True) -> None:
+    def __init__(self, docker: Docker, *, arm: bool = True, platform: tuple[str, str] | None = None) -> None:
         self.docker = docker
         self.arm = arm
         self._armed: dict[str, tuple[str, asyncio.StreamWriter]] = {}
         self._attached: dict[str, tuple[str, AttachedOutput]] = {}
         """Container → its stage's id and the output connection attached before it started."""
-        self._images = ImagePuller(docker)
+        self._images = ImagePuller(docker, platform=platform)
         self._networks = NetworkPool(docker)
         self._folders: dict[str, Path] = {}
         """Stage id → the workspace's folder on this host, where this process can write it directly."""
@@ -70,15 +70,21 @@ class DockerEngine:
 
     @classmethod
     async def connect(cls, url: str | None = None) -> Self:
-        """An engine on the Docker daemon at url (default: `DOCKER_HOST`), checked to answer."""
+        """An engine on the Docker daemon at url (default: `DOCKER_HOST`), checked to answer.
+
+        One request: the unversioned `GET /version` both checks the daemon and settles the API version
+        (aiodocker's own negotiation would ask it again, and the image checks a third time for the platform).
+        """
         docker = Docker(url)
         try:
-            await docker.version()
-        except (DockerError, aiohttp.ClientError, OSError) as exc:
+            version: dict[str, Any] = await docker._query_json("version", versioned_api=False)
+            if docker.api_version == "auto":
+                docker.api_version = f"v{version['ApiVersion']}"
+        except (DockerError, aiohttp.ClientError, OSError, KeyError, ValueError) as exc:
             await docker.close()
             where = url or "DOCKER_HOST or /var/run/docker.sock"
             raise EngineError(f"cannot reach the Docker engine at {where}: {exc}") from None
-        return cls(docker)
+        return cls(docker, platform=(str(version.get("Os", "")), str(version.get("Arch", ""))))
 
     async def close(self) -> None:
         """Close the connection to the daemon (and any stdin still held for an armed container)."""

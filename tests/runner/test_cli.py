@@ -75,6 +75,33 @@ def networks_of(pid: int) -> list[str]:
     return listing.stdout.split()
 
 
+def leftovers_of(pid: int) -> dict[str, list[str]]:
+    """The containers, networks and volumes (anonymous ones included) the exec process left, by kind."""
+    owner = f"label=io.hangar.owner={socket.gethostname()}:{pid}"
+    listings = {
+        "containers": ["docker", "ps", "-aq", "--filter", owner],
+        "networks": ["docker", "network", "ls", "-q", "--filter", owner],
+        "volumes": ["docker", "volume", "ls", "-q", "--filter", owner],
+    }
+    found = {
+        kind: subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
+        for kind, command in listings.items()
+    }
+    return {kind: names for kind, names in found.items() if names}
+
+
+@pytest.mark.parametrize(("pipeline", "code"), [("build", 0), ("broken", 1)])
+def test_exec_has_removed_all_it_created_when_it_exits(tmp_path: Path, pipeline: str, code: int) -> None:
+    process = subprocess.Popen(
+        [HANGAR, "exec", "--pipeline", pipeline, "--secret", "token=x"],
+        cwd=project(tmp_path, PIPELINE),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.wait(timeout=120) == code
+    assert leftovers_of(process.pid) == {}
+
+
 def test_exec_runs_a_pipeline_with_this_folder_as_workspace(tmp_path: Path) -> None:
     folder = project(tmp_path, PIPELINE)
     result = hangar(folder, "--pipeline", "build", "--secret", "token=abcdef123", "--env", "MODE=local")

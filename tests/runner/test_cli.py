@@ -303,3 +303,32 @@ def test_exec_whose_output_and_errors_go_nowhere_exits_with_the_pipelines_status
     assert process.wait(timeout=120) == 1
     assert containers_of(process.pid) == []
     assert networks_of(process.pid) == []
+
+
+_IMPORTS_SEEN = """
+import atexit, sys
+from pathlib import Path
+
+seen = Path(sys.argv[1])
+
+def record() -> None:
+    seen.write_text("\\n".join(sorted(sys.modules)))
+
+atexit.register(record)
+sys.argv = ["hangar", "exec", "--pipeline", "build", "--secret", "token=x"]
+from pipelines.cli import main
+main()
+"""
+
+
+def test_exec_loads_none_of_the_server_s_modules_nor_its_libraries(tmp_path: Path) -> None:
+    """The server's modules pull in databases, web frameworks and templates: exec has no use for them."""
+    seen = tmp_path / "modules.txt"
+    folder = project(tmp_path / "project", PIPELINE)
+    run = [sys.executable, "-c", _IMPORTS_SEEN, str(seen)]
+    result = subprocess.run(run, cwd=folder, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    loaded = {name.partition(".")[0] for name in seen.read_text().split()}
+    assert "runner" in loaded
+    unwanted = {"server", "webui", "sqlmodel", "sqlalchemy", "starlette", "uvicorn", "jinja2", "arq", "redis"}
+    assert loaded & unwanted == set()

@@ -16,7 +16,7 @@ import click
 from pipelines import BuildContext, Compilation, ConfigError, Plan
 from pipelines.cli import default_config_file, read_configuration
 from pipelines.configuration import compile_configuration
-from pipelines.gc_tuning import collect_young_less_often
+from pipelines.gc_tuning import settle_start_up
 from pipelines.local import local_context
 from runner.console import PipeSafeConsole
 from runner.early_network import EarlyNetwork
@@ -75,8 +75,9 @@ def exec_command(
     try:
         from runner.exec_run import run_pipelines  # noqa: PLC0415 (~200 ms of imports, beside the network's)
 
-        gc.freeze()  # what start-up made lives until the end: the collections of the run need not walk it
-        collect_young_less_often()  # a big log is thousands of lines a read, in no cycle
+        # what start-up made lives until the end (its imports ran with the collector paused: no collection);
+        # a big log is thousands of lines a read, in no cycle
+        settle_start_up(collect=False)
         ok = run_pipelines(
             plans,
             context,

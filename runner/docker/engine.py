@@ -53,13 +53,13 @@ _PREFETCHED = 2
 class DockerEngine:
     """The Engine protocol on the Docker Engine API; `DOCKER_HOST` (or the default socket) says where."""
 
-    def __init__(self, docker: Docker, *, arm: bool = True) -> None:
+    def __init__(self, docker: Docker, *, arm: bool = True, platform: tuple[str, str] | None = None) -> None:
         self.docker = docker
         self.arm = arm
         self._armed: dict[str, tuple[str, asyncio.StreamWriter]] = {}
         self._attached: dict[str, tuple[str, AttachedOutput]] = {}
         """Container → its stage's id and the output connection attached before it started."""
-        self._images = ImagePuller(docker)
+        self._images = ImagePuller(docker, platform=platform)
         self._networks = NetworkPool(docker)
         self._folders: dict[str, Path] = {}
         """Stage id → the workspace's folder on this host, where this process can write it directly."""
@@ -67,18 +67,26 @@ class DockerEngine:
         self._late_removal = LateRemoval(docker)
         self._stopped: set[str] = set()
         """Containers the runner stopped (cancel, timeout, teardown): killed by it, not by the engine."""
+        self._mounts: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        """Container → its stage's id and its mounts, learnt while it was made (not after its step)."""
 
     @classmethod
     async def connect(cls, url: str | None = None) -> Self:
-        """An engine on the Docker daemon at url (default: `DOCKER_HOST`), checked to answer."""
+        """An engine on the Docker daemon at url (default: `DOCKER_HOST`), checked to answer.
+
+        One request: the unversioned `GET /version` both checks the daemon and settles the API version
+        (aiodocker's own negotiation would ask it again, and the image checks a third time for the platform).
+        """
         docker = Docker(url)
         try:
-            await docker.version()
-        except (DockerError, aiohttp.ClientError, OSError) as exc:
+            version: dict[str, Any] = await docker._query_json("version", versioned_api=False)
+            if docker.api_version == "auto":
+                docker.api_version = f"v{version['ApiVersion']}"
+        except (DockerError, aiohttp.ClientError, OSError, KeyError, ValueError) as exc:
             await docker.close()
             where = url or "DOCKER_HOST or /var/run/docker.sock"
             raise EngineError(f"cannot reach the Docker engine at {where}: {exc}") from None
-        return cls(docker)
+        return cls(docker, platform=(str(version.get("Os", "")), str(version.get("Arch", ""))))
 
     async def close(self) -> None:
         """Close the connection to the daemon (and any stdin still held for an armed container)."""
@@ -233,6 +241,8 @@ class DockerEngine:
             await rawsocket.close(self._armed.pop(handle)[1])
         for handle in [h for h, (stage_id, _) in self._attached.items() if stage_id == stage.id]:
             await self._attached.pop(handle)[1].close()
+        for handle in [h for h, (stage_id, _) in self._mounts.items() if stage_id == stage.id]:
+            del self._mounts[handle]
         network = self._networks.network_of(stage.id)
         try:
             left = await remove_labelled(self.docker, {STAGE_LABEL: stage.id})
@@ -267,15 +277,27 @@ class DockerEngine:
             raise EngineError(f"could not create the container of {step.name!r}: {exc.message}") from None
         if socket_path is not None:
             await self._attach_output(stage, container.id, socket_path)
+        learning = self._learn_mounts(stage, spec, container.id)
         if armed and socket_path is not None:
             stdin = await rawsocket.attach_stdin(socket_path, container.id)
-            try:
-                await self._start(container.id)
+            try:  # its mounts are asked while the engine starts it
+                await asyncio.gather(self._start(container.id), learning)
             except BaseException:  # cancelled too: the socket must not outlive this call
                 await rawsocket.close(stdin)
                 raise
             self._armed[container.id] = (stage.id, stdin)
+        else:
+            await learning
         return container.id
+
+    async def _learn_mounts(self, stage: StageSpec, spec: ContainerSpec, handle: str) -> None:
+        """Note where a step's volumes are on this host, when the stage's workspace is here: its reports are
+        read from there once it ends, and asking then would delay the next step (a service's: never read)."""
+        if stage.id not in self._folders or spec.step.kind != StepKind.STEP or spec.step.detach:
+            return
+        with contextlib.suppress(DockerError, aiohttp.ClientError, OSError):
+            shown = await self.docker.containers.container(handle).show()
+            self._mounts[handle] = (stage.id, list(shown.get("Mounts") or []))
 
     async def _attach_output(self, stage: StageSpec, handle: str, socket_path: str) -> None:
         """Attach to the output of a container not started yet (as `docker run` does); without it, the output
@@ -374,7 +396,10 @@ class DockerEngine:
         """`GET /containers/{id}/archive` of a finished container, spooled to disk past 1 MiB; a volume of
         its own at exactly that path whose folder is on this host is packed here (the daemon spared)."""
         folder = None
-        if self._folders:  # beside the engine (a running stage's workspace folder is here): worth asking
+        known = self._mounts.get(handle)
+        if known is not None:
+            folder = mounted_folder({"Mounts": known[1]}, path)
+        elif self._folders:  # beside the engine (a running stage's workspace folder is here): worth asking
             with contextlib.suppress(DockerError, aiohttp.ClientError, OSError):
                 folder = mounted_folder(await self.docker.containers.container(handle).show(), path)
         if folder is not None:
@@ -418,6 +443,7 @@ class DockerEngine:
         if attached is not None:
             await attached[1].close()
         self._stopped.discard(handle)
+        self._mounts.pop(handle, None)
         with contextlib.suppress(DockerError):
             await self.docker.containers.container(handle).delete(force=True, v=True)
 

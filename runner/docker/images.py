@@ -32,10 +32,10 @@ class PullRequest:
 class ImagePuller:
     """Makes images present; concurrent requests for the same image in a stage share one pull."""
 
-    def __init__(self, docker: Docker) -> None:
+    def __init__(self, docker: Docker, *, platform: tuple[str, str] | None = None) -> None:
         self._docker = docker
         self._pulls: dict[tuple[str, str], asyncio.Task[None]] = {}
-        self._digests = ManifestDigests(docker)
+        self._digests = ManifestDigests(docker, platform=platform)
 
     async def ensure(self, stage_id: str, request: PullRequest) -> None:
         """Pull or check the image; EngineError, with a message for the step's log, if it cannot be had."""

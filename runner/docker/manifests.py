@@ -81,12 +81,13 @@ def local_digests(inspected: dict[str, Any]) -> set[tuple[str, str]]:
 class ManifestDigests:
     """Asks registries for a tag's manifest digest, through the endpoints the engine's pull would use."""
 
-    def __init__(self, docker: Docker) -> None:
+    def __init__(self, docker: Docker, *, platform: tuple[str, str] | None = None) -> None:
         self._docker = docker
         self._session: aiohttp.ClientSession | None = None
         self._config: dict[str, Any] | None = None
         self._config_time = 0.0
-        self._platform: tuple[str, str] | None = None
+        self._platform = platform
+        """The engine's (Os, Arch), when its connection already asked (else asked at the first need)."""
 
     async def digest(self, reference: Reference, auth: RegistryAuth | None) -> str | None:
         """The digest the registry answers for the tag; None when it cannot be had (then: pull)."""

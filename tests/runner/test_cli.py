@@ -75,6 +75,33 @@ def networks_of(pid: int) -> list[str]:
     return listing.stdout.split()
 
 
+def leftovers_of(pid: int) -> dict[str, list[str]]:
+    """The containers, networks and volumes (anonymous ones included) the exec process left, by kind."""
+    owner = f"label=io.hangar.owner={socket.gethostname()}:{pid}"
+    listings = {
+        "containers": ["docker", "ps", "-aq", "--filter", owner],
+        "networks": ["docker", "network", "ls", "-q", "--filter", owner],
+        "volumes": ["docker", "volume", "ls", "-q", "--filter", owner],
+    }
+    found = {
+        kind: subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
+        for kind, command in listings.items()
+    }
+    return {kind: names for kind, names in found.items() if names}
+
+
+@pytest.mark.parametrize(("pipeline", "code"), [("build", 0), ("broken", 1)])
+def test_exec_has_removed_all_it_created_when_it_exits(tmp_path: Path, pipeline: str, code: int) -> None:
+    process = subprocess.Popen(
+        [HANGAR, "exec", "--pipeline", pipeline, "--secret", "token=x"],
+        cwd=project(tmp_path, PIPELINE),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.wait(timeout=120) == code
+    assert leftovers_of(process.pid) == {}
+
+
 def test_exec_runs_a_pipeline_with_this_folder_as_workspace(tmp_path: Path) -> None:
     folder = project(tmp_path, PIPELINE)
     result = hangar(folder, "--pipeline", "build", "--secret", "token=abcdef123", "--env", "MODE=local")
@@ -276,3 +303,32 @@ def test_exec_whose_output_and_errors_go_nowhere_exits_with_the_pipelines_status
     assert process.wait(timeout=120) == 1
     assert containers_of(process.pid) == []
     assert networks_of(process.pid) == []
+
+
+_IMPORTS_SEEN = """
+import atexit, sys
+from pathlib import Path
+
+seen = Path(sys.argv[1])
+
+def record() -> None:
+    seen.write_text("\\n".join(sorted(sys.modules)))
+
+atexit.register(record)
+sys.argv = ["hangar", "exec", "--pipeline", "build", "--secret", "token=x"]
+from pipelines.cli import main
+main()
+"""
+
+
+def test_exec_loads_none_of_the_server_s_modules_nor_its_libraries(tmp_path: Path) -> None:
+    """The server's modules pull in databases, web frameworks and templates: exec has no use for them."""
+    seen = tmp_path / "modules.txt"
+    folder = project(tmp_path / "project", PIPELINE)
+    run = [sys.executable, "-c", _IMPORTS_SEEN, str(seen)]
+    result = subprocess.run(run, cwd=folder, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    loaded = {name.partition(".")[0] for name in seen.read_text().split()}
+    assert "runner" in loaded
+    unwanted = {"server", "webui", "sqlmodel", "sqlalchemy", "starlette", "uvicorn", "jinja2", "arq", "redis"}
+    assert loaded & unwanted == set()

@@ -92,7 +92,7 @@ async def find_build_by_id(session: AsyncSession, build_id: int, *, lock: bool =
 
 async def build_number_and_slug(session: AsyncSession, build_id: int) -> tuple[int, str]:
     """A build's number and its repository's `owner/name`, in one query."""
-    number, owner, name = (await session.execute(_NUMBER_AND_SLUG, {_ROW_ID: build_id})).one()
+    number, owner, name = (await session.exec(_NUMBER_AND_SLUG, params={_ROW_ID: build_id})).one()
     return number, f"{owner}/{name}"
 
 
@@ -194,7 +194,7 @@ async def list_stages(session: AsyncSession, build_id: int) -> Sequence[Stage]:
 async def has_stages(session: AsyncSession, build_id: int) -> bool:
     """Whether the build was compiled (has any stage): one small Core query, no ORM rows."""
     query = select(_STAGES.c.id).where(_STAGES.c.build_id == build_id).limit(1)
-    return (await session.execute(query)).first() is not None
+    return (await session.exec(query)).first() is not None
 
 
 async def find_stage(session: AsyncSession, stage_id: int) -> Stage | None:
@@ -213,13 +213,13 @@ class StageHold(NamedTuple):
 
 async def stage_hold(session: AsyncSession, stage_id: int) -> StageHold | None:
     """The stage's holder and cancel flag, in one small Core query (no ORM row)."""
-    row = (await session.execute(_STAGE_HOLD, {_ROW_ID: stage_id})).first()
+    row = (await session.exec(_STAGE_HOLD, params={_ROW_ID: stage_id})).first()
     return StageHold(str(row[0]), str(row[1]), row[2], bool(row[3])) if row is not None else None
 
 
 async def stage_plan(session: AsyncSession, stage_id: int) -> dict[str, Any]:
     """The Plan (JSON) of a stage: loaded only when a runner takes the stage, it is the biggest column."""
-    plan = (await session.execute(_STAGE_PLAN, {_ROW_ID: stage_id})).scalar_one()
+    plan = (await session.exec(_STAGE_PLAN, params={_ROW_ID: stage_id})).one()
     return dict(plan)
 
 
@@ -290,7 +290,7 @@ async def write_changes(session: AsyncSession, row: Changed) -> Changed:
     if driver is not None and changed.keys() <= _PLAIN_COLUMNS[type(row)]:
         driver.execute(_update_sql(str(type(row).__tablename__), tuple(changed)), [*changed.values(), row_id])
     else:
-        await session.execute(_UPDATE_BY_ID[type(row)], changed | {_ROW_ID: row_id})
+        await session.exec(_UPDATE_BY_ID[type(row)], params=changed | {_ROW_ID: row_id})
     return row
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, tuple_
-from sqlalchemy import select as core_select
 from sqlalchemy import update as core_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
@@ -87,7 +86,7 @@ class DeliveryToBuild(NamedTuple):
 
 
 _DELIVERIES = SQLModel.metadata.tables[Delivery.__tablename__]
-_TO_BUILD = core_select(_DELIVERIES.c.repo_id, _DELIVERIES.c.build_id, _DELIVERIES.c.hook).where(
+_TO_BUILD = select(_DELIVERIES.c.repo_id, _DELIVERIES.c.build_id, _DELIVERIES.c.hook).where(
     _DELIVERIES.c.id == bindparam("delivery_id")
 )
 _MARK_BUILT = (
@@ -100,13 +99,13 @@ _MARK_BUILT = (
 
 async def delivery_to_build(session: AsyncSession, delivery_id: int) -> DeliveryToBuild | None:
     """The repository, build (None: not built yet) and hook of the delivery with that primary key."""
-    row = (await session.execute(_TO_BUILD, {"delivery_id": delivery_id})).first()
+    row = (await session.exec(_TO_BUILD, params={"delivery_id": delivery_id})).first()
     return DeliveryToBuild(row[0], row[1], row[2]) if row is not None else None
 
 
 async def mark_built(session: AsyncSession, delivery_id: int, build_id: int) -> None:
     """Record that the delivery became build `build_id`."""
-    await session.execute(_MARK_BUILT, {"delivery_id": delivery_id, "build_id": build_id})
+    await session.exec(_MARK_BUILT, params={"delivery_id": delivery_id, "build_id": build_id})
 
 
 async def stale_deliveries(session: AsyncSession, older_than: float) -> list[int]:

@@ -28,6 +28,7 @@ from server.store.builds import (
     update_stage,
     update_step,
 )
+from server.store.taking import find_build_and_repo, find_stage_with_plan
 
 OFFER_PAGE = 200
 FIRST_OFFER_PAGE = 8
@@ -101,11 +102,6 @@ _FIRST_OFFERS, _MORE_OFFERS = _OFFERS.limit(FIRST_OFFER_PAGE), _OFFERS.limit(OFF
 """Built once: every runner's long-poll runs it whenever a stage may have become ready."""
 
 
-async def next_offer(session: AsyncSession, info: RunnerInfo, exclude: Collection[int] = ()) -> Stage | None:
-    """The oldest pending stage this runner may take (platform in SQL, labels page by page)."""
-    return (await offer_and_rest(session, info, exclude))[0]
-
-
 async def offer_and_rest(
     session: AsyncSession, info: RunnerInfo, exclude: Collection[int] = ()
 ) -> tuple[Stage | None, bool]:
@@ -124,20 +120,17 @@ async def offer_and_rest(
         query, size = _MORE_OFFERS, OFFER_PAGE
 
 
-async def lock_stage(session: AsyncSession, stage_id: int) -> Stage | None:
-    """The stage, its build's row locked first (PostgreSQL): every state change locks in that order."""
-    stage = await find_stage(session, stage_id)
-    if stage is None or session.get_bind().dialect.name == "sqlite":
+async def lock_stage(session: AsyncSession, stage_id: int, *, with_plan: bool = False) -> Stage | None:
+    """The stage (`with_plan`: its Plan read with it, for a take), its build's row locked first
+    (PostgreSQL): every state change locks in that order."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    stage = await (find_stage_with_plan if with_plan and sqlite else find_stage)(session, stage_id)
+    if stage is None or sqlite:
         return stage  # SQLite: the writer's BEGIN IMMEDIATE already holds the only lock there is
     await find_build_by_id(session, stage.build_id, lock=True)
-    query = (
-        select(Stage)
-        .options(WITHOUT_PLAN)
-        .where(Stage.id == stage_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.exec(query)).first()
+    query = select(Stage).where(Stage.id == stage_id).with_for_update()
+    query = query if with_plan else query.options(WITHOUT_PLAN)
+    return (await session.exec(query.execution_options(populate_existing=True))).first()
 
 
 async def accept_stage(
@@ -148,7 +141,7 @@ async def accept_stage(
     The same accept again (same runner, version and lease id) gives the stage again: the answer to the
     first may have been lost on the way.
     """
-    stage = await lock_stage(session, stage_id)
+    stage = await lock_stage(session, stage_id, with_plan=True)
     if stage is None:
         return None
     version = request.version
@@ -166,7 +159,8 @@ async def accept_stage(
     stage.lease_expires, stage.started = now + lease, now
     await update_stage(session, stage)
     changes.stage(stage)
-    build = await find_build_by_id(session, stage.build_id)
+    found = await find_build_and_repo(session, stage.build_id)  # the repository for the assignment
+    build = None if found is None else found[0]
     if build is not None and build.status == Status.PENDING:
         build.status, build.started = Status.RUNNING, now
         await update_build(session, build)
@@ -183,7 +177,7 @@ async def taken_under(session: AsyncSession, runner: str, lease: str) -> Stage |
         .limit(1)
     )
     stage_id = (await session.exec(query)).first()
-    return None if stage_id is None else await lock_stage(session, stage_id)
+    return None if stage_id is None else await lock_stage(session, stage_id, with_plan=True)
 
 
 async def held_stage(session: AsyncSession, stage_id: int, runner: str, lease: str = "") -> Stage | None:

@@ -46,9 +46,10 @@ from server.scheduler import (
     taken_under,
 )
 from server.services import Services
-from server.store.builds import build_number_and_slug, find_build_by_id, stage_hold, stage_plan
+from server.store.builds import build_number_and_slug, find_build_by_id, stage_hold
 from server.store.repos import find_repo_by_id
 from server.store.secrets import list_secrets
+from server.store.taking import plan_of
 
 T = TypeVar("T")
 RECHECK_SECONDS = 2.0
@@ -197,7 +198,7 @@ def _first(error: ValidationError) -> str:
 async def _assignment(
     hangar: Services, session: AsyncSession, stage: Stage, build: Build, repo: Repo
 ) -> Assignment:
-    plan = Plan.model_validate(await stage_plan(session, stage.id or 0))
+    plan = Plan.model_validate(await plan_of(session, stage))
     wanted = set(plan.secrets) | set(plan.image_pull_secrets)
     secrets: dict[str, str] = {}
     if wanted:

@@ -61,11 +61,17 @@ _STEPS_KEPT = "hangar_stage_steps"
 """In a session's `info`: (the transaction, {stage id: {number: step}}) the steps were read in."""
 
 
+def held_row(session: AsyncSession, model: type[Held], row_id: int) -> Held | None:
+    """The row of that id the session holds already (not expired), if any: no statement."""
+    held = session.sync_session.identity_map.get(identity_key(model, row_id))
+    return held if isinstance(held, model) and not inspect(held).expired else None
+
+
 async def _by_id(session: AsyncSession, model: type[Held], row_id: int) -> Held | None:
     """The row the session holds, else read by a statement built once (`session.get` with options builds its
     query again on every call, held row or not); kept (see `kept`)."""
-    held = session.sync_session.identity_map.get(identity_key(model, row_id))
-    if isinstance(held, model) and not inspect(held).expired:
+    held = held_row(session, model, row_id)
+    if held is not None:
         return held
     row: Held | None = (await session.exec(_SELECT_BY_ID[model], params={_ROW_ID: row_id})).first()
     return kept(session, row)

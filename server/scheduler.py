@@ -78,7 +78,10 @@ class RecentOffers:
         return self._exhausted.get(key, -1.0) >= since
 
     def exhausted(self, key: OfferKey, began: float) -> None:
-        """A read that began at `began` found nothing more for runners like `key` than what is offered."""
+        """A read that began at `began` found nothing more for runners like `key` than what is offered (what
+        reads for other runners found before `seconds` ago is forgotten: only long-polls woken since ask)."""
+        stale = began - self.seconds
+        self._exhausted = {other: at for other, at in self._exhausted.items() if at >= stale}
         self._exhausted[key] = max(began, self._exhausted.get(key, -1.0))
 
     def current(self) -> set[int]:

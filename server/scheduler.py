@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from collections.abc import Collection
@@ -38,11 +39,34 @@ object made (a burst's long-polls each read the whole queue of pending stages ot
 
 def runner_may_take(stage: Stage, info: RunnerInfo) -> bool:
     """Same platform, and every label the stage asks for carried by the runner with the same value."""
-    if stage.os and stage.os != info.platform.os:
+    return _may_take(stage.os, stage.arch, stage.labels, info)
+
+
+def _may_take(os: str, arch: str, labels: dict[str, str], info: RunnerInfo) -> bool:
+    if os and os != info.platform.os:
         return False
-    if stage.arch and stage.arch != info.platform.arch:
+    if arch and arch != info.platform.arch:
         return False
-    return all(info.labels.get(key) == value for key, value in stage.labels.items())
+    return all(info.labels.get(key) == value for key, value in labels.items())
+
+
+WAKE_EVERY_RUNNER = "ready"
+"""The stages channel's message when which stages became ready is not said."""
+
+
+def ready_message(wanted: list[tuple[str, str, dict[str, str]]] | None) -> str:
+    """The stages channel's message: the os, arch and labels of the stages that became ready (None: not
+    said, every runner wakes)."""
+    return WAKE_EVERY_RUNNER if wanted is None else json.dumps(wanted)
+
+
+def wakes(message: str, info: RunnerInfo) -> bool:
+    """Whether a message on the stages channel may concern this runner (one it cannot read does)."""
+    try:
+        wanted = json.loads(message)
+        return any(_may_take(os, arch, labels, info) for os, arch, labels in wanted)
+    except (ValueError, TypeError, AttributeError):
+        return True
 
 
 OfferKey = tuple[str, str, tuple[tuple[str, str], ...]]

@@ -174,12 +174,13 @@ async def store_stages(
         stage.build_id = build.id or 0
         await insert_stage(session, stage, steps)
         changes.stage(stage)
+        if stage.status == Status.PENDING:
+            changes.stage_ready(stage)
     if blocked:
         build.status, build.error = Status.BLOCKED, blocked
     await update_build(session, build)
     changes.build(build)
     changes.commit_status(build)
-    changes.wake_runners = not blocked
 
 
 def _skipped_stage(build: Build, number: int, skipped: SkippedStage) -> Stage:

@@ -1,8 +1,10 @@
-"""RecentOffers: what a process remembers of its offers and reads stays small however many runners ask."""
+"""RecentOffers stays small however many runners ask; a stage's wake-up wakes the runners that may take it."""
 
 from __future__ import annotations
 
-from server.scheduler import RecentOffers
+from pipelines.plan import Platform
+from pipelines.runner_api import RunnerInfo
+from server.scheduler import RecentOffers, ready_message, wakes
 
 
 def test_what_reads_found_for_many_kinds_of_runners_is_forgotten_after_a_few_seconds() -> None:
@@ -22,3 +24,15 @@ def test_a_read_is_remembered_for_the_long_polls_woken_before_it_began() -> None
     offers.exhausted(key, began=9.0)  # an earlier read finishing later does not move it back
     assert offers.read_since(key, 10.0) and not offers.read_since(key, 10.5)
     assert not offers.read_since(("linux", "arm64", ()), 0.0)
+
+
+def test_a_ready_message_wakes_the_runners_that_may_take_one_of_its_stages() -> None:
+    gpu = RunnerInfo(platform=Platform(os="linux", arch="amd64"), labels={"gpu": "yes", "zone": "a"})
+    plain = RunnerInfo(platform=Platform(os="linux", arch="amd64"))
+    arm = RunnerInfo(platform=Platform(os="linux", arch="arm64"))
+    message = ready_message([("linux", "amd64", {"gpu": "yes"}), ("", "", {"zone": "a"})])
+    assert [wakes(message, runner) for runner in (gpu, plain, arm)] == [True, False, False]
+    anywhere = ready_message([("", "", {})])
+    assert all(wakes(anywhere, runner) for runner in (gpu, plain, arm))
+    unsaid = ready_message(None)  # which stages is not said (and a message from an older server): all wake
+    assert all(wakes(message, arm) for message in (unsaid, "ready", "[1]", '{"a": 1}'))

@@ -203,6 +203,26 @@ async def has_stages(session: AsyncSession, build_id: int) -> bool:
     return (await session.exec(query)).first() is not None
 
 
+_TO_COMPILE = (
+    select(Build)
+    .options(WITHOUT_CONTEXT)
+    .where(col(Build.id) == bindparam(_ROW_ID), col(Build.finished).is_(None))
+    .where(~select(_STAGES.c.id).where(_STAGES.c.build_id == col(Build.id)).exists())
+)
+
+
+async def build_to_compile(session: AsyncSession, build_id: int) -> Build | None:
+    """The build if it is still to compile (not finished, no stage), locked (PostgreSQL). On SQLite, whose
+    writer holds the only lock, in one statement; on PostgreSQL its stages are looked for once the row lock is
+    held (a statement that waited for the lock would not see the stages committed meanwhile)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return kept(session, (await session.exec(_TO_COMPILE, params={_ROW_ID: build_id})).first())
+    build = await find_build_by_id(session, build_id, lock=True)
+    if build is None or build.finished is not None or await has_stages(session, build_id):
+        return None
+    return build
+
+
 async def find_stage(session: AsyncSession, stage_id: int) -> Stage | None:
     """The stage with that id."""
     return await _by_id(session, Stage, stage_id)

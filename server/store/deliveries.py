@@ -12,7 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.db.models import Delivery
+from server.db.models import Delivery, Repo
+from server.store.rows import kept
 
 
 @dataclass(frozen=True)
@@ -78,16 +79,18 @@ async def find_delivery(session: AsyncSession, repo_id: int, delivery: str) -> D
 
 
 class DeliveryToBuild(NamedTuple):
-    """What the trigger job reads of a recorded delivery."""
+    """What the trigger job reads of a recorded delivery: its repository too."""
 
-    repo_id: int
+    repo: Repo
     build_id: int | None
     hook: dict[str, Any]
 
 
 _DELIVERIES = SQLModel.metadata.tables[Delivery.__tablename__]
-_TO_BUILD = select(_DELIVERIES.c.repo_id, _DELIVERIES.c.build_id, _DELIVERIES.c.hook).where(
-    _DELIVERIES.c.id == bindparam("delivery_id")
+_TO_BUILD = (
+    select(Repo, _DELIVERIES.c.build_id, _DELIVERIES.c.hook)
+    .join(_DELIVERIES, _DELIVERIES.c.repo_id == col(Repo.id))
+    .where(_DELIVERIES.c.id == bindparam("delivery_id"))
 )
 _MARK_BUILT = (
     core_update(_DELIVERIES)
@@ -98,9 +101,14 @@ _MARK_BUILT = (
 
 
 async def delivery_to_build(session: AsyncSession, delivery_id: int) -> DeliveryToBuild | None:
-    """The repository, build (None: not built yet) and hook of the delivery with that primary key."""
+    """The repository, build (None: not built yet) and hook of the delivery with that primary key, in one
+    statement (None too when its repository is gone)."""
     row = (await session.exec(_TO_BUILD, params={"delivery_id": delivery_id})).first()
-    return DeliveryToBuild(row[0], row[1], row[2]) if row is not None else None
+    if row is None:
+        return None
+    repo, build_id, hook = row
+    kept(session, repo)  # the trigger's other steps find it held
+    return DeliveryToBuild(repo, build_id, hook)
 
 
 async def mark_built(session: AsyncSession, delivery_id: int, build_id: int) -> None:

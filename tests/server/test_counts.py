@@ -26,7 +26,7 @@ PIPELINE = "kind: pipeline\nname: test\nsteps:\n  - name: hi\n    image: busybox
 STAGE = "/api/runner/stages/{n}"
 BOUNDS = {
     "POST /hook": (4, 1),
-    "job trigger_build": (17, 2),
+    "job trigger_build": (15, 2),
     "POST /api/runner/stages/request": (7, 1),
     f"POST {STAGE}/reports": (24, 3),
 }

@@ -43,6 +43,9 @@ class Changes:
 
     messages: list[tuple[str, str]] = field(default_factory=list)
     wake_runners: bool = False
+    """Wake every runner's long-poll: a stage may have become ready (which one is not said)."""
+    ready_for: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    """The os, arch and labels of the stages that became ready: only the runners that may take one wake."""
     cancelled_stages: set[int] = field(default_factory=set)
     statuses: list[tuple[int, int, str, int]] = field(default_factory=list)
     """(build id, repo id, status, sequence) of commit statuses to send (created, started, finished)."""
@@ -69,6 +72,12 @@ class Changes:
         self.stage_statuses.append(
             (stage.build_id, stage.repo_id, stage.number, stage.status, time.time_ns())
         )
+
+    def stage_ready(self, stage: Stage) -> None:
+        """A stage became pending: the runners that may take it are woken."""
+        wanted = (stage.os, stage.arch, dict(stage.labels))
+        if wanted not in self.ready_for:
+            self.ready_for.append(wanted)
 
     def step(self, step: Step, stage: Stage) -> None:
         """A step's state changed; once it ended, its log's live viewers are told too (their stream ends)."""

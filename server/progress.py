@@ -96,7 +96,7 @@ async def advance_build(session: AsyncSession, changes: Changes, build: Build) -
             )
             if runs:
                 stage.status = Status.PENDING
-                changes.wake_runners = True
+                changes.stage_ready(stage)
                 await update_stage(session, stage)
                 changes.stage(stage)
             else:

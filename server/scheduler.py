@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from collections.abc import Collection
@@ -28,6 +29,7 @@ from server.store.builds import (
     update_stage,
     update_step,
 )
+from server.store.taking import find_build_and_repo, find_stage_with_plan
 
 OFFER_PAGE = 200
 FIRST_OFFER_PAGE = 8
@@ -37,11 +39,34 @@ object made (a burst's long-polls each read the whole queue of pending stages ot
 
 def runner_may_take(stage: Stage, info: RunnerInfo) -> bool:
     """Same platform, and every label the stage asks for carried by the runner with the same value."""
-    if stage.os and stage.os != info.platform.os:
+    return _may_take(stage.os, stage.arch, stage.labels, info)
+
+
+def _may_take(os: str, arch: str, labels: dict[str, str], info: RunnerInfo) -> bool:
+    if os and os != info.platform.os:
         return False
-    if stage.arch and stage.arch != info.platform.arch:
+    if arch and arch != info.platform.arch:
         return False
-    return all(info.labels.get(key) == value for key, value in stage.labels.items())
+    return all(info.labels.get(key) == value for key, value in labels.items())
+
+
+WAKE_EVERY_RUNNER = "ready"
+"""The stages channel's message when which stages became ready is not said."""
+
+
+def ready_message(wanted: list[tuple[str, str, dict[str, str]]] | None) -> str:
+    """The stages channel's message: the os, arch and labels of the stages that became ready (None: not
+    said, every runner wakes)."""
+    return WAKE_EVERY_RUNNER if wanted is None else json.dumps(wanted)
+
+
+def wakes(message: str, info: RunnerInfo) -> bool:
+    """Whether a message on the stages channel may concern this runner (one it cannot read does)."""
+    try:
+        wanted = json.loads(message)
+        return any(_may_take(os, arch, labels, info) for os, arch, labels in wanted)
+    except (ValueError, TypeError, AttributeError):
+        return True
 
 
 OfferKey = tuple[str, str, tuple[tuple[str, str], ...]]
@@ -77,7 +102,10 @@ class RecentOffers:
         return self._exhausted.get(key, -1.0) >= since
 
     def exhausted(self, key: OfferKey, began: float) -> None:
-        """A read that began at `began` found nothing more for runners like `key` than what is offered."""
+        """A read that began at `began` found nothing more for runners like `key` than what is offered (what
+        reads for other runners found before `seconds` ago is forgotten: only long-polls woken since ask)."""
+        stale = began - self.seconds
+        self._exhausted = {other: at for other, at in self._exhausted.items() if at >= stale}
         self._exhausted[key] = max(began, self._exhausted.get(key, -1.0))
 
     def current(self) -> set[int]:
@@ -101,11 +129,6 @@ _FIRST_OFFERS, _MORE_OFFERS = _OFFERS.limit(FIRST_OFFER_PAGE), _OFFERS.limit(OFF
 """Built once: every runner's long-poll runs it whenever a stage may have become ready."""
 
 
-async def next_offer(session: AsyncSession, info: RunnerInfo, exclude: Collection[int] = ()) -> Stage | None:
-    """The oldest pending stage this runner may take (platform in SQL, labels page by page)."""
-    return (await offer_and_rest(session, info, exclude))[0]
-
-
 async def offer_and_rest(
     session: AsyncSession, info: RunnerInfo, exclude: Collection[int] = ()
 ) -> tuple[Stage | None, bool]:
@@ -124,20 +147,17 @@ async def offer_and_rest(
         query, size = _MORE_OFFERS, OFFER_PAGE
 
 
-async def lock_stage(session: AsyncSession, stage_id: int) -> Stage | None:
-    """The stage, its build's row locked first (PostgreSQL): every state change locks in that order."""
-    stage = await find_stage(session, stage_id)
-    if stage is None or session.get_bind().dialect.name == "sqlite":
+async def lock_stage(session: AsyncSession, stage_id: int, *, with_plan: bool = False) -> Stage | None:
+    """The stage (`with_plan`: its Plan read with it, for a take), its build's row locked first
+    (PostgreSQL): every state change locks in that order."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    stage = await (find_stage_with_plan if with_plan and sqlite else find_stage)(session, stage_id)
+    if stage is None or sqlite:
         return stage  # SQLite: the writer's BEGIN IMMEDIATE already holds the only lock there is
     await find_build_by_id(session, stage.build_id, lock=True)
-    query = (
-        select(Stage)
-        .options(WITHOUT_PLAN)
-        .where(Stage.id == stage_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return (await session.exec(query)).first()
+    query = select(Stage).where(Stage.id == stage_id).with_for_update()
+    query = query if with_plan else query.options(WITHOUT_PLAN)
+    return (await session.exec(query.execution_options(populate_existing=True))).first()
 
 
 async def accept_stage(
@@ -148,7 +168,7 @@ async def accept_stage(
     The same accept again (same runner, version and lease id) gives the stage again: the answer to the
     first may have been lost on the way.
     """
-    stage = await lock_stage(session, stage_id)
+    stage = await lock_stage(session, stage_id, with_plan=True)
     if stage is None:
         return None
     version = request.version
@@ -166,7 +186,8 @@ async def accept_stage(
     stage.lease_expires, stage.started = now + lease, now
     await update_stage(session, stage)
     changes.stage(stage)
-    build = await find_build_by_id(session, stage.build_id)
+    found = await find_build_and_repo(session, stage.build_id)  # the repository for the assignment
+    build = None if found is None else found[0]
     if build is not None and build.status == Status.PENDING:
         build.status, build.started = Status.RUNNING, now
         await update_build(session, build)
@@ -183,7 +204,7 @@ async def taken_under(session: AsyncSession, runner: str, lease: str) -> Stage |
         .limit(1)
     )
     stage_id = (await session.exec(query)).first()
-    return None if stage_id is None else await lock_stage(session, stage_id)
+    return None if stage_id is None else await lock_stage(session, stage_id, with_plan=True)
 
 
 async def held_stage(session: AsyncSession, stage_id: int, runner: str, lease: str = "") -> Stage | None:

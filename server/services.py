@@ -38,7 +38,7 @@ from server.keys import (
     trigger_job_id,
 )
 from server.notify.cache import NotifyCache
-from server.scheduler import RecentOffers
+from server.scheduler import RecentOffers, ready_message
 from server.settings import Settings
 from server.store.outbox import EMAIL, STAGE_STATUS, STATUS, create_outbox, is_status, stage_status_kind
 
@@ -113,8 +113,9 @@ class Services:
     async def _publish(self, changes: Changes) -> None:
         messages = list(changes.messages)
         messages += [(cancel_channel(stage_id), "cancel") for stage_id in changes.cancelled_stages]
-        if changes.wake_runners:
-            messages.append((STAGES_CHANNEL, "ready"))
+        if changes.wake_runners or changes.ready_for:
+            wanted = None if changes.wake_runners else changes.ready_for
+            messages.append((STAGES_CHANNEL, ready_message(wanted)))
         for row in changes.outbox:
             await self.enqueue_outbox(row, wake=False)
         if changes.outbox:

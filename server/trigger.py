@@ -25,7 +25,7 @@ from server.mirror import Credentials, Mirror, MirrorError
 from server.progress import initial_status, mark_build_error
 from server.scheduler import stage_secrets_allowed
 from server.services import Services
-from server.store.builds import find_build_by_id, has_stages, update_build
+from server.store.builds import build_to_compile, find_build_by_id, has_stages, update_build
 from server.store.deliveries import delivery_to_build, mark_built
 from server.store.new_rows import insert_build, insert_stage
 from server.store.repos import find_repo_by_id, next_build_number
@@ -44,9 +44,7 @@ async def trigger_delivery(hangar: Services, delivery_id: int, *, last_try: bool
         delivery = await delivery_to_build(session, delivery_id)
         if delivery is None:
             return None
-        repo = await find_repo_by_id(session, delivery.repo_id)
-        if repo is None:
-            return None
+        repo = delivery.repo
         build = await find_build_by_id(session, delivery.build_id) if delivery.build_id else None
         if build is not None:  # a retried job: the build was made before, maybe even compiled
             made = None
@@ -131,8 +129,8 @@ async def _compile(hangar: Services, build: Build, repo: Repo, secrets: list[str
         await _fail(hangar, build_id, f"internal error while reading the pipeline: {exc}")
         return
     async with hangar.transaction() as (session, changes):
-        current = await find_build_by_id(session, build_id, lock=True)
-        if current is None or current.finished is not None or await has_stages(session, build_id):
+        current = await build_to_compile(session, build_id)
+        if current is None:
             return  # ended meanwhile, or compiled by another (the sweep of stranded builds and a late retry)
         current.context = context.model_dump(mode="json")
         blocked = approval_needed(repo, current, configuration.text, hangar.cipher)
@@ -174,12 +172,13 @@ async def store_stages(
         stage.build_id = build.id or 0
         await insert_stage(session, stage, steps)
         changes.stage(stage)
+        if stage.status == Status.PENDING:
+            changes.stage_ready(stage)
     if blocked:
         build.status, build.error = Status.BLOCKED, blocked
     await update_build(session, build)
     changes.build(build)
     changes.commit_status(build)
-    changes.wake_runners = not blocked
 
 
 def _skipped_stage(build: Build, number: int, skipped: SkippedStage) -> Stage:

@@ -44,11 +44,13 @@ from server.scheduler import (
     renew_lease,
     stage_secrets_allowed,
     taken_under,
+    wakes,
 )
 from server.services import Services
-from server.store.builds import build_number_and_slug, find_build_by_id, stage_hold, stage_plan
+from server.store.builds import build_number_and_slug, find_build_by_id, stage_hold
 from server.store.repos import find_repo_by_id
 from server.store.secrets import list_secrets
+from server.store.taking import plan_of
 
 T = TypeVar("T")
 RECHECK_SECONDS = 2.0
@@ -60,9 +62,11 @@ async def long_poll(
     channel: str,
     check: Callable[[AsyncSession], Awaitable[T | None]],
     respond: Callable[[T], Awaitable[Response | None]],
+    matters: Callable[[str], bool] = lambda _message: True,
 ) -> Response:
-    """`respond`'s answer to what `check` found as soon as it finds something (woken by `channel`), or 204
-    after the poll time; `respond` runs outside the read session, and None from it means: look again now."""
+    """`respond`'s answer to what `check` found as soon as it finds something (woken by a message on
+    `channel` that `matters`), or 204 after the poll time; `respond` runs outside the read session, and None
+    from it means: look again now."""
     hangar = services(request)
     deadline = time.monotonic() + hangar.settings.poll_seconds
     async with hangar.broker.listen(channel) as wake_ups:
@@ -79,7 +83,13 @@ async def long_poll(
             if found is not None:
                 continue  # another runner took it first: the next one, at once
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake_ups.get(), min(remaining, RECHECK_SECONDS))
+                await asyncio.wait_for(_woken(wake_ups, matters), min(remaining, RECHECK_SECONDS))
+
+
+async def _woken(wake_ups: asyncio.Queue[str], matters: Callable[[str], bool]) -> None:
+    """Returns on the first message that matters."""
+    while not matters(await wake_ups.get()):
+        pass
 
 
 async def _as_is(response: Response) -> Response:
@@ -123,7 +133,7 @@ async def request_stage(request: Request) -> Response:
             return await _take(request, name, info.take_lease, offered)
         return model_response(offered)
 
-    return await long_poll(request, STAGES_CHANNEL, offer, respond)
+    return await long_poll(request, STAGES_CHANNEL, offer, respond, lambda message: wakes(message, info))
 
 
 async def accept(request: Request) -> Response:
@@ -197,7 +207,7 @@ def _first(error: ValidationError) -> str:
 async def _assignment(
     hangar: Services, session: AsyncSession, stage: Stage, build: Build, repo: Repo
 ) -> Assignment:
-    plan = Plan.model_validate(await stage_plan(session, stage.id or 0))
+    plan = Plan.model_validate(await plan_of(session, stage))
     wanted = set(plan.secrets) | set(plan.image_pull_secrets)
     secrets: dict[str, str] = {}
     if wanted:

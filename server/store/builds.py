@@ -61,11 +61,17 @@ _STEPS_KEPT = "hangar_stage_steps"
 """In a session's `info`: (the transaction, {stage id: {number: step}}) the steps were read in."""
 
 
+def held_row(session: AsyncSession, model: type[Held], row_id: int) -> Held | None:
+    """The row of that id the session holds already (not expired), if any: no statement."""
+    held = session.sync_session.identity_map.get(identity_key(model, row_id))
+    return held if isinstance(held, model) and not inspect(held).expired else None
+
+
 async def _by_id(session: AsyncSession, model: type[Held], row_id: int) -> Held | None:
     """The row the session holds, else read by a statement built once (`session.get` with options builds its
     query again on every call, held row or not); kept (see `kept`)."""
-    held = session.sync_session.identity_map.get(identity_key(model, row_id))
-    if isinstance(held, model) and not inspect(held).expired:
+    held = held_row(session, model, row_id)
+    if held is not None:
         return held
     row: Held | None = (await session.exec(_SELECT_BY_ID[model], params={_ROW_ID: row_id})).first()
     return kept(session, row)
@@ -92,7 +98,7 @@ async def find_build_by_id(session: AsyncSession, build_id: int, *, lock: bool =
 
 async def build_number_and_slug(session: AsyncSession, build_id: int) -> tuple[int, str]:
     """A build's number and its repository's `owner/name`, in one query."""
-    number, owner, name = (await session.execute(_NUMBER_AND_SLUG, {_ROW_ID: build_id})).one()
+    number, owner, name = (await session.exec(_NUMBER_AND_SLUG, params={_ROW_ID: build_id})).one()
     return number, f"{owner}/{name}"
 
 
@@ -194,7 +200,27 @@ async def list_stages(session: AsyncSession, build_id: int) -> Sequence[Stage]:
 async def has_stages(session: AsyncSession, build_id: int) -> bool:
     """Whether the build was compiled (has any stage): one small Core query, no ORM rows."""
     query = select(_STAGES.c.id).where(_STAGES.c.build_id == build_id).limit(1)
-    return (await session.execute(query)).first() is not None
+    return (await session.exec(query)).first() is not None
+
+
+_TO_COMPILE = (
+    select(Build)
+    .options(WITHOUT_CONTEXT)
+    .where(col(Build.id) == bindparam(_ROW_ID), col(Build.finished).is_(None))
+    .where(~select(_STAGES.c.id).where(_STAGES.c.build_id == col(Build.id)).exists())
+)
+
+
+async def build_to_compile(session: AsyncSession, build_id: int) -> Build | None:
+    """The build if it is still to compile (not finished, no stage), locked (PostgreSQL). On SQLite, whose
+    writer holds the only lock, in one statement; on PostgreSQL its stages are looked for once the row lock is
+    held (a statement that waited for the lock would not see the stages committed meanwhile)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return kept(session, (await session.exec(_TO_COMPILE, params={_ROW_ID: build_id})).first())
+    build = await find_build_by_id(session, build_id, lock=True)
+    if build is None or build.finished is not None or await has_stages(session, build_id):
+        return None
+    return build
 
 
 async def find_stage(session: AsyncSession, stage_id: int) -> Stage | None:
@@ -213,13 +239,13 @@ class StageHold(NamedTuple):
 
 async def stage_hold(session: AsyncSession, stage_id: int) -> StageHold | None:
     """The stage's holder and cancel flag, in one small Core query (no ORM row)."""
-    row = (await session.execute(_STAGE_HOLD, {_ROW_ID: stage_id})).first()
+    row = (await session.exec(_STAGE_HOLD, params={_ROW_ID: stage_id})).first()
     return StageHold(str(row[0]), str(row[1]), row[2], bool(row[3])) if row is not None else None
 
 
 async def stage_plan(session: AsyncSession, stage_id: int) -> dict[str, Any]:
     """The Plan (JSON) of a stage: loaded only when a runner takes the stage, it is the biggest column."""
-    plan = (await session.execute(_STAGE_PLAN, {_ROW_ID: stage_id})).scalar_one()
+    plan = (await session.exec(_STAGE_PLAN, params={_ROW_ID: stage_id})).one()
     return dict(plan)
 
 
@@ -290,7 +316,7 @@ async def write_changes(session: AsyncSession, row: Changed) -> Changed:
     if driver is not None and changed.keys() <= _PLAIN_COLUMNS[type(row)]:
         driver.execute(_update_sql(str(type(row).__tablename__), tuple(changed)), [*changed.values(), row_id])
     else:
-        await session.execute(_UPDATE_BY_ID[type(row)], changed | {_ROW_ID: row_id})
+        await session.exec(_UPDATE_BY_ID[type(row)], params=changed | {_ROW_ID: row_id})
     return row
 
 

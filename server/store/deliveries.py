@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, tuple_
-from sqlalchemy import select as core_select
 from sqlalchemy import update as core_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.db.models import Delivery
+from server.db.models import Delivery, Repo
+from server.store.rows import kept
 
 
 @dataclass(frozen=True)
@@ -79,16 +79,18 @@ async def find_delivery(session: AsyncSession, repo_id: int, delivery: str) -> D
 
 
 class DeliveryToBuild(NamedTuple):
-    """What the trigger job reads of a recorded delivery."""
+    """What the trigger job reads of a recorded delivery: its repository too."""
 
-    repo_id: int
+    repo: Repo
     build_id: int | None
     hook: dict[str, Any]
 
 
 _DELIVERIES = SQLModel.metadata.tables[Delivery.__tablename__]
-_TO_BUILD = core_select(_DELIVERIES.c.repo_id, _DELIVERIES.c.build_id, _DELIVERIES.c.hook).where(
-    _DELIVERIES.c.id == bindparam("delivery_id")
+_TO_BUILD = (
+    select(Repo, _DELIVERIES.c.build_id, _DELIVERIES.c.hook)
+    .join(_DELIVERIES, _DELIVERIES.c.repo_id == col(Repo.id))
+    .where(_DELIVERIES.c.id == bindparam("delivery_id"))
 )
 _MARK_BUILT = (
     core_update(_DELIVERIES)
@@ -99,14 +101,19 @@ _MARK_BUILT = (
 
 
 async def delivery_to_build(session: AsyncSession, delivery_id: int) -> DeliveryToBuild | None:
-    """The repository, build (None: not built yet) and hook of the delivery with that primary key."""
-    row = (await session.execute(_TO_BUILD, {"delivery_id": delivery_id})).first()
-    return DeliveryToBuild(row[0], row[1], row[2]) if row is not None else None
+    """The repository, build (None: not built yet) and hook of the delivery with that primary key, in one
+    statement (None too when its repository is gone)."""
+    row = (await session.exec(_TO_BUILD, params={"delivery_id": delivery_id})).first()
+    if row is None:
+        return None
+    repo, build_id, hook = row
+    kept(session, repo)  # the trigger's other steps find it held
+    return DeliveryToBuild(repo, build_id, hook)
 
 
 async def mark_built(session: AsyncSession, delivery_id: int, build_id: int) -> None:
     """Record that the delivery became build `build_id`."""
-    await session.execute(_MARK_BUILT, {"delivery_id": delivery_id, "build_id": build_id})
+    await session.exec(_MARK_BUILT, params={"delivery_id": delivery_id, "build_id": build_id})
 
 
 async def stale_deliveries(session: AsyncSession, older_than: float) -> list[int]:

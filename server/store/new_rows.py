@@ -34,7 +34,7 @@ def _values(table: Table, row: SQLModel) -> dict[str, Any]:
 async def insert_build(session: AsyncSession, build: Build) -> Build:
     """Store a new build; on return it has its id and is held by the session as if read from the database
     (no statement: what the transaction changes on it afterwards is saved at the commit, as usual)."""
-    build.id = (await session.execute(_INSERT_BUILD, _values(_BUILDS, build))).scalar_one()
+    build.id = (await session.exec(_INSERT_BUILD, params=_values(_BUILDS, build))).scalar_one()
     return _held(session, build)
 
 
@@ -46,16 +46,16 @@ async def insert_stage(
     These rows stay out of the session (a transaction that changes them reads them from the database), and
     the steps' ids are not read, unless `held`: then the steps' ids are set too, and the session holds the
     rows as if read, so that what the transaction changes on them is saved at the commit."""
-    stage.id = (await session.execute(_INSERT_STAGE, _values(_STAGES, stage))).scalar_one()
+    stage.id = (await session.exec(_INSERT_STAGE, params=_values(_STAGES, stage))).scalar_one()
     for step in steps:
         step.stage_id = stage.id
     rows = [_values(_STEPS, step) for step in steps]
     if steps and held:
-        ids = (await session.execute(_INSERT_STEPS_WITH_IDS, rows)).scalars().all()
+        ids = (await session.exec(_INSERT_STEPS_WITH_IDS, params=rows)).scalars().all()
         for step, step_id in zip(steps, ids, strict=True):
             step.id = step_id
     elif steps:
-        await session.execute(_INSERT_STEPS, rows)
+        await session.exec(_INSERT_STEPS, params=rows)
     if held:
         _held(session, stage)
         for step in steps:

@@ -102,5 +102,5 @@ _NEXT_NUMBER = (
 
 async def next_build_number(session: AsyncSession, repo_id: int) -> int:
     """Reserve the repository's next build number (atomic: two triggers never get the same)."""
-    result = await session.execute(_NEXT_NUMBER, {"repo_id": repo_id})
+    result = await session.exec(_NEXT_NUMBER, params={"repo_id": repo_id})
     return int(result.scalar_one())

@@ -16,7 +16,7 @@ from server.db.models import Build, Delivery, Stage, Step
 from server.jobs import compile_stranded_builds
 from server.mirror import Mirror, MirrorError
 from server.progress import cancel_build
-from server.scheduler import next_offer
+from server.scheduler import offer_and_rest
 from server.services import Services
 from server.store.builds import create_build, list_stages
 from server.store.deliveries import create_delivery
@@ -88,8 +88,8 @@ async def test_runners_are_not_starved_by_stages_they_cannot_take(hangar: Servic
         stages += [(Stage(build_id=0, repo_id=0, number=252, name="plain"), [])]
         await create_build(session, Build(repo_id=repo.id or 0, number=1), stages)
     async with hangar.reading() as session:
-        plain = await next_offer(session, RunnerInfo())
-        gpu = await next_offer(session, RunnerInfo(labels={"gpu": "yes"}))
+        plain = (await offer_and_rest(session, RunnerInfo()))[0]
+        gpu = (await offer_and_rest(session, RunnerInfo(labels={"gpu": "yes"})))[0]
     assert plain is not None and plain.name == "plain"
     assert gpu is not None and gpu.name == "mine"
 
@@ -112,7 +112,7 @@ async def test_a_stage_whose_plan_cannot_be_read_ends_in_error_instead_of_being_
     build = await build_of(hangar, 1)
     assert build.status == "error" and build.finished is not None, "the build ends, it does not wait forever"
     async with hangar.reading() as session:
-        assert await next_offer(session, RunnerInfo()) is None, "the stage is no longer offered"
+        assert (await offer_and_rest(session, RunnerInfo()))[0] is None, "the stage is no longer offered"
 
 
 async def test_an_unexpected_failure_while_compiling_ends_the_build_in_error(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import server.api.runner as runner_api
-from pipelines.runner_api import RUNNER_HEADER
+from pipelines.runner_api import RUNNER_HEADER, RunnerInfo
 from pipelines.status import Status
 from server.db.models import Build, Stage
 from server.scheduler import offer_and_rest
@@ -113,6 +113,21 @@ async def test_a_runner_without_the_labels_is_not_given_the_stage(
     assert (await client.post(REQUEST, json=gpu, headers=RUNNER)).status_code == 200
 
 
+def counted_reads(hangar: Services, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The os of the runner of each read of the pending stages from now on; long-polls wake only when told."""
+    hangar.settings.poll_seconds = 30.0
+    monkeypatch.setattr(runner_api, "RECHECK_SECONDS", 60.0)  # only the build's wake-up wakes them
+    reads: list[str] = []
+    read = offer_and_rest
+
+    async def counted(session: Any, info: RunnerInfo, *args: Any) -> Any:
+        reads.append(info.platform.os)
+        return await read(session, info, *args)
+
+    monkeypatch.setattr(runner_api, "offer_and_rest", counted)
+    return reads
+
+
 async def test_long_polls_woken_together_read_the_waiting_stages_once(
     client: httpx.AsyncClient,
     hangar: Services,
@@ -120,16 +135,7 @@ async def test_long_polls_woken_together_read_the_waiting_stages_once(
     pushed: PushedRepo,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    hangar.settings.poll_seconds = 30.0
-    monkeypatch.setattr(runner_api, "RECHECK_SECONDS", 60.0)  # only the build's wake-up wakes them
-    reads: list[str] = []
-    read = offer_and_rest
-
-    async def counted(*args: Any) -> Any:
-        reads.append("read")
-        return await read(*args)
-
-    monkeypatch.setattr(runner_api, "offer_and_rest", counted)
+    reads = counted_reads(hangar, monkeypatch)
     before, sha = pushed.push({".ci.yml": PIPELINE}, "first")
     assert (await send_push(client, "octo", "app", before, sha, "first")).status_code == 202
     polls = [
@@ -148,6 +154,31 @@ async def test_long_polls_woken_together_read_the_waiting_stages_once(
     await asyncio.gather(*others, return_exceptions=True)
     assert [poll.result().status_code for poll in done] == [200] and len(others) == 2
     assert len(reads) - waiting == 1, "the runners woken with the one that took it read the stages again"
+
+
+async def test_a_new_stage_wakes_only_the_runners_that_may_take_it(
+    client: httpx.AsyncClient,
+    hangar: Services,
+    redis_url: str,
+    pushed: PushedRepo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads = counted_reads(hangar, monkeypatch)
+    before, sha = pushed.push({".ci.yml": PIPELINE}, "first")
+    assert (await send_push(client, "octo", "app", before, sha, "first")).status_code == 202
+    windows = {**take("lease-w"), "platform": {"os": "windows", "arch": "amd64"}}
+    other = asyncio.create_task(client.post(REQUEST, json=windows, headers={**RUNNER, RUNNER_HEADER: "w"}))
+    linux = asyncio.create_task(
+        client.post(REQUEST, json=take("lease-l"), headers={**RUNNER, RUNNER_HEADER: "l"})
+    )
+    await asyncio.sleep(0.5)  # each has looked and waits
+    assert sorted(reads) == ["linux", "windows"]
+    await run_jobs(hangar, redis_url)  # the build's linux stage is pending
+    assert (await asyncio.wait_for(linux, 20)).status_code == 200
+    await asyncio.sleep(0.3)
+    assert not other.done() and reads.count("windows") == 1, "the windows runner was not woken"
+    other.cancel()
+    await asyncio.gather(other, return_exceptions=True)
 
 
 async def test_a_stage_whose_plan_cannot_be_read_ends_in_error_and_the_take_goes_on_to_the_next(

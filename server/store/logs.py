@@ -59,8 +59,8 @@ async def append_lines_json(
         driver.execute(_STEP_LINES_SQL, {"log_lines": after, "id": step.id})
     else:
         sqlite = session.get_bind().dialect.name == "sqlite"  # a CAST there would make the text a number
-        await session.execute(_INSERT_CHUNK_TEXT if sqlite else _INSERT_CHUNK_JSON, chunk)
-        await session.execute(_STEP_LINES, {"log_lines": after, "step": step.id})
+        await session.exec(_INSERT_CHUNK_TEXT if sqlite else _INSERT_CHUNK_JSON, params=chunk)
+        await session.exec(_STEP_LINES, params={"log_lines": after, "step": step.id})
     set_committed_value(step, "log_lines", after)
     return after, stored
 
